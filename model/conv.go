@@ -1,0 +1,288 @@
+package model
+
+import (
+	"fmt"
+	"runtime"
+
+	"gorgonia.org/tensor"
+)
+
+// convGeom is the fixed geometry of a 2-D convolution (ONNX Conv, NCHW).
+type convGeom struct {
+	n, c, h, w     int // input
+	m, kh, kw      int // output channels and kernel size
+	group          int
+	sh, sw         int // strides
+	pt, pl, pb, pr int // pads: top, left, bottom, right
+	dh, dw         int // dilations
+	oh, ow         int // output size
+	bias           bool
+}
+
+func (g *convGeom) String() string {
+	return fmt.Sprintf("Conv(n%d c%d %dx%d -> m%d k%dx%d g%d s%d,%d p%d,%d,%d,%d d%d,%d bias=%v)",
+		g.n, g.c, g.h, g.w, g.m, g.kh, g.kw, g.group, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh, g.dw, g.bias)
+}
+
+// newConvGeom validates a convolution and computes its output size.
+func newConvGeom(x, w tensor.Shape, group int, strides, pads, dilations []int, bias bool) (*convGeom, error) {
+	if x.Dims() != 4 || w.Dims() != 4 {
+		return nil, fmt.Errorf("conv needs 4-D input and weight, got %v and %v", x, w)
+	}
+	g := &convGeom{n: x[0], c: x[1], h: x[2], w: x[3], m: w[0], kh: w[2], kw: w[3], group: group,
+		sh: strides[0], sw: strides[1], pt: pads[0], pl: pads[1], pb: pads[2], pr: pads[3],
+		dh: dilations[0], dw: dilations[1], bias: bias}
+	switch {
+	case group < 1 || g.c%group != 0 || g.m%group != 0:
+		return nil, fmt.Errorf("conv: %d input and %d output channels do not split into %d groups", g.c, g.m, group)
+	case w[1] != g.c/group:
+		return nil, fmt.Errorf("conv: weight %v expects %d input channels per group, input %v has %d", w, w[1], x, g.c/group)
+	case g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1:
+		return nil, fmt.Errorf("conv: strides %v and dilations %v must be positive", strides, dilations)
+	case g.pt < 0 || g.pl < 0 || g.pb < 0 || g.pr < 0:
+		return nil, fmt.Errorf("conv: negative pads %v", pads)
+	}
+	g.oh = (g.h+g.pt+g.pb-g.dh*(g.kh-1)-1)/g.sh + 1
+	g.ow = (g.w+g.pl+g.pr-g.dw*(g.kw-1)-1)/g.sw + 1
+	if g.oh < 1 || g.ow < 1 {
+		return nil, fmt.Errorf("conv: kernel %dx%d does not fit input %dx%d", g.kh, g.kw, g.h, g.w)
+	}
+	return g, nil
+}
+
+func (g *convGeom) outShape() tensor.Shape { return tensor.Shape{g.n, g.m, g.oh, g.ow} }
+func (g *convGeom) depthwise() bool        { return g.group == g.c && g.group == g.m }
+func (g *convGeom) pointwise() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt+g.pl+g.pb+g.pr == 0
+}
+
+// Per-group sizes: input channels, output channels, im2col rows, columns.
+func (g *convGeom) cg() int   { return g.c / g.group }
+func (g *convGeom) mg() int   { return g.m / g.group }
+func (g *convGeom) rows() int { return g.cg() * g.kh * g.kw }
+func (g *convGeom) cols() int { return g.oh * g.ow }
+
+// im2col is the portable reference of im2colFast for one image and group.
+func im2col[T float](g *convGeom, x []T, col []T) {
+	ncol := g.cols()
+	for c := 0; c < g.cg(); c++ {
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				row := col[((c*g.kh+i)*g.kw+j)*ncol:]
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.sh - g.pt + i*g.dh
+					for ox := 0; ox < g.ow; ox++ {
+						ix := ox*g.sw - g.pl + j*g.dw
+						var v T
+						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+							v = x[(c*g.h+iy)*g.w+ix]
+						}
+						row[oy*g.ow+ox] = v
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns back onto the image: the adjoint of im2col.
+func col2im[T float](g *convGeom, col []T, x []T) {
+	ncol := g.cols()
+	for c := 0; c < g.cg(); c++ {
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				row := col[((c*g.kh+i)*g.kw+j)*ncol:]
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.sh - g.pt + i*g.dh
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					for ox := 0; ox < g.ow; ox++ {
+						ix := ox*g.sw - g.pl + j*g.dw
+						if ix >= 0 && ix < g.w {
+							x[(c*g.h+iy)*g.w+ix] += row[oy*g.ow+ox]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convForward is the portable forward pass: im2col then one GEMM per image
+// and group. Inputs: x, w and optionally bias.
+func convForward[T float](g *convGeom, y []T, in [][]T) {
+	x, w := in[0], in[1]
+	inPlane, outPlane := g.cg()*g.h*g.w, g.mg()*g.cols()
+	wPlane := g.mg() * g.rows()
+	parallelFor(g.n, func(lo, hi int) {
+		col := make([]T, g.rows()*g.cols())
+		for n := lo; n < hi; n++ {
+			for gr := 0; gr < g.group; gr++ {
+				xi := x[(n*g.group+gr)*inPlane:]
+				yi := y[(n*g.group+gr)*outPlane:]
+				im2col(g, xi, col)
+				gemm(false, false, g.mg(), g.cols(), g.rows(), 1, w[gr*wPlane:], g.rows(), col, g.cols(), 0, yi, g.cols())
+			}
+		}
+	})
+	if g.bias {
+		addChannelBias(g, y, in[2])
+	}
+}
+
+func addChannelBias[T float](g *convGeom, y, b []T) {
+	plane := g.cols()
+	for n := 0; n < g.n; n++ {
+		for m := 0; m < g.m; m++ {
+			yp := y[(n*g.m+m)*plane : (n*g.m+m+1)*plane]
+			for i := range yp {
+				yp[i] += b[m]
+			}
+		}
+	}
+}
+
+// convForward32 is the fast float32 path: C depthwise kernel, or im2col and
+// GEMM over column chunks so that even one image keeps every core busy.
+func convForward32(g *convGeom, y []float32, in [][]float32) {
+	x, w := in[0], in[1]
+	var b []float32
+	if g.bias {
+		b = in[2]
+	}
+	if g.depthwise() {
+		parallelFor(g.n*g.c, func(lo, hi int) { depthwiseFast(g, x, w, b, y, lo, hi) })
+		return
+	}
+	p := runtime.GOMAXPROCS(0)
+	chunks := (p + g.n - 1) / g.n
+	if chunks > g.cols()/64 {
+		chunks = max(1, g.cols()/64)
+	}
+	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	parallelFor(g.n*chunks, func(lo, hi int) {
+		var col []float32
+		for item := lo; item < hi; item++ {
+			n, ch := item/chunks, item%chunks
+			p0, p1 := ch*g.cols()/chunks, (ch+1)*g.cols()/chunks
+			for gr := 0; gr < g.group; gr++ {
+				xi := x[(n*g.group+gr)*inPlane:]
+				yi := y[(n*g.group+gr)*outPlane+p0:]
+				if g.pointwise() {
+					gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), xi[p0:], g.cols(), 0, yi, g.cols())
+					continue
+				}
+				if col == nil {
+					col = make([]float32, g.rows()*(g.cols()/chunks+1))
+				}
+				im2colFast(g, xi, p0, p1, col)
+				gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), col, p1-p0, 0, yi, g.cols())
+			}
+		}
+	})
+	if g.bias {
+		addChannelBias(g, y, b)
+	}
+}
+
+// convKernel is ONNX Conv: inputs x, w and optional bias.
+type convKernel struct{ g *convGeom }
+
+func (k convKernel) String() string                   { return k.g.String() }
+func (k convKernel) outShape() tensor.Shape           { return k.g.outShape() }
+func (k convKernel) do32(y []float32, in [][]float32) { convForward32(k.g, y, in) }
+func (k convKernel) do64(y []float64, in [][]float64) { convForward(k.g, y, in) }
+func (k convKernel) vjp(i int) kernel {
+	switch i {
+	case 0:
+		return convGradX{k.g}
+	case 1:
+		return convGradW{k.g}
+	case 2:
+		return convGradB{k.g}
+	}
+	return nil
+}
+
+// The gradient kernels take (x, w, [b], y, dy); dy is the last input.
+
+type convGradX struct{ g *convGeom }
+
+func (k convGradX) String() string                    { return "dX" + k.g.String() }
+func (k convGradX) outShape() tensor.Shape            { return tensor.Shape{k.g.n, k.g.c, k.g.h, k.g.w} }
+func (k convGradX) vjp(int) kernel                    { return nil }
+func (k convGradX) do32(dx []float32, in [][]float32) { convBackX(k.g, dx, in) }
+func (k convGradX) do64(dx []float64, in [][]float64) { convBackX(k.g, dx, in) }
+
+func convBackX[T float](g *convGeom, dx []T, in [][]T) {
+	w, dy := in[1], in[len(in)-1]
+	for i := range dx {
+		dx[i] = 0
+	}
+	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	parallelFor(g.n, func(lo, hi int) {
+		col := make([]T, g.rows()*g.cols())
+		for n := lo; n < hi; n++ {
+			for gr := 0; gr < g.group; gr++ {
+				// dcol = Wᵀ·dy, then scatter the columns back onto the image.
+				gemm(true, false, g.rows(), g.cols(), g.mg(), 1, w[gr*wPlane:], g.rows(), dy[(n*g.group+gr)*outPlane:], g.cols(), 0, col, g.cols())
+				col2im(g, col, dx[(n*g.group+gr)*inPlane:])
+			}
+		}
+	})
+}
+
+type convGradW struct{ g *convGeom }
+
+func (k convGradW) String() string { return "dW" + k.g.String() }
+func (k convGradW) outShape() tensor.Shape {
+	return tensor.Shape{k.g.m, k.g.cg(), k.g.kh, k.g.kw}
+}
+func (k convGradW) vjp(int) kernel                    { return nil }
+func (k convGradW) do32(dw []float32, in [][]float32) { convBackW(k.g, dw, in) }
+func (k convGradW) do64(dw []float64, in [][]float64) { convBackW(k.g, dw, in) }
+
+func convBackW[T float](g *convGeom, dw []T, in [][]T) {
+	x, dy := in[0], in[len(in)-1]
+	for i := range dw {
+		dw[i] = 0
+	}
+	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	col := make([]T, g.rows()*g.cols())
+	for n := 0; n < g.n; n++ {
+		for gr := 0; gr < g.group; gr++ {
+			im2col(g, x[(n*g.group+gr)*inPlane:], col)
+			// dW += dy·colᵀ
+			gemm(false, true, g.mg(), g.rows(), g.cols(), 1, dy[(n*g.group+gr)*outPlane:], g.cols(), col, g.cols(), 1, dw[gr*wPlane:], g.rows())
+		}
+	}
+}
+
+type convGradB struct{ g *convGeom }
+
+func (k convGradB) String() string         { return "dB" + k.g.String() }
+func (k convGradB) outShape() tensor.Shape { return tensor.Shape{k.g.m} }
+func (k convGradB) vjp(int) kernel         { return nil }
+func (k convGradB) do32(db []float32, in [][]float32) {
+	sumPlanes(k.g.n, k.g.m, k.g.cols(), db, in[len(in)-1])
+}
+func (k convGradB) do64(db []float64, in [][]float64) {
+	sumPlanes(k.g.n, k.g.m, k.g.cols(), db, in[len(in)-1])
+}
+
+// sumPlanes reduces an n×c×plane array over n and plane into c sums.
+func sumPlanes[T float](n, c, plane int, dst, src []T) {
+	for i := range dst {
+		dst[i] = 0
+	}
+	for b := 0; b < n; b++ {
+		for ch := 0; ch < c; ch++ {
+			var s T
+			for _, v := range src[(b*c+ch)*plane : (b*c+ch+1)*plane] {
+				s += v
+			}
+			dst[ch] += s
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package model
+
+import (
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// naiveConv is the textbook definition, independent of im2col and GEMM.
+func naiveConv(g *convGeom, x, w, b []float64) []float64 {
+	y := make([]float64, g.n*g.m*g.oh*g.ow)
+	for n := 0; n < g.n; n++ {
+		for m := 0; m < g.m; m++ {
+			gr := m / g.mg()
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					var s float64
+					if b != nil {
+						s = b[m]
+					}
+					for c := 0; c < g.cg(); c++ {
+						for i := 0; i < g.kh; i++ {
+							for j := 0; j < g.kw; j++ {
+								iy, ix := oy*g.sh-g.pt+i*g.dh, ox*g.sw-g.pl+j*g.dw
+								if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+									continue
+								}
+								s += w[((m*g.cg()+c)*g.kh+i)*g.kw+j] * x[((n*g.c+gr*g.cg()+c)*g.h+iy)*g.w+ix]
+							}
+						}
+					}
+					y[((n*g.m+m)*g.oh+oy)*g.ow+ox] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+var convCases = []struct {
+	name                string
+	x, w                tensor.Shape
+	group               int
+	strides, pads, dils []int
+	bias                bool
+}{
+	{"pointwise", tensor.Shape{2, 3, 5, 4}, tensor.Shape{4, 3, 1, 1}, 1, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, true},
+	{"3x3 pad1", tensor.Shape{1, 2, 6, 5}, tensor.Shape{3, 2, 3, 3}, 1, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
+	{"3x3 stride2", tensor.Shape{2, 2, 7, 6}, tensor.Shape{3, 2, 3, 3}, 1, []int{2, 2}, []int{1, 1, 1, 1}, []int{1, 1}, false},
+	{"depthwise", tensor.Shape{2, 4, 6, 6}, tensor.Shape{4, 1, 3, 3}, 4, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
+	{"depthwise stride2", tensor.Shape{1, 3, 7, 8}, tensor.Shape{3, 1, 3, 3}, 3, []int{2, 2}, []int{1, 1, 1, 1}, []int{1, 1}, true},
+	{"grouped", tensor.Shape{1, 4, 5, 5}, tensor.Shape{6, 2, 3, 3}, 2, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
+	{"dilated", tensor.Shape{1, 2, 9, 9}, tensor.Shape{2, 2, 3, 3}, 1, []int{1, 1}, []int{2, 2, 2, 2}, []int{2, 2}, true},
+	{"asymmetric pads", tensor.Shape{1, 2, 6, 7}, tensor.Shape{2, 2, 3, 2}, 1, []int{2, 1}, []int{0, 1, 2, 0}, []int{1, 1}, false},
+	{"7x7 depthwise valid", tensor.Shape{2, 2, 7, 7}, tensor.Shape{2, 1, 7, 7}, 2, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, false},
+}
+
+func convInputs(t *testing.T, r *rand.Rand, i int) (*convGeom, [][]float64) {
+	tc := convCases[i]
+	g, err := newConvGeom(tc.x, tc.w, tc.group, tc.strides, tc.pads, tc.dils, tc.bias)
+	if err != nil {
+		t.Fatalf("%s: %v", tc.name, err)
+	}
+	in := [][]float64{randSlice(r, tc.x.TotalSize()), randSlice(r, tc.w.TotalSize())}
+	if tc.bias {
+		in = append(in, randSlice(r, g.m))
+	}
+	return g, in
+}
+
+func TestConvMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for i, tc := range convCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, in := convInputs(t, r, i)
+			var b []float64
+			if tc.bias {
+				b = in[2]
+			}
+			want := naiveConv(g, in[0], in[1], b)
+			got := run64(convKernel{g}, in)
+			for j := range want {
+				if d := got[j] - want[j]; d > 1e-12 || d < -1e-12 {
+					t.Fatalf("output %d = %v, naive %v", j, got[j], want[j])
+				}
+			}
+			checkFast32(t, convKernel{g}, in, 1e-5)
+		})
+	}
+}
+
+func TestConvGradients(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for i, tc := range convCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, in := convInputs(t, r, i)
+			checkGradients(t, convKernel{g}, in)
+		})
+	}
+}
+
+func TestConvGeomErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		x, w  tensor.Shape
+		group int
+	}{
+		{"groups do not divide", tensor.Shape{1, 3, 5, 5}, tensor.Shape{4, 1, 3, 3}, 2},
+		{"weight channels", tensor.Shape{1, 3, 5, 5}, tensor.Shape{4, 2, 3, 3}, 1},
+		{"kernel larger than input", tensor.Shape{1, 1, 2, 2}, tensor.Shape{1, 1, 3, 3}, 1},
+		{"3-D input", tensor.Shape{3, 5, 5}, tensor.Shape{1, 3, 3, 3}, 1},
+	}
+	for _, tc := range tests {
+		if _, err := newConvGeom(tc.x, tc.w, tc.group, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, false); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

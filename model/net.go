@@ -1,0 +1,259 @@
+package model
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	onnx "github.com/owulveryck/onnx-go"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrUnsupported marks a model that uses an operator, attribute or data type
+// the engine does not implement.
+var ErrUnsupported = errors.New("unsupported")
+
+// ErrShape marks an input whose shape the model cannot take.
+var ErrShape = errors.New("wrong input shape")
+
+// Net is a decoded ONNX model, ready to run on batches of any size. A
+// gorgonia graph is built the first time each batch size is seen (shapes are
+// static in gorgonia) and kept for reuse; Net is safe for concurrent use.
+type Net struct {
+	name    string // file name, used in every error
+	hash    string // sha256 of the model bytes
+	g       *irGraph
+	order   []*irNode // topological order of everything the outputs need
+	input   *irNode
+	outputs []*irNode
+	ops     opTable
+
+	mu       sync.Mutex
+	programs map[int]*program
+}
+
+// Load reads and decodes an ONNX model file.
+func Load(path string) (*Net, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	return Decode(filepath.Base(path), data)
+}
+
+// Decode decodes ONNX bytes; name identifies the model in errors. Every
+// operator is checked and a graph for the model's declared batch size is
+// built, so an unsupported operator or an inconsistent shape is reported
+// here rather than at the first Run.
+func Decode(name string, data []byte) (net *Net, err error) {
+	sum := sha256.Sum256(data)
+	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), g: newIRGraph(), ops: defaultOps(), programs: map[int]*program{}}
+	m := onnx.NewModel(net.g)
+	if err := decodeSafely(m, data); err != nil {
+		return nil, fmt.Errorf("model %s: decode ONNX: %w", name, err)
+	}
+	if len(m.Input) != 1 {
+		return nil, fmt.Errorf("model %s: %d graph inputs, want exactly one: %w", name, len(m.Input), ErrUnsupported)
+	}
+	net.input = net.g.Node(m.Input[0]).(*irNode)
+	for _, id := range m.Output {
+		net.outputs = append(net.outputs, net.g.Node(id).(*irNode))
+	}
+	if err := net.sort(); err != nil {
+		return nil, err
+	}
+	for _, n := range net.order {
+		if n.op == nil {
+			flushDenormals(n.value)
+			continue
+		}
+		if _, ok := net.ops[n.op.Name]; !ok {
+			return nil, net.nodeError(n, fmt.Errorf("operator %s: %w", n.op.Name, ErrUnsupported))
+		}
+	}
+	if _, err := net.program(net.declaredBatch()); err != nil {
+		return nil, err
+	}
+	return net, nil
+}
+
+// decodeSafely turns a panic inside onnx-go's decoder (it indexes corrupt
+// protobuf contents unchecked) into an error: a bad file is data, not a bug.
+func decodeSafely(m *onnx.Model, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("corrupt model: %v", r)
+		}
+	}()
+	return m.UnmarshalBinary(data)
+}
+
+// Name is the model's file name; Hash the sha256 of its bytes, for caches.
+func (n *Net) Name() string { return n.name }
+func (n *Net) Hash() string { return n.hash }
+
+// InputShape is the input shape the model declares (its batch dimension is
+// usually 1; Run accepts any batch size).
+func (n *Net) InputShape() []int {
+	if n.input.value == nil {
+		return nil
+	}
+	return append([]int(nil), n.input.value.Shape()...)
+}
+
+func (n *Net) declaredBatch() int {
+	if s := n.InputShape(); len(s) > 0 && s[0] > 0 {
+		return s[0]
+	}
+	return 1
+}
+
+func (n *Net) nodeError(node *irNode, err error) error {
+	op := "input"
+	if node.op != nil {
+		op = node.op.Name
+	}
+	return fmt.Errorf("model %s: node %q (%s): %w", n.name, node.name, op, err)
+}
+
+// sort orders the nodes the outputs depend on, inputs first, and rejects
+// cycles and dangling references.
+func (n *Net) sort() error {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[int64]int{}
+	var visit func(*irNode) error
+	visit = func(node *irNode) error {
+		switch state[node.id] {
+		case active:
+			return n.nodeError(node, errors.New("graph has a cycle"))
+		case done:
+			return nil
+		}
+		state[node.id] = active
+		if node.op != nil {
+			for _, in := range n.g.inputs(node) {
+				if in == nil {
+					return n.nodeError(node, errors.New("missing input"))
+				}
+				if err := visit(in); err != nil {
+					return err
+				}
+			}
+		} else if node.value == nil {
+			return n.nodeError(node, errors.New("value is neither computed, nor an initializer, nor the graph input"))
+		}
+		state[node.id] = done
+		n.order = append(n.order, node)
+		return nil
+	}
+	for _, out := range n.outputs {
+		if err := visit(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushDenormals zeroes subnormal weights. The default recogniser carries
+// many (~1e-32, left from batch-norm folding); they change no result but make
+// every multiply that touches them several times slower.
+func flushDenormals(t interface{ Data() interface{} }) {
+	if t == nil {
+		return
+	}
+	if d, ok := t.Data().([]float32); ok {
+		for i, v := range d {
+			if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
+				d[i] = 0
+			}
+		}
+	}
+}
+
+// Run evaluates the model on one batch (NCHW) and returns its outputs in the
+// model's order. Different batch sizes may be mixed freely.
+func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
+		return nil, fmt.Errorf("model %s: %w", n.name, err)
+	}
+	want := n.InputShape()
+	if len(in.Shape) != len(want) || len(want) == 0 || in.Shape[0] < 1 {
+		return nil, fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
+	}
+	for i := 1; i < len(want); i++ {
+		if want[i] > 0 && in.Shape[i] != want[i] {
+			return nil, fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
+		}
+	}
+	p, err := n.program(in.Shape[0])
+	if err != nil {
+		return nil, err
+	}
+	return p.run(in)
+}
+
+func (n *Net) program(batch int) (*program, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p, ok := n.programs[batch]; ok {
+		return p, nil
+	}
+	p, err := n.build(batch)
+	if err != nil {
+		return nil, err
+	}
+	n.programs[batch] = p
+	return p, nil
+}
+
+// program is the gorgonia graph and machine for one batch size. A tape
+// machine is not safe for concurrent runs, hence the lock.
+type program struct {
+	mu      sync.Mutex
+	in      *G.Node
+	outputs []*G.Node
+	vm      G.VM
+}
+
+func (p *program) run(in Tensor) ([]Tensor, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.vm.Reset()
+	t := tensor.New(tensor.WithShape(in.Shape...), tensor.WithBacking(in.Data))
+	if err := G.Let(p.in, t); err != nil {
+		return nil, err
+	}
+	if err := p.vm.RunAll(); err != nil {
+		return nil, err
+	}
+	outs := make([]Tensor, len(p.outputs))
+	for i, o := range p.outputs {
+		v, ok := o.Value().(tensor.Tensor)
+		if !ok {
+			return nil, fmt.Errorf("output %d is %T, not a tensor", i, o.Value())
+		}
+		if d, ok := v.(*tensor.Dense); ok && (d.IsMaterializable() || !d.DataOrder().IsContiguous()) {
+			v = d.Materialize()
+		}
+		data, ok := v.Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("output %d has element type %v, want float32", i, v.Dtype())
+		}
+		outs[i] = Tensor{Shape: append([]int(nil), v.Shape()...), Data: append([]float32(nil), data...)}
+	}
+	return outs, nil
+}
