@@ -38,7 +38,14 @@ type builder struct {
 	nodes  map[*tensor.Dense]*G.Node // constants already lifted into the graph
 }
 
-func (n *Net) build(batch int) (*program, error) {
+func (n *Net) build(batch int) (p *program, err error) {
+	// gorgonia panics on some inconsistent graphs; a bad model file must
+	// come back as an error that names it.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("model %s: building graph for batch %d: %v", n.name, batch, r)
+		}
+	}()
 	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{}}
 	for _, node := range n.order {
 		v, err := b.buildNode(node)
@@ -47,7 +54,7 @@ func (n *Net) build(batch int) (*program, error) {
 		}
 		b.values[node.id] = v
 	}
-	p := &program{in: b.values[n.input.id].node}
+	p = &program{in: b.values[n.input.id].node}
 	for _, o := range n.outputs {
 		v, err := b.lift(b.values[o.id])
 		if err != nil {
@@ -105,7 +112,7 @@ func (b *builder) lift(v value) (*G.Node, error) {
 		// gorgonia keeps scalars apart from tensors; a 1-element vector
 		// broadcasts identically and keeps every kernel tensor-only.
 		shape = tensor.Shape{1}
-		c = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{c.Data().([]float32)[0]}))
+		c = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{float32(scalarAt(c, 0))}))
 	}
 	n := G.NewTensor(b.g, tensor.Float32, shape.Dims(), G.WithShape(shape...), G.WithValue(c), G.WithName(fmt.Sprintf("const%d", len(b.nodes))))
 	b.nodes[v.c] = n

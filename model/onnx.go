@@ -58,6 +58,9 @@ func (g *irGraph) ApplyOperation(op onnx.Operation, outputs ...graph.Node) error
 // inputs returns the ordered inputs of an operation node (the decoder stores
 // the input position as the edge weight).
 func (g *irGraph) inputs(n *irNode) []*irNode {
+	if n.op != nil && n.op.Name == "Constant" {
+		return nil // onnx-go gives input-less operators a placeholder input
+	}
 	to := g.From(n.ID())
 	ins := make([]*irNode, to.Len())
 	for to.Next() {
