@@ -31,11 +31,16 @@ type opTable map[string]opBuilder
 
 // builder turns the decoded ONNX graph into a gorgonia graph for one batch.
 type builder struct {
-	net    *Net
-	g      *G.ExprGraph
-	batch  int
-	values map[int64]value
-	nodes  map[*tensor.Dense]*G.Node // constants already lifted into the graph
+	net     *Net
+	g       *G.ExprGraph
+	batch   int
+	values  map[int64]value
+	nodes   map[*tensor.Dense]*G.Node // constants already lifted into the graph
+	kernels []kernel
+	// fuse enables inference-only fusions (see Net.planFusion); fusedFrom
+	// maps each fused activation back to its convolution.
+	fuse      bool
+	fusedFrom map[int64]*irNode
 }
 
 func (n *Net) build(batch int) (p *program, err error) {
@@ -46,7 +51,11 @@ func (n *Net) build(batch int) (p *program, err error) {
 			p, err = nil, fmt.Errorf("model %s: building graph for batch %d: %v", n.name, batch, r)
 		}
 	}()
-	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{}}
+	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{},
+		fuse: true, fusedFrom: map[int64]*irNode{}}
+	for conv, act := range n.fused {
+		b.fusedFrom[act.id] = n.g.Node(conv).(*irNode)
+	}
 	for _, node := range n.order {
 		v, err := b.buildNode(node)
 		if err != nil {
@@ -63,6 +72,7 @@ func (n *Net) build(batch int) (p *program, err error) {
 		p.outputs = append(p.outputs, v)
 	}
 	p.vm = G.NewTapeMachine(b.g)
+	p.kernels = b.kernels
 	return p, nil
 }
 
@@ -80,6 +90,11 @@ func (b *builder) buildNode(node *irNode) (value, error) {
 			return value{}, fmt.Errorf("initializer of type %T: %w", node.value, ErrUnsupported)
 		}
 		return value{c: d}, nil
+	}
+	if b.fuse {
+		if conv := b.fusedFrom[node.id]; conv != nil {
+			return b.values[conv.id], nil // computed by the fused convolution
+		}
 	}
 	ins := b.net.g.inputs(node)
 	in := make([]value, len(ins))
@@ -233,5 +248,6 @@ func (b *builder) kernelNode(k kernel, in ...value) (value, error) {
 	if err != nil {
 		return value{}, err
 	}
+	b.kernels = append(b.kernels, k)
 	return value{node: n}, nil
 }

@@ -143,16 +143,30 @@ func addChannelBias[T float](g *convGeom, y, b []T) {
 	}
 }
 
+// activation is an elementwise function fused into a convolution's output
+// at inference time, saving a full pass over the activations.
+type activation int
+
+const (
+	actNone activation = iota
+	actRelu
+	actPRelu // per-channel slope, the convolution's last input
+)
+
 // convForward32 is the fast float32 path: C depthwise kernel, or im2col and
 // GEMM over column chunks so that even one image keeps every core busy.
-func convForward32(g *convGeom, y []float32, in [][]float32) {
+// Bias and a fused activation are applied to each block while in cache.
+func convForward32(g *convGeom, act activation, y []float32, in [][]float32) {
 	x, w := in[0], in[1]
-	var b []float32
+	var b, slope []float32
 	if g.bias {
 		b = in[2]
 	}
+	if act == actPRelu {
+		slope = in[len(in)-1]
+	}
 	if g.depthwise() {
-		parallelFor(g.n*g.c, func(lo, hi int) { depthwiseFast(g, x, w, b, y, lo, hi) })
+		parallelFor(g.n*g.c, func(lo, hi int) { depthwiseFast(g, act, x, w, b, slope, y, lo, hi) })
 		return
 	}
 	p := runtime.GOMAXPROCS(0)
@@ -171,29 +185,58 @@ func convForward32(g *convGeom, y []float32, in [][]float32) {
 				yi := y[(n*g.group+gr)*outPlane+p0:]
 				if g.pointwise() {
 					gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), xi[p0:], g.cols(), 0, yi, g.cols())
-					continue
+				} else {
+					if col == nil {
+						col = make([]float32, g.rows()*(g.cols()/chunks+1))
+					}
+					im2colFast(g, xi, p0, p1, col)
+					gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), col, p1-p0, 0, yi, g.cols())
 				}
-				if col == nil {
-					col = make([]float32, g.rows()*(g.cols()/chunks+1))
-				}
-				im2colFast(g, xi, p0, p1, col)
-				gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), col, p1-p0, 0, yi, g.cols())
+				epilogueFast(yi, g.cols(), gr*g.mg(), g.mg(), p1-p0, b, slope, act)
 			}
 		}
 	})
-	if g.bias {
-		addChannelBias(g, y, b)
+}
+
+// convKernel is ONNX Conv: inputs x, w and optional bias. With a fused
+// activation (inference graphs only) a PReLU slope follows, and the kernel
+// has no gradient: training graphs are built unfused.
+type convKernel struct {
+	g   *convGeom
+	act activation
+}
+
+func (k convKernel) String() string {
+	return fmt.Sprintf("%s act=%d", k.g, k.act)
+}
+func (k convKernel) outShape() tensor.Shape           { return k.g.outShape() }
+func (k convKernel) do32(y []float32, in [][]float32) { convForward32(k.g, k.act, y, in) }
+func (k convKernel) do64(y []float64, in [][]float64) {
+	convForward(k.g, y, in)
+	if k.act != actNone {
+		activateRef(k.g, k.act, y, in[len(in)-1])
 	}
 }
 
-// convKernel is ONNX Conv: inputs x, w and optional bias.
-type convKernel struct{ g *convGeom }
+// activateRef is the portable reference of the fused activations.
+func activateRef[T float](g *convGeom, act activation, y, slope []T) {
+	plane := g.cols()
+	for i := range y {
+		if y[i] > 0 {
+			continue
+		}
+		if act == actRelu {
+			y[i] = 0
+		} else {
+			y[i] *= slope[(i/plane)%g.m]
+		}
+	}
+}
 
-func (k convKernel) String() string                   { return k.g.String() }
-func (k convKernel) outShape() tensor.Shape           { return k.g.outShape() }
-func (k convKernel) do32(y []float32, in [][]float32) { convForward32(k.g, y, in) }
-func (k convKernel) do64(y []float64, in [][]float64) { convForward(k.g, y, in) }
 func (k convKernel) vjp(i int) kernel {
+	if k.act != actNone {
+		return nil
+	}
 	switch i {
 	case 0:
 		return convGradX{k.g}

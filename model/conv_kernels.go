@@ -4,12 +4,18 @@ package model
 #cgo CFLAGS: -O3
 #include <xmmintrin.h>
 
+// Hot loops are compiled for AVX-512, AVX2 and baseline x86-64; the loader
+// picks the best the CPU has, so one binary runs everywhere.
+#define MULTIARCH __attribute__((target_clones("avx512f", "avx2", "default")))
+#define FTZ_BEGIN unsigned int csr_ = _mm_getcsr(); _mm_setcsr(csr_ | 0x8040);
+#define FTZ_END _mm_setcsr(csr_);
+
 // im2col for one image and one channel group, restricted to output columns
 // [p0,p1): col is (cg*kh*kw) x (p1-p0), row-major. Rows are filled by runs
 // of output x so the inner loop is a strided copy the compiler vectorises.
-static void im2col_f32(const float *x, int cg, int h, int w, int kh, int kw,
+MULTIARCH static void im2col_f32(const float *restrict x, int cg, int h, int w, int kh, int kw,
 		int sh, int sw, int pt, int pl, int dh, int dw, int oh, int ow,
-		int p0, int p1, float *col) {
+		int p0, int p1, float *restrict col) {
 	int ncol = p1 - p0;
 	for (int c = 0; c < cg; c++) {
 		const float *xc = x + (long)c * h * w;
@@ -37,14 +43,39 @@ static void im2col_f32(const float *x, int cg, int h, int w, int kh, int kw,
 	}
 }
 
+// Activations fused into convolutions: 0 none, 1 ReLU, 2 PReLU.
+static inline void activate(float *restrict y, long n, int act, float slope) {
+	if (act == 1) {
+		for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+	} else if (act == 2) {
+		for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : slope * y[i];
+	}
+}
+
+// Rows [m0, m0+rows) of a GEMM result block (cols wide, row stride ld) get
+// their channel's bias and activation while still in cache.
+MULTIARCH static void epilogue_f32(float *restrict y, long ld, int m0, int rows, int cols,
+		const float *restrict bias, const float *restrict slope, int act) {
+	FTZ_BEGIN
+	for (int r = 0; r < rows; r++) {
+		float *restrict row = y + r * ld;
+		if (bias) {
+			float b = bias[m0 + r];
+			for (int i = 0; i < cols; i++) row[i] += b;
+		}
+		activate(row, cols, act, slope ? slope[m0 + r] : 0);
+	}
+	FTZ_END
+}
+
 // Depthwise convolution of planes [c0,c1) of one image batch laid out as
 // consecutive planes (plane index = n*channels + c). Each output plane starts
 // from its bias and accumulates one kernel tap at a time over whole rows.
-static void dwconv_f32(const float *x, const float *wt, const float *bias, float *y,
+MULTIARCH static void dwconv_f32(const float *restrict x, const float *restrict wt,
+		const float *restrict bias, const float *restrict slope, int act, float *restrict y,
 		int channels, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl,
 		int dh, int dw, int oh, int ow, int c0, int c1) {
-	unsigned int csr = _mm_getcsr();
-	_mm_setcsr(csr | 0x8040);
+	FTZ_BEGIN
 	for (int pc = c0; pc < c1; pc++) {
 		int c = pc % channels;
 		const float *xp = x + (long)pc * h * w;
@@ -62,8 +93,8 @@ static void dwconv_f32(const float *x, const float *wt, const float *bias, float
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * sh - pt + i * dh;
 					if (iy < 0 || iy >= h) continue;
-					const float *src = xp + (long)iy * w + off;
-					float *dst = yp + (long)oy * ow;
+					const float *restrict src = xp + (long)iy * w + off;
+					float *restrict dst = yp + (long)oy * ow;
 					if (sw == 1) {
 						for (int ox = x0; ox < x1; ox++) dst[ox] += k * src[ox];
 					} else {
@@ -72,9 +103,39 @@ static void dwconv_f32(const float *x, const float *wt, const float *bias, float
 				}
 			}
 		}
+		activate(yp, oh * ow, act, slope ? slope[c] : 0);
 	}
-	_mm_setcsr(csr);
+	FTZ_END
 }
+
+// Elementwise kernels over whole tensors, flushing denormals: PReLU's
+// negative side multiplies small activations by small slopes, which is
+// where subnormal values would otherwise appear.
+MULTIARCH static void binary_same_f32(int op, const float *restrict a, const float *restrict b,
+		float *restrict y, long n) {
+	FTZ_BEGIN
+	switch (op) {
+	case 0: for (long i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
+	case 1: for (long i = 0; i < n; i++) y[i] = a[i] - b[i]; break;
+	case 2: for (long i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
+	case 3: for (long i = 0; i < n; i++) y[i] = a[i] / b[i]; break;
+	}
+	FTZ_END
+}
+
+// Planes [p0,p1) of an N×C×plane tensor: y = x > 0 ? x : s[c]·x.
+MULTIARCH static void prelu_planes_f32(const float *restrict x, const float *restrict s,
+		float *restrict y, int channels, long plane, long p0, long p1) {
+	FTZ_BEGIN
+	for (long p = p0; p < p1; p++) {
+		float k = s[p % channels];
+		const float *restrict xp = x + p * plane;
+		float *restrict yp = y + p * plane;
+		for (long i = 0; i < plane; i++) yp[i] = xp[i] > 0 ? xp[i] : k * xp[i];
+	}
+	FTZ_END
+}
+
 */
 import "C"
 
@@ -93,8 +154,20 @@ func im2colFast(g *convGeom, x []float32, p0, p1 int, col []float32) {
 		C.int(g.oh), C.int(g.ow), C.int(p0), C.int(p1), f32p(col))
 }
 
-func depthwiseFast(g *convGeom, x, w, b, y []float32, c0, c1 int) {
-	C.dwconv_f32(f32p(x), f32p(w), f32p(b), f32p(y), C.int(g.c), C.int(g.h), C.int(g.w),
+func depthwiseFast(g *convGeom, act activation, x, w, b, slope, y []float32, c0, c1 int) {
+	C.dwconv_f32(f32p(x), f32p(w), f32p(b), f32p(slope), C.int(act), f32p(y), C.int(g.c), C.int(g.h), C.int(g.w),
 		C.int(g.kh), C.int(g.kw), C.int(g.sh), C.int(g.sw), C.int(g.pt), C.int(g.pl),
 		C.int(g.dh), C.int(g.dw), C.int(g.oh), C.int(g.ow), C.int(c0), C.int(c1))
+}
+
+func binarySameFast(fn binaryFn, a, b, y []float32, lo, hi int) {
+	C.binary_same_f32(C.int(fn), f32p(a[lo:hi]), f32p(b[lo:hi]), f32p(y[lo:hi]), C.long(hi-lo))
+}
+
+func preluPlanesFast(x, s, y []float32, channels, plane, p0, p1 int) {
+	C.prelu_planes_f32(f32p(x), f32p(s), f32p(y), C.int(channels), C.long(plane), C.long(p0), C.long(p1))
+}
+
+func epilogueFast(y []float32, ld, m0, rows, cols int, bias, slope []float32, act activation) {
+	C.epilogue_f32(f32p(y), C.long(ld), C.int(m0), C.int(rows), C.int(cols), f32p(bias), f32p(slope), C.int(act))
 }

@@ -79,13 +79,15 @@ func TestConvMatchesNaive(t *testing.T) {
 				b = in[2]
 			}
 			want := naiveConv(g, in[0], in[1], b)
-			got := run64(convKernel{g}, in)
+			got := run64(convKernel{g: g}, in)
 			for j := range want {
 				if d := got[j] - want[j]; d > 1e-12 || d < -1e-12 {
 					t.Fatalf("output %d = %v, naive %v", j, got[j], want[j])
 				}
 			}
-			checkFast32(t, convKernel{g}, in, 1e-5)
+			checkFast32(t, convKernel{g: g}, in, 1e-5)
+			checkFast32(t, convKernel{g: g, act: actRelu}, in, 1e-5)
+			checkFast32(t, convKernel{g: g, act: actPRelu}, append(in, randSlice(r, g.m)), 1e-5)
 		})
 	}
 }
@@ -95,7 +97,7 @@ func TestConvGradients(t *testing.T) {
 	for i, tc := range convCases {
 		t.Run(tc.name, func(t *testing.T) {
 			g, in := convInputs(t, r, i)
-			checkGradients(t, convKernel{g}, in)
+			checkGradients(t, convKernel{g: g}, in)
 		})
 	}
 }

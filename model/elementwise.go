@@ -162,8 +162,32 @@ func newBinaryKernel(fn binaryFn, a, b tensor.Shape) (binaryKernel, error) {
 func (k binaryKernel) String() string {
 	return fmt.Sprintf("%s(%v,%v)", k.fn, k.bc.shapes[0], k.bc.shapes[1])
 }
-func (k binaryKernel) outShape() tensor.Shape           { return k.bc.out }
-func (k binaryKernel) do32(y []float32, in [][]float32) { binaryForward(k, y, in[0], in[1]) }
+func (k binaryKernel) outShape() tensor.Shape { return k.bc.out }
+func (k binaryKernel) do32(y []float32, in [][]float32) {
+	a, b := in[0], in[1]
+	switch {
+	case k.bc.shapes[0].Eq(k.bc.shapes[1]) && k.fn != fnPRelu:
+		parallelFor(len(y)/4096+1, func(lo, hi int) {
+			binarySameFast(k.fn, a, b, y, min(lo*4096, len(y)), min(hi*4096, len(y)))
+		})
+	case k.fn == fnPRelu && k.perChannel():
+		n, c := k.bc.out[0], k.bc.out[1]
+		plane := len(y) / (n * c)
+		parallelFor(n*c, func(lo, hi int) { preluPlanesFast(a, b, y, c, plane, lo, hi) })
+	default:
+		binaryForward(k, y, a, b)
+	}
+}
+
+// perChannel reports whether b holds one value per channel (axis 1) of an
+// input of rank ≥ 2 with a as the full output, the layout of PReLU slopes.
+func (k binaryKernel) perChannel() bool {
+	a, b := k.bc.shapes[0], k.bc.shapes[1]
+	if !a.Eq(k.bc.out) || a.Dims() < 2 || b.TotalSize() != a[1] {
+		return false
+	}
+	return k.bc.sb[1] == 1 || a[1] == 1
+}
 func (k binaryKernel) do64(y []float64, in [][]float64) { binaryForward(k, y, in[0], in[1]) }
 func (k binaryKernel) vjp(i int) kernel {
 	if i > 1 {

@@ -34,6 +34,9 @@ type Net struct {
 	input   *irNode
 	outputs []*irNode
 	ops     opTable
+	// fused maps a Conv node to the ReLU/PRelu that alone consumes it;
+	// inference graphs compute both in one kernel.
+	fused map[int64]*irNode
 
 	mu       sync.Mutex
 	programs map[int]*program
@@ -78,6 +81,7 @@ func Decode(name string, data []byte) (net *Net, err error) {
 			return nil, net.nodeError(n, fmt.Errorf("operator %s: %w", n.op.Name, ErrUnsupported))
 		}
 	}
+	net.planFusion()
 	if _, err := net.program(net.declaredBatch()); err != nil {
 		return nil, err
 	}
@@ -227,6 +231,7 @@ type program struct {
 	in      *G.Node
 	outputs []*G.Node
 	vm      G.VM
+	kernels []kernel // the forward kernels, for FLOP counts
 }
 
 func (p *program) run(in Tensor) ([]Tensor, error) {
@@ -256,4 +261,58 @@ func (p *program) run(in Tensor) ([]Tensor, error) {
 		outs[i] = Tensor{Shape: append([]int(nil), v.Shape()...), Data: append([]float32(nil), data...)}
 	}
 	return outs, nil
+}
+
+// FLOPs is the floating-point operation count (2 per multiply-add) of one
+// input image through the model's convolutions and matrix products, the
+// figure that GFLOP/s benchmarks divide by.
+func (n *Net) FLOPs() float64 {
+	p, err := n.program(1)
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, op := range p.kernels {
+		switch k := op.(type) {
+		case convKernel:
+			g := k.g
+			total += 2 * float64(g.m*g.oh*g.ow) * float64(g.cg()*g.kh*g.kw)
+		case matmulKernel:
+			total += 2 * float64(k.m*k.n*k.k)
+		}
+	}
+	return total
+}
+
+// planFusion finds each Conv whose only consumer is a ReLU, or a PRelu with
+// one constant slope per output channel.
+func (n *Net) planFusion() {
+	n.fused = map[int64]*irNode{}
+	consumers := map[int64]int{}
+	for _, o := range n.outputs {
+		consumers[o.id]++
+	}
+	for _, node := range n.order {
+		for _, in := range n.g.inputs(node) {
+			consumers[in.id]++
+		}
+	}
+	for _, node := range n.order {
+		if node.op == nil || (node.op.Name != "Relu" && node.op.Name != "PRelu") {
+			continue
+		}
+		ins := n.g.inputs(node)
+		conv := ins[0]
+		if conv.op == nil || conv.op.Name != "Conv" || consumers[conv.id] != 1 {
+			continue
+		}
+		if node.op.Name == "PRelu" {
+			slope, weight := ins[1], n.g.inputs(conv)[1]
+			if slope.op != nil || slope.value == nil || weight.value == nil ||
+				slope.value.Shape().TotalSize() != weight.value.Shape()[0] {
+				continue
+			}
+		}
+		n.fused[conv.id] = node
+	}
 }

@@ -69,7 +69,15 @@ func buildConv(b *builder, n *irNode, in []value) (value, error) {
 	if len(in) == 3 && in[2].shape().TotalSize() != g.m {
 		return value{}, fmt.Errorf("bias %v for %d output channels", in[2].shape(), g.m)
 	}
-	return b.kernelNode(convKernel{g}, in...)
+	k := convKernel{g: g}
+	if act := b.net.fused[n.id]; b.fuse && act != nil {
+		k.act = actRelu
+		if act.op.Name == "PRelu" {
+			k.act = actPRelu
+			in = append(in, value{c: b.net.g.inputs(act)[1].value.(*tensor.Dense)})
+		}
+	}
+	return b.kernelNode(k, in...)
 }
 
 func buildBinary(fn binaryFn) opBuilder {
