@@ -63,7 +63,7 @@ func (n *Net) build(batch int) (p *program, err error) {
 		}
 		b.values[node.id] = v
 	}
-	p = &program{in: b.values[n.input.id].node}
+	p = &program{g: b.g, in: b.values[n.input.id].node}
 	for _, o := range n.outputs {
 		v, err := b.lift(b.values[o.id])
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/internal/sharedtest"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 type goldenFace struct {
@@ -117,4 +119,54 @@ func toF64(s []float32) []float64 {
 		o[i] = float64(v)
 	}
 	return o
+}
+
+// TestNoDenormals watches every value of the recogniser's graph on a real
+// face: weights after loading and activations after a run must hold no
+// subnormal floats (they would cost several times the arithmetic time).
+func TestNoDenormals(t *testing.T) {
+	dir, faces := loadGolden(t)
+	net, err := Load(sharedtest.Path(t, "models", "faceplugin", "fr_feature.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Tensor{Shape: []int{1, 3, 112, 112}, Data: crop112(t, filepath.Join(dir, faces[0].Aligned))}
+	p, err := net.program(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock() // run without Reset so that every node keeps its value
+	defer p.mu.Unlock()
+	if err := G.Let(p.in, tensor.New(tensor.WithShape(in.Shape...), tensor.WithBacking(in.Data))); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.vm.Reset()
+	checked := 0
+	for _, n := range p.g.AllNodes() {
+		v, ok := n.Value().(tensor.Tensor)
+		if !ok {
+			continue
+		}
+		data, ok := v.Data().([]float32)
+		if !ok {
+			continue
+		}
+		sub := 0
+		for _, x := range data {
+			if x != 0 && math.Abs(float64(x)) < 0x1p-126 {
+				sub++
+			}
+		}
+		if sub > 0 {
+			t.Errorf("%s: %d subnormal values of %d", n.Name(), sub, len(data))
+		}
+		checked++
+	}
+	if checked < 50 {
+		t.Fatalf("only %d values checked", checked)
+	}
+	t.Logf("%d weights and activations checked", checked)
 }

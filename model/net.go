@@ -228,6 +228,7 @@ func (n *Net) program(batch int) (*program, error) {
 // machine is not safe for concurrent runs, hence the lock.
 type program struct {
 	mu      sync.Mutex
+	g       *G.ExprGraph
 	in      *G.Node
 	outputs []*G.Node
 	vm      G.VM

@@ -1,0 +1,112 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// A minimal ONNX (protobuf) writer for tests: enough to make small models
+// with chosen operators, shapes and broken parts, without a Python toolchain.
+
+type pb []byte
+
+func (p pb) varint(field int, v uint64) pb {
+	p = binary.AppendUvarint(p, uint64(field<<3))
+	return binary.AppendUvarint(p, v)
+}
+
+func (p pb) bytes(field int, b []byte) pb {
+	p = binary.AppendUvarint(p, uint64(field<<3|2))
+	p = binary.AppendUvarint(p, uint64(len(b)))
+	return append(p, b...)
+}
+
+func (p pb) str(field int, s string) pb { return p.bytes(field, []byte(s)) }
+
+func (p pb) float32(field int, v float32) pb {
+	p = binary.AppendUvarint(p, uint64(field<<3|5))
+	return binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
+}
+
+// valueInfo is a float tensor ValueInfoProto.
+func valueInfo(name string, shape ...int) []byte {
+	var dims pb
+	for _, d := range shape {
+		dims = dims.bytes(1, pb(nil).varint(1, uint64(d)))
+	}
+	tensorType := pb(nil).varint(1, 1).bytes(2, dims)
+	return pb(nil).str(1, name).bytes(2, pb(nil).bytes(1, tensorType))
+}
+
+// initializer is a float TensorProto with raw data.
+func initializer(name string, shape []int, data []float32) []byte {
+	var p pb
+	for _, d := range shape {
+		p = p.varint(1, uint64(d))
+	}
+	p = p.varint(2, 1)
+	raw := make([]byte, 0, 4*len(data))
+	for _, v := range data {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	return p.str(8, name).bytes(9, raw)
+}
+
+type attr struct {
+	name string
+	ints []int
+	i    *int
+	f    *float32
+}
+
+func nodeProto(op, name string, inputs, outputs []string, attrs ...attr) []byte {
+	var p pb
+	for _, in := range inputs {
+		p = p.str(1, in)
+	}
+	for _, out := range outputs {
+		p = p.str(2, out)
+	}
+	p = p.str(3, name).str(4, op)
+	for _, a := range attrs {
+		ap := pb(nil).str(1, a.name)
+		switch {
+		case a.i != nil:
+			ap = ap.varint(3, uint64(*a.i)).varint(20, 2) // INT
+		case a.f != nil:
+			ap = ap.float32(2, *a.f).varint(20, 1) // FLOAT
+		default:
+			for _, v := range a.ints {
+				ap = ap.varint(8, uint64(v))
+			}
+			ap = ap.varint(20, 7) // INTS
+		}
+		p = p.bytes(5, ap)
+	}
+	return p
+}
+
+type graphSpec struct {
+	nodes        [][]byte
+	initializers [][]byte
+	inputs       [][]byte
+	outputs      [][]byte
+}
+
+func modelBytes(g graphSpec) []byte {
+	var gp pb
+	for _, n := range g.nodes {
+		gp = gp.bytes(1, n)
+	}
+	gp = gp.str(2, "test")
+	for _, in := range g.initializers {
+		gp = gp.bytes(5, in)
+	}
+	for _, in := range g.inputs {
+		gp = gp.bytes(11, in)
+	}
+	for _, out := range g.outputs {
+		gp = gp.bytes(12, out)
+	}
+	return pb(nil).varint(1, 3).bytes(7, gp).bytes(8, pb(nil).varint(2, 9))
+}
