@@ -68,42 +68,53 @@ MULTIARCH static void epilogue_f32(float *restrict y, long ld, int m0, int rows,
 	FTZ_END
 }
 
-// Depthwise convolution of planes [c0,c1) of one image batch laid out as
-// consecutive planes (plane index = n*channels + c). Each output plane starts
-// from its bias and accumulates one kernel tap at a time over whole rows.
+// Depthwise convolution of planes [c0,c1) of one batch laid out as
+// consecutive planes (plane index = n*channels + c). Each output row takes
+// all kernel taps while it sits in L1. For strides above one, each input row
+// is first split into its stride phases, so that every tap reads a
+// contiguous run and the inner loop vectorises.
 MULTIARCH static void dwconv_f32(const float *restrict x, const float *restrict wt,
 		const float *restrict bias, const float *restrict slope, int act, float *restrict y,
 		int channels, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl,
 		int dh, int dw, int oh, int ow, int c0, int c1) {
 	FTZ_BEGIN
+	float phases[w + sw];
 	for (int pc = c0; pc < c1; pc++) {
 		int c = pc % channels;
 		const float *xp = x + (long)pc * h * w;
-		float *yp = y + (long)pc * oh * ow;
+		const float *kc = wt + (long)c * kh * kw;
 		float b = bias ? bias[c] : 0;
-		for (int t = 0; t < oh * ow; t++) yp[t] = b;
-		for (int i = 0; i < kh; i++) {
-			for (int j = 0; j < kw; j++) {
-				float k = wt[(c * kh + i) * kw + j];
-				// output x range whose input x stays inside the image
-				int off = j * dw - pl;
-				int x0 = off < 0 ? (-off + sw - 1) / sw : 0;
-				int x1 = (w - 1 - off) < 0 ? 0 : (w - 1 - off) / sw + 1;
-				if (x1 > ow) x1 = ow;
-				for (int oy = 0; oy < oh; oy++) {
-					int iy = oy * sh - pt + i * dh;
-					if (iy < 0 || iy >= h) continue;
-					const float *restrict src = xp + (long)iy * w + off;
-					float *restrict dst = yp + (long)oy * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			float *restrict dst = y + (long)pc * oh * ow + (long)oy * ow;
+			for (int ox = 0; ox < ow; ox++) dst[ox] = b;
+			for (int i = 0; i < kh; i++) {
+				int iy = oy * sh - pt + i * dh;
+				if (iy < 0 || iy >= h) continue;
+				const float *row = xp + (long)iy * w;
+				int plen = (w + sw - 1) / sw; // length of phase 0, the longest
+				if (sw > 1) {
+					for (int q = 0; q < sw; q++)
+						for (int t = 0; q + t * sw < w; t++) phases[q * plen + t] = row[q + t * sw];
+				}
+				for (int j = 0; j < kw; j++) {
+					float k = kc[i * kw + j];
+					int off = j * dw - pl;
+					// output x range whose input x = ox*sw + off stays inside the row
+					int x0 = off < 0 ? (-off + sw - 1) / sw : 0;
+					int x1 = (w - 1 - off) < 0 ? 0 : (w - 1 - off) / sw + 1;
+					if (x1 > ow) x1 = ow;
+					const float *restrict src;
 					if (sw == 1) {
-						for (int ox = x0; ox < x1; ox++) dst[ox] += k * src[ox];
+						src = row + off;
 					} else {
-						for (int ox = x0; ox < x1; ox++) dst[ox] += k * src[ox * sw];
+						int q = ((off % sw) + sw) % sw;
+						src = phases + q * plen + (off - q) / sw;
 					}
+					for (int ox = x0; ox < x1; ox++) dst[ox] += k * src[ox];
 				}
 			}
+			activate(dst, ow, act, slope ? slope[c] : 0);
 		}
-		activate(yp, oh * ow, act, slope ? slope[c] : 0);
 	}
 	FTZ_END
 }

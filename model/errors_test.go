@@ -132,3 +132,27 @@ func FuzzDecode(f *testing.F) {
 		_, _ = net.Run(context.Background(), in)
 	})
 }
+
+// TestSameInputTwice: an operator may read one value twice (here x·x); the
+// decoded graph must keep both inputs.
+func TestSameInputTwice(t *testing.T) {
+	data := modelBytes(graphSpec{
+		nodes:   [][]byte{nodeProto("Mul", "square", []string{"x", "x"}, []string{"y"})},
+		inputs:  [][]byte{valueInfo("x", 1, 1, 2, 2)},
+		outputs: [][]byte{valueInfo("y", 1, 1, 2, 2)},
+	})
+	net, err := Decode("square.onnx", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := net.Run(context.Background(), Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{1, -2, 3, 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 4, 9, 0.25}
+	for i, w := range want {
+		if outs[0].Data[i] != w {
+			t.Fatalf("got %v, want %v", outs[0].Data, want)
+		}
+	}
+}

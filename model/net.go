@@ -72,6 +72,9 @@ func Decode(name string, data []byte) (net *Net, err error) {
 	if err := net.sort(); err != nil {
 		return nil, err
 	}
+	if !net.reaches(net.input) {
+		return nil, fmt.Errorf("model %s: no output depends on the input %q: %w", name, net.input.name, ErrUnsupported)
+	}
 	for _, n := range net.order {
 		if n.op == nil {
 			flushDenormals(n.value)
@@ -169,6 +172,15 @@ func (n *Net) sort() error {
 	return nil
 }
 
+func (n *Net) reaches(node *irNode) bool {
+	for _, m := range n.order {
+		if m == node {
+			return true
+		}
+	}
+	return false
+}
+
 // flushDenormals zeroes subnormal weights. The default recogniser carries
 // many (~1e-32, left from batch-norm folding); they change no result but make
 // every multiply that touches them several times slower.
@@ -207,7 +219,11 @@ func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.run(in)
+	outs, err := p.run(in)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", n.name, err)
+	}
+	return outs, nil
 }
 
 func (n *Net) program(batch int) (*program, error) {
@@ -235,10 +251,17 @@ type program struct {
 	kernels []kernel // the forward kernels, for FLOP counts
 }
 
-func (p *program) run(in Tensor) ([]Tensor, error) {
+func (p *program) run(in Tensor) (outs []Tensor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.vm.Reset()
+	defer func() {
+		// gorgonia panics on some states a strange model can reach; report
+		// it as that model's error instead of taking the process down.
+		if r := recover(); r != nil {
+			outs, err = nil, fmt.Errorf("run: %v", r)
+		}
+	}()
 	t := tensor.New(tensor.WithShape(in.Shape...), tensor.WithBacking(in.Data))
 	if err := G.Let(p.in, t); err != nil {
 		return nil, err
@@ -246,7 +269,7 @@ func (p *program) run(in Tensor) ([]Tensor, error) {
 	if err := p.vm.RunAll(); err != nil {
 		return nil, err
 	}
-	outs := make([]Tensor, len(p.outputs))
+	outs = make([]Tensor, len(p.outputs))
 	for i, o := range p.outputs {
 		v, ok := o.Value().(tensor.Tensor)
 		if !ok {

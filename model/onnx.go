@@ -16,6 +16,7 @@ type irNode struct {
 	name  string
 	value tensor.Tensor   // set for initializers and model inputs (shape only)
 	op    *onnx.Operation // set for operation outputs
+	ins   []*irNode       // operation inputs in ONNX order
 }
 
 func (n *irNode) ID() int64                       { return n.id }
@@ -55,18 +56,31 @@ func (g *irGraph) ApplyOperation(op onnx.Operation, outputs ...graph.Node) error
 	return nil
 }
 
-// inputs returns the ordered inputs of an operation node (the decoder stores
-// the input position as the edge weight).
+// SetWeightedEdge records an operation input. The decoder encodes the input
+// position as the edge weight; we keep our own ordered list because a graph
+// holds one edge per node pair, and an operator may take the same value
+// twice (Mul(x, x)).
+func (g *irGraph) SetWeightedEdge(e graph.WeightedEdge) {
+	from, okFrom := e.From().(*irNode)
+	to, okTo := e.To().(*irNode)
+	if !okFrom || !okTo || from == to {
+		return // a self-reference; sort reports the node's missing input
+	}
+	i := int(e.Weight())
+	if i < 0 || i > 1<<16 {
+		return
+	}
+	for len(from.ins) <= i {
+		from.ins = append(from.ins, nil)
+	}
+	from.ins[i] = to
+	g.WeightedDirectedGraph.SetWeightedEdge(e)
+}
+
+// inputs returns the ordered inputs of an operation node.
 func (g *irGraph) inputs(n *irNode) []*irNode {
 	if n.op != nil && n.op.Name == "Constant" {
 		return nil // onnx-go gives input-less operators a placeholder input
 	}
-	to := g.From(n.ID())
-	ins := make([]*irNode, to.Len())
-	for to.Next() {
-		m := to.Node().(*irNode)
-		w, _ := g.Weight(n.ID(), m.ID())
-		ins[int(w)] = m
-	}
-	return ins
+	return n.ins
 }
