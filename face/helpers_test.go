@@ -1,0 +1,133 @@
+package face
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/model"
+)
+
+// sharedDir finds the read-only shared/ folder by walking up from the
+// working directory to a parent that has a sibling shared/README.md (CI has
+// it at ../shared from the repo root), or skips the test saying so.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Skipf("shared/ not found: %v", err)
+	}
+	for {
+		cand := filepath.Join(dir, "shared")
+		if _, err := os.Stat(filepath.Join(cand, "README.md")); err == nil {
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("shared/ (models, data, golden) not found above the working directory; golden tests need it")
+		}
+		dir = parent
+	}
+}
+
+// goldenItem is one entry of shared/golden/reference.json.
+type goldenItem struct {
+	Key         string       `json:"key"`
+	Source      string       `json:"source"`
+	Aligned     string       `json:"aligned"`
+	Embedding   []float32    `json:"embedding"`
+	Box         [4]float64   `json:"box_x1y1x2y2"`
+	Landmarks68 [][2]float64 `json:"landmarks68"`
+	Landmarks5  [][2]float64 `json:"landmarks5"`
+}
+
+type goldenFile struct {
+	ModelSHA256 string       `json:"model_sha256"`
+	Runtime     string       `json:"runtime"`
+	Items       []goldenItem `json:"items"`
+}
+
+func loadGolden(t testing.TB) (shared string, g goldenFile) {
+	t.Helper()
+	shared = sharedDir(t)
+	b, err := os.ReadFile(filepath.Join(shared, "golden", "reference.json"))
+	if err != nil {
+		t.Fatalf("golden reference: %v", err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("golden reference: %v", err)
+	}
+	if len(g.Items) == 0 {
+		t.Fatal("golden reference has no items")
+	}
+	return shared, g
+}
+
+func points(ps [][2]float64) []Point {
+	out := make([]Point, len(ps))
+	for i, p := range ps {
+		out[i] = Point{p[0], p[1]}
+	}
+	return out
+}
+
+func mustDecode(t testing.TB, path string) *image.NRGBA {
+	t.Helper()
+	img, err := imageio.Decode(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// meanAbsDiff is the mean absolute difference over the RGB channels.
+func meanAbsDiff(a, b *image.NRGBA) (mean float64, worst int) {
+	var sum, n int
+	for y := 0; y < a.Rect.Dy(); y++ {
+		for x := 0; x < a.Rect.Dx(); x++ {
+			pa, pb := a.Pix[a.PixOffset(x, y):], b.Pix[b.PixOffset(x, y):]
+			for c := 0; c < 3; c++ {
+				d := int(pa[c]) - int(pb[c])
+				d = max(d, -d)
+				sum += d
+				worst = max(worst, d)
+				n++
+			}
+		}
+	}
+	return float64(sum) / float64(n), worst
+}
+
+// picture is a deterministic smooth RGB test picture.
+func picture(w, h int) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m.SetNRGBA(x, y, color.NRGBA{uint8(20 + 200*x/max(w-1, 1)), uint8(230 - 180*y/max(h-1, 1)), uint8(40 + 150*(x+y)/max(w+h-2, 1)), 255})
+		}
+	}
+	return m
+}
+
+// fakeNet is a Runner answering with a function; it records the inputs.
+type fakeNet struct {
+	mu    sync.Mutex
+	calls []model.Tensor
+	fn    func(in model.Tensor) ([]model.Tensor, error)
+}
+
+func (f *fakeNet) Run(ctx context.Context, in model.Tensor) ([]model.Tensor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, in)
+	f.mu.Unlock()
+	return f.fn(in)
+}
