@@ -1,0 +1,245 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// Every parser is fuzzed for panics, and where we also write the format,
+// for the round trip: what parses, written back, parses to the same
+// value.
+
+// checkParseError fails unless err is a *ParseError or a plain I/O error
+// from the reader (none here: inputs are in memory).
+func checkParseError(t *testing.T, err error) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v (%T) is not a *ParseError", err, err)
+	}
+}
+
+func FuzzLFWPairs(f *testing.F) {
+	f.Add([]byte(smallLFW))
+	f.Add([]byte("1 1\nA 1 2\nA 1 B 2\n"))
+	f.Add([]byte("1 1\r\nA\t1\t2\r\nA 01 B +2\r\n\r\n"))
+	f.Add([]byte("2 1\nA 1 2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pairs, err := ParseLFWPairs(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			checkParseError(t, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := WriteLFWPairs(&buf, pairs); err != nil {
+			t.Fatalf("parsed pairs do not write: %v", err)
+		}
+		back, err := ParseLFWPairs(&buf, "again")
+		if err != nil {
+			t.Fatalf("written pairs do not parse: %v\n%s", err, buf.Bytes())
+		}
+		if !reflect.DeepEqual(back, pairs) {
+			t.Fatal("round trip changed the pairs")
+		}
+	})
+}
+
+func FuzzMFR2Pairs(f *testing.F) {
+	f.Add([]byte(smallMFR2Pairs))
+	f.Add([]byte("A 1 2"))
+	f.Add([]byte("A 1 B 2\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pairs, err := ParseMFR2Pairs(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			checkParseError(t, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := WriteMFR2Pairs(&buf, pairs); err != nil {
+			t.Fatalf("parsed pairs do not write: %v", err)
+		}
+		back, err := ParseMFR2Pairs(&buf, "again")
+		if err != nil {
+			t.Fatalf("written pairs do not parse: %v", err)
+		}
+		if len(pairs) > 0 && !reflect.DeepEqual(back, pairs) {
+			t.Fatal("round trip changed the pairs")
+		}
+	})
+}
+
+func FuzzMFR2Labels(f *testing.F) {
+	f.Add([]byte(smallMFR2Labels))
+	f.Add([]byte("A, 1, no-mask\n\nB,2,N95"))
+	f.Add([]byte("A, 1, cloth black \n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		labels, err := ParseMFR2Labels(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			checkParseError(t, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := WriteMFR2Labels(&buf, labels); err != nil {
+			t.Fatalf("parsed labels do not write: %v", err)
+		}
+		back, err := ParseMFR2Labels(&buf, "again")
+		if err != nil {
+			t.Fatalf("written labels do not parse: %v", err)
+		}
+		if len(labels) > 0 && !reflect.DeepEqual(back, labels) {
+			t.Fatal("round trip changed the labels")
+		}
+	})
+}
+
+func FuzzBin(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "bin", "*.bin"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteBin(&buf, testSet(3, false)); err == nil {
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte{opProto, 2, opEmptyList, opEmptyList, opTuple2, opStop})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, err := DecodeBin(bytes.NewReader(data), "fuzz")
+		var scanned [][]byte
+		same, scanErr := ScanBin(bytes.NewReader(data), "fuzz", func(_ int, img []byte) error {
+			scanned = append(scanned, img)
+			return nil
+		})
+		if err != nil {
+			checkParseError(t, err)
+			if scanErr == nil {
+				t.Fatalf("ScanBin reads what DecodeBin refuses (%v)", err)
+			}
+			return
+		}
+		if scanErr == nil && (!reflect.DeepEqual(same, set.Same) || len(scanned) != len(set.Images)) {
+			t.Fatal("ScanBin and DecodeBin disagree")
+		}
+		var out bytes.Buffer
+		if err := WriteBin(&out, set); err != nil {
+			t.Fatalf("decoded set does not write: %v", err)
+		}
+		back, err := DecodeBin(&out, "again")
+		if err != nil {
+			t.Fatalf("written set does not decode: %v", err)
+		}
+		if len(back.Images) != len(set.Images) || len(back.Same) != len(set.Same) {
+			t.Fatal("round trip changed the set")
+		}
+		for i := range back.Images {
+			if !bytes.Equal(back.Images[i], set.Images[i]) {
+				t.Fatalf("round trip changed image %d", i)
+			}
+		}
+		for i := range back.Same {
+			if back.Same[i] != set.Same[i] {
+				t.Fatalf("round trip changed label %d", i)
+			}
+		}
+	})
+}
+
+func FuzzRecordIO(f *testing.F) {
+	var buf bytes.Buffer
+	w := NewRecordWriter(&buf)
+	for _, r := range [][]byte{
+		[]byte("abc"), {}, cat(magicLE, []byte("xy")), cat([]byte("abcd"), magicLE, []byte("efgh"), magicLE),
+		PackImageRecord(IRHeader{Labels: []float32{1, 2}}, []byte("img")),
+	} {
+		w.Write(r)
+	}
+	f.Add(buf.Bytes())
+	f.Add(cat(magicLE, u32(1<<29)))
+	f.Add(cat(magicLE, u32(maxRecordLen), []byte("abcd")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rr := NewRecordReader(bytes.NewReader(data), "fuzz")
+		var recs [][]byte
+		for {
+			r, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				checkParseError(t, err)
+				break
+			}
+			recs = append(recs, r)
+			// Image headers: what unpacks packs back to the same bytes.
+			if h, img, err := UnpackImageRecord(r); err == nil {
+				if !bytes.Equal(PackImageRecord(h, img), r) {
+					t.Fatal("image record round trip changed the bytes")
+				}
+			}
+		}
+		var out bytes.Buffer
+		w := NewRecordWriter(&out)
+		for _, r := range recs {
+			if _, err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		back := NewRecordReader(&out, "again")
+		for i, want := range recs {
+			got, err := back.Next()
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("record %d: round trip gave %q (%v), want %q", i, got, err, want)
+			}
+		}
+		if _, err := back.Next(); err != io.EOF {
+			t.Fatalf("rewritten file has more: %v", err)
+		}
+	})
+}
+
+func FuzzRecordIndex(f *testing.F) {
+	f.Add([]byte("0\t0\n1\t40\n\n7\t96\n"))
+	f.Add([]byte("-3 5\r\n"))
+	f.Add([]byte("0\t0\n0\t8\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseRecordIndex(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			checkParseError(t, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := WriteRecordIndex(&buf, entries); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseRecordIndex(&buf, "again")
+		if err != nil {
+			t.Fatalf("written index does not parse: %v", err)
+		}
+		if len(entries) > 0 && !reflect.DeepEqual(back, entries) {
+			t.Fatal("round trip changed the index")
+		}
+	})
+}
+
+func FuzzImageRecord(f *testing.F) {
+	f.Add(PackImageRecord(IRHeader{Label: 3, ID: 1}, []byte("jpeg")))
+	f.Add(PackImageRecord(IRHeader{Labels: []float32{1, 2, 3}}, nil))
+	f.Add(cat(u32(0xffffffff), make([]byte, 20)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, img, err := UnpackImageRecord(data)
+		if err != nil {
+			if !errors.Is(err, ErrTruncated) {
+				t.Fatalf("error %v does not wrap ErrTruncated", err)
+			}
+			return
+		}
+		if !bytes.Equal(PackImageRecord(h, img), data) {
+			t.Fatal("round trip changed the bytes")
+		}
+	})
+}
