@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/progress"
+)
+
+// maskCommand is `maskinv mask`; raw photos get their landmarks from the
+// embedded face engine, loaded only when needed.
+func maskCommand() Command { return maskCommandWith(nil) }
+
+// maskCommandWith is `maskinv mask` finding faces on raw photos with
+// finder (nil: the embedded face engine).
+func maskCommandWith(finder LandmarkFinder) Command {
+	return Command{
+		Name:    "mask",
+		Summary: "make a masked copy of a dataset (synthetic masks, reproducible)",
+		Run: func(ctx context.Context, args []string, stdio Stdio) error {
+			return runMask(ctx, args, stdio, finder)
+		},
+	}
+}
+
+func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFinder) error {
+	fl := flag.NewFlagSet("mask", flag.ContinueOnError)
+	fl.SetOutput(stdio.Err)
+	in := fl.String("in", "", "input folder (required); never modified")
+	out := fl.String("out", "", "output folder (required), outside the input tree; mirrors it, with manifest.json")
+	style := fl.String("style", "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
+	color := fl.String("color", "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
+	seed := fl.Uint64("seed", 0, "random seed: the same seed gives the same masks")
+	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
+	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
+	fl.Usage = func() {
+		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--aligned] [--workers N]")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	usage := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case fl.NArg() > 0:
+		return usage("unexpected arguments %q", fl.Args())
+	case *in == "" || *out == "":
+		return usage("--in and --out are required")
+	case *workers < 0:
+		return usage("--workers must be ≥ 0")
+	}
+	if !*aligned && finder == nil {
+		eng, err := LoadEngine(EngineOptions{})
+		if err != nil {
+			return err
+		}
+		finder = eng
+	}
+	spec, err := maskgen.ParseStyle(*style)
+	if err != nil {
+		return usage("%v", err)
+	}
+	cs, err := maskgen.ParseColor(*color)
+	if err != nil {
+		return usage("%v", err)
+	}
+	opt := MaskOptions{
+		In: *in, Out: *out,
+		Config:   maskgen.Config{Style: spec, Color: cs, Seed: *seed},
+		Aligned:  *aligned,
+		Finder:   finder,
+		Workers:  *workers,
+		Progress: progress.Terminal(stdio.Err, "mask"),
+	}
+	sum, err := MaskDataset(ctx, opt)
+	for _, n := range sum.Notes {
+		fmt.Fprintln(stdio.Err, "note:", n)
+	}
+	if errors.Is(err, ErrNestedDirs) {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "%d images: %d masked, %d already done, %d failed; %d other files copied; manifest %s\n",
+		sum.Images, sum.Masked, sum.Skipped, sum.Failed, sum.Copied, sum.Manifest)
+	if sum.Failed > 0 {
+		return fmt.Errorf("%d of %d images failed (errors in %s)", sum.Failed, sum.Images, sum.Manifest)
+	}
+	return nil
+}

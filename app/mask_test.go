@@ -1,0 +1,611 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/maskinv/workbench/maskgen"
+)
+
+// crop draws a synthetic w×h "aligned crop": a gradient with a skin
+// ellipse, different for each variant. No dataset pixels.
+func crop(w, h, variant int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.NRGBA{uint8(40 + x + variant*30), uint8(80 + y/2), uint8(120 + variant*20), 255}
+			dx, dy := float64(x-w/2)/(0.37*float64(w)), float64(y-h*3/5)/(0.48*float64(h))
+			if dx*dx+dy*dy < 1 {
+				c = color.NRGBA{220, uint8(170 + variant*5), 150, 255}
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+func writeImage(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var err error
+	if strings.HasSuffix(path, ".png") {
+		err = png.Encode(&buf, img)
+	} else {
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// maskTestInput builds a small input tree of aligned crops in nested folders,
+// PNG and JPEG, and a text file.
+func maskTestInput(t *testing.T) string {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "in")
+	writeImage(t, filepath.Join(in, "alice", "alice_0001.png"), crop(112, 112, 0))
+	writeImage(t, filepath.Join(in, "alice", "alice_0002.jpg"), crop(112, 112, 1))
+	writeImage(t, filepath.Join(in, "bob", "sub", "bob_0001.png"), crop(112, 112, 2))
+	writeImage(t, filepath.Join(in, "carol.JPEG"), crop(112, 112, 3))
+	writeImage(t, filepath.Join(in, "big.png"), crop(224, 224, 4)) // aligned, scaled template
+	if err := os.WriteFile(filepath.Join(in, "pairs.txt"), []byte("alice 1 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, ".hidden.png"), []byte("not even an image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// maskTreeHashes maps every file under root (slash path) to its bytes' CRC and
+// mode, to prove trees equal or unchanged.
+func maskTreeHashes(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = fmt.Sprintf("%08x %v %v", crc32.ChecksumIEEE(b), info.Mode(), info.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func maskContentHashes(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := maskTreeHashes(t, root)
+	for k, v := range out {
+		out[k] = strings.Fields(v)[0]
+	}
+	return out
+}
+
+func readMaskManifestFile(t *testing.T, out string) *MaskManifest {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := ReadMaskManifest(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func maskAlignedOpts(in, out string, style string, seed uint64) MaskOptions {
+	spec, err := maskgen.ParseStyle(style)
+	if err != nil {
+		panic(err)
+	}
+	return MaskOptions{In: in, Out: out, Aligned: true, Config: maskgen.Config{Style: spec, Seed: seed}}
+}
+
+func TestMaskDatasetAligned(t *testing.T) {
+	in := maskTestInput(t)
+	before := maskTreeHashes(t, in)
+	out := filepath.Join(t.TempDir(), "out")
+	var calls atomic.Int32
+	opt := maskAlignedOpts(in, out, "random", 11)
+	opt.Progress = func(done, total int) {
+		calls.Add(1)
+		if total != 5 || done > total {
+			t.Errorf("progress %d/%d", done, total)
+		}
+	}
+	sum, err := MaskDataset(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Images != 5 || sum.Masked != 5 || sum.Failed != 0 || sum.Skipped != 0 || sum.Copied != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	if calls.Load() < 6 {
+		t.Errorf("progress reported %d times, want start + every image", calls.Load())
+	}
+	if after := maskTreeHashes(t, in); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("input tree changed:\nbefore %v\nafter  %v", before, after)
+	}
+	m := readMaskManifestFile(t, out)
+	if m.Style != "random" || m.Seed != 11 || !m.Aligned || m.Algorithm != maskgen.Algorithm {
+		t.Errorf("manifest header %+v", m)
+	}
+	var keys []string
+	for _, rec := range m.Images {
+		keys = append(keys, rec.Key)
+		if rec.Error != "" || rec.Output != rec.Key || rec.Source != rec.Key || rec.Seed != 11 {
+			t.Errorf("record %+v", rec)
+		}
+		if rec.Params != opt.Config.Choose(rec.Key) || rec.Style != rec.Params.Style || rec.Color != rec.Params.Color.String() {
+			t.Errorf("%s: recorded params %+v, want %+v", rec.Key, rec.Params, opt.Config.Choose(rec.Key))
+		}
+		if rec.Coverage < 0.1 || rec.Coverage > 0.7 {
+			t.Errorf("%s: coverage %v", rec.Key, rec.Coverage)
+		}
+		f, err := os.Open(filepath.Join(out, filepath.FromSlash(rec.Output)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, format, err := image.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", rec.Output, err)
+		}
+		wantFormat := "png"
+		if !strings.HasSuffix(rec.Key, ".png") {
+			wantFormat = "jpeg"
+		}
+		wantSize := 112
+		if rec.Key == "big.png" {
+			wantSize = 224
+		}
+		if format != wantFormat || img.Bounds() != image.Rect(0, 0, wantSize, wantSize) {
+			t.Errorf("%s: %s %v", rec.Output, format, img.Bounds())
+		}
+	}
+	want := []string{"alice/alice_0001.png", "alice/alice_0002.jpg", "big.png", "bob/sub/bob_0001.png", "carol.JPEG"}
+	if fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("manifest keys %v, want %v (sorted, images only)", keys, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "pairs.txt")); err != nil || string(b) != "alice 1 2\n" {
+		t.Errorf("pairs.txt not copied: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".hidden.png")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("hidden file copied: %v", err)
+	}
+	// No temporary files left behind.
+	for k := range maskTreeHashes(t, out) {
+		if strings.Contains(k, ".maskinv-") {
+			t.Errorf("temporary file %s left", k)
+		}
+	}
+}
+
+// TestMaskDatasetDeterministic: same settings, different worker counts and
+// folders, byte-identical results; another seed, different ones.
+func TestMaskDatasetDeterministic(t *testing.T) {
+	in := maskTestInput(t)
+	var results []map[string]string
+	for _, workers := range []int{1, 4} {
+		out := filepath.Join(t.TempDir(), "out")
+		opt := maskAlignedOpts(in, out, "mix:paper=1,surgical=1,cloth=2", 3)
+		opt.Workers = workers
+		if _, err := MaskDataset(context.Background(), opt); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, maskContentHashes(t, out))
+	}
+	if fmt.Sprint(results[0]) != fmt.Sprint(results[1]) {
+		t.Errorf("1 and 4 workers differ:\n%v\n%v", results[0], results[1])
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "mix:paper=1,surgical=1,cloth=2", 4)); err != nil {
+		t.Fatal(err)
+	}
+	other := maskContentHashes(t, out)
+	if other["alice/alice_0001.png"] == results[0]["alice/alice_0001.png"] {
+		t.Error("seeds 3 and 4 gave the same image")
+	}
+}
+
+// TestMaskDatasetResume interrupts a run, resumes it, and compares with an
+// uninterrupted run; then reruns a finished job (nothing rewritten), one
+// with a tampered output, and one with other parameters.
+func TestMaskDatasetResume(t *testing.T) {
+	in := maskTestInput(t)
+	full := filepath.Join(t.TempDir(), "full")
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, "random", 5)); err != nil {
+		t.Fatal(err)
+	}
+	want := maskContentHashes(t, full)
+
+	out := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := maskAlignedOpts(in, out, "random", 5)
+	opt.Workers = 1
+	opt.Progress = func(done, total int) {
+		if done >= 2 {
+			cancel()
+		}
+	}
+	sum, err := MaskDataset(ctx, opt)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if got := len(readMaskManifestFile(t, out).Images); got < 2 || got >= 5 || sum.Masked != got {
+		t.Fatalf("interrupted run recorded %d images, summary %+v", got, sum)
+	}
+
+	opt.Progress = nil
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped < 2 || sum.Skipped+sum.Masked != 5 {
+		t.Errorf("resumed run: %+v", sum)
+	}
+	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("resumed run differs from an uninterrupted one:\n%v\n%v", got, want)
+	}
+
+	// Finished: a rerun skips everything and rewrites no image.
+	stamp := maskTreeHashes(t, out)
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil || sum.Skipped != 5 || sum.Masked != 0 {
+		t.Fatalf("rerun of a finished job: %+v, %v", sum, err)
+	}
+	after := maskTreeHashes(t, out)
+	for k, v := range stamp {
+		if k != ManifestName && after[k] != v {
+			t.Errorf("rerun rewrote %s", k)
+		}
+	}
+
+	// A damaged output is redone, alone.
+	if err := os.WriteFile(filepath.Join(out, "big.png"), []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil || sum.Masked != 1 || sum.Skipped != 4 {
+		t.Fatalf("rerun after damage: %+v, %v", sum, err)
+	}
+	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Error("repaired output differs")
+	}
+
+	// Other parameters: everything is redone.
+	opt.Config.Seed = 6
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil || sum.Masked != 5 || sum.Skipped != 0 {
+		t.Fatalf("rerun with another seed: %+v, %v", sum, err)
+	}
+	if m := readMaskManifestFile(t, out); m.Seed != 6 || m.Images[0].Seed != 6 {
+		t.Errorf("manifest after a seed change: %+v", m)
+	}
+}
+
+// fakeLandmarkFinder finds a face at a fixed place, or none in images whose top-left
+// pixel is black.
+type fakeLandmarkFinder struct{ offset maskgen.Point }
+
+func (f fakeLandmarkFinder) Find(img image.Image) (maskgen.Face, error) {
+	if r, g, b, _ := img.At(img.Bounds().Min.X, img.Bounds().Min.Y).RGBA(); r|g|b == 0 {
+		return maskgen.Face{}, fmt.Errorf("fake engine: %w", ErrNoFace)
+	}
+	face := maskgen.AlignedFace(112, 112)
+	for i := range face.Points5 {
+		face.Points5[i].X += f.offset.X
+		face.Points5[i].Y += f.offset.Y
+	}
+	return face, nil
+}
+
+// TestMaskDatasetBadInputs: each bad image is recorded with its error and
+// the others are masked.
+func TestMaskDatasetBadInputs(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in")
+	writeImage(t, filepath.Join(in, "good", "a.png"), crop(160, 160, 0))
+	writeImage(t, filepath.Join(in, "good", "b.jpg"), crop(160, 160, 1))
+	noFace := crop(160, 160, 2)
+	noFace.SetNRGBA(0, 0, color.NRGBA{0, 0, 0, 255})
+	writeImage(t, filepath.Join(in, "noface.png"), noFace)
+	writeImage(t, filepath.Join(in, "blocked", "c.png"), crop(160, 160, 3))
+	if err := os.WriteFile(filepath.Join(in, "garbage.png"), []byte("this is not a PNG"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var jbuf bytes.Buffer
+	jpeg.Encode(&jbuf, crop(160, 160, 4), nil)
+	if err := os.WriteFile(filepath.Join(in, "truncated.jpg"), jbuf.Bytes()[:jbuf.Len()/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "huge.png"), maskHugePNGHeader(20000, 20000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	// The output folder "blocked" cannot be made: a file has its name.
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "blocked"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := maskgen.ParseStyle("mix:surgical=1,paper=1")
+	opt := MaskOptions{In: in, Out: out, Finder: fakeLandmarkFinder{maskgen.Point{X: 24, Y: 20}}, Config: maskgen.Config{Style: spec, Seed: 2}}
+	sum, err := MaskDataset(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Images != 7 || sum.Masked != 2 || sum.Failed != 5 {
+		t.Errorf("summary %+v", sum)
+	}
+	wantErr := map[string]string{
+		"blocked/c.png": "not a directory",
+		"garbage.png":   "not a supported image format",
+		"huge.png":      "exceeds the size budget",
+		"noface.png":    "no face found",
+		"truncated.jpg": "truncated",
+	}
+	for _, rec := range readMaskManifestFile(t, out).Images {
+		want, bad := wantErr[rec.Key]
+		switch {
+		case bad && !strings.Contains(rec.Error, want):
+			t.Errorf("%s: error %q, want it to mention %q", rec.Key, rec.Error, want)
+		case bad && rec.Output != "":
+			t.Errorf("%s: failed but has output %q", rec.Key, rec.Output)
+		case !bad && (rec.Error != "" || rec.Points5 == nil || rec.Coverage <= 0):
+			t.Errorf("%s: %+v", rec.Key, rec)
+		}
+		if rec.Params.Style == "" {
+			t.Errorf("%s: no parameters recorded", rec.Key)
+		}
+	}
+	// A rerun retries the failures (and finds them still failing).
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil || sum.Skipped != 2 || sum.Failed != 5 {
+		t.Errorf("rerun: %+v, %v", sum, err)
+	}
+}
+
+// TestMaskDatasetReadOnlyOutput uses file permissions, which root ignores.
+func TestMaskDatasetReadOnlyOutput(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop writes (TestMaskDatasetBadInputs covers unwritable outputs another way)")
+	}
+	in := maskTestInput(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(filepath.Join(out, "alice"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(out, "alice"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(out, "alice"), 0o755)
+	sum, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 2 || sum.Masked != 3 {
+		t.Errorf("summary %+v, want the two alice images failed", sum)
+	}
+	for _, rec := range readMaskManifestFile(t, out).Images {
+		if strings.HasPrefix(rec.Key, "alice/") != (rec.Error != "") {
+			t.Errorf("%s: error %q", rec.Key, rec.Error)
+		}
+	}
+}
+
+func TestMaskDatasetRefusesOverlap(t *testing.T) {
+	in := maskTestInput(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Join(in, "alice"), link); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{
+		"same":         in,
+		"inside":       filepath.Join(in, "masked"),
+		"deep inside":  filepath.Join(in, "alice", "x", "y"),
+		"dot-dot":      filepath.Join(in, "..", filepath.Base(in), "masked"),
+		"through link": filepath.Join(link, "masked"),
+		"input inside": filepath.Dir(in),
+	} {
+		before := maskTreeHashes(t, in)
+		_, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
+		if !errors.Is(err, ErrNestedDirs) {
+			t.Errorf("%s: error %v, want ErrNestedDirs", name, err)
+		}
+		if fmt.Sprint(maskTreeHashes(t, in)) != fmt.Sprint(before) {
+			t.Fatalf("%s: input changed", name)
+		}
+	}
+	// A sibling whose name starts with the input's is fine.
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, in+"-masked", "paper", 1)); err != nil {
+		t.Errorf("sibling output: %v", err)
+	}
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(filepath.Join(in, "missing"), t.TempDir(), "paper", 1)); err == nil {
+		t.Error("missing input accepted")
+	}
+	if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: t.TempDir()}); err == nil {
+		t.Error("raw mode without a finder accepted")
+	}
+}
+
+func TestMaskCommand(t *testing.T) {
+	in := maskTestInput(t)
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), append([]string{"mask"}, args...), Stdio{Out: &out, Err: &errb})
+		return code, out.String(), errb.String()
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := run("--in", in, "--out", out, "--aligned", "--style", "mix:surgical=0.5,n95=0.3,cloth=0.2", "--color", "#336699", "--seed", "7")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "5 images: 5 masked, 0 already done, 0 failed") || !strings.Contains(stderr, "5/5") {
+		t.Errorf("stdout %q\nstderr %q", stdout, stderr)
+	}
+	m := readMaskManifestFile(t, out)
+	if m.Style != "mix:surgical=0.5,n95=0.3,cloth=0.2" || m.Color != "#336699" || m.Seed != 7 {
+		t.Errorf("manifest header %+v", m)
+	}
+	for _, rec := range m.Images {
+		if rec.Color != "#336699" || rec.Params.Style == "paper" {
+			t.Errorf("%s: %+v", rec.Key, rec.Params)
+		}
+	}
+	code, stdout, _ = run("-in", in, "-out", out, "-aligned", "-style", "mix:surgical=0.5,n95=0.3,cloth=0.2", "-color", "#336699", "-seed", "7")
+	if code != 0 || !strings.Contains(stdout, "0 masked, 5 already done") {
+		t.Errorf("rerun: exit %d, %q", code, stdout)
+	}
+
+	for name, args := range map[string][]string{
+		"no flags":            {},
+		"no out":              {"--in", in, "--aligned"},
+		"bad style":           {"--in", in, "--out", out, "--aligned", "--style", "mix:gaiter=1"},
+		"bad colour":          {"--in", in, "--out", out, "--aligned", "--color", "#12"},
+		"bad seed":            {"--in", in, "--out", out, "--aligned", "--seed", "-1"},
+		"stray arg":           {"--in", in, "--out", out, "--aligned", "extra"},
+		"unknown flag":        {"--in", in, "--out", out, "--aligned", "--fast"},
+		"nested":              {"--in", in, "--out", filepath.Join(in, "m"), "--aligned"},
+	} {
+		if code, _, stderr := run(args...); code != 2 {
+			t.Errorf("%s: exit %d, want 2 (usage)\n%s", name, code, stderr)
+		}
+	}
+	if code, _, stderr := run("-h"); code != 0 || !strings.Contains(stderr, "--in DIR --out DIR") {
+		t.Errorf("-h: exit %d\n%s", code, stderr)
+	}
+
+	// Failures are recorded, the run finishes, and the exit status is 1.
+	if err := os.WriteFile(filepath.Join(in, "broken.png"), []byte("nope"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run("--in", in, "--out", filepath.Join(t.TempDir(), "o2"), "--aligned")
+	if code != 1 || !strings.Contains(stdout, "5 masked") || !strings.Contains(stderr, "1 of 6 images failed") {
+		t.Errorf("with a broken image: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestMaskCommandRawWithFinder wires a finder the way the integrator will.
+func TestMaskCommandRawWithFinder(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in")
+	writeImage(t, filepath.Join(in, "p.png"), crop(200, 200, 0))
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := maskCommandWith(fakeLandmarkFinder{maskgen.Point{X: 40, Y: 40}})
+	var o, e bytes.Buffer
+	if err := cmd.Run(context.Background(), []string{"--in", in, "--out", out, "--style", "n95"}, Stdio{Out: &o, Err: &e}); err != nil {
+		t.Fatalf("%v\n%s", err, e.String())
+	}
+	m := readMaskManifestFile(t, out)
+	if m.Aligned || len(m.Images) != 1 || m.Images[0].Points5 == nil || m.Images[0].Points5[0].X != 40+38.2946 {
+		t.Errorf("manifest %+v", m)
+	}
+}
+
+// maskHugePNGHeader is a PNG signature and IHDR chunk claiming w×h pixels, with
+// no image data: enough for DecodeConfig.
+func maskHugePNGHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	ihdr[12], ihdr[13] = 8, 6 // 8-bit RGBA
+	binary.Write(&b, binary.BigEndian, uint32(13))
+	b.Write(ihdr)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
+	return b.Bytes()
+}
+
+func TestReadMaskManifest(t *testing.T) {
+	good := `{"tool":"maskinv mask","version":1,"algorithm":"maskgen/1","images":[{"key":"a/b.png","source":"a/b.png","output":"a/b.png","params":{"style":"paper","color":"#010203"}}]}`
+	if m, err := ReadMaskManifest(strings.NewReader(good)); err != nil || m.Images[0].Params.Color != (maskgen.Color{R: 1, G: 2, B: 3}) {
+		t.Errorf("good manifest: %+v, %v", m, err)
+	}
+	for name, doc := range map[string]string{
+		"not json":     `{`,
+		"version":      `{"version":2}`,
+		"dot-dot key":  `{"version":1,"images":[{"key":"../x.png"}]}`,
+		"absolute key": `{"version":1,"images":[{"key":"/etc/x.png"}]}`,
+		"empty key":    `{"version":1,"images":[{"key":""}]}`,
+		"backslash":    `{"version":1,"images":[{"key":"a\\..\\..\\x.png"}]}`,
+		"twice":        `{"version":1,"images":[{"key":"a.png"},{"key":"a.png"}]}`,
+		"bad output":   `{"version":1,"images":[{"key":"a.png","output":"../a.png"}]}`,
+		"bad colour":   `{"version":1,"images":[{"key":"a.png","params":{"color":"red"}}]}`,
+	} {
+		if _, err := ReadMaskManifest(strings.NewReader(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// FuzzReadMaskManifest: no input panics; an accepted manifest survives a
+// write and read unchanged.
+func FuzzReadMaskManifest(f *testing.F) {
+	f.Add([]byte(`{"tool":"maskinv mask","version":1,"algorithm":"maskgen/1","style":"random","seed":3,"images":[{"key":"a/b.png","source":"a/b.png","output":"a/b.png","coverage":0.25,"params":{"algorithm":"maskgen/1","style":"cloth","color":"#010203","color2":"#ffffff","texture":"dots","fit":0.5,"seed":3,"key":"a/b.png"}}]}`))
+	f.Add([]byte(`{"version":1,"images":[{"key":"x.jpg","error":"no face found","points5":[{"x":1,"y":2},{"x":3,"y":4},{"x":5,"y":6},{"x":7,"y":8},{"x":9,"y":10}]}]}`))
+	f.Add([]byte(`{"version":1,"images":[{"key":"../x"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ReadMaskManifest(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadMaskManifest(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("re-read: %v\n%s", err, b)
+		}
+		b2, _ := json.Marshal(again)
+		if !bytes.Equal(b, b2) {
+			t.Fatalf("not stable:\n%s\n%s", b, b2)
+		}
+		keys := make([]string, len(m.Images))
+		for i, rec := range m.Images {
+			keys[i] = rec.Key
+		}
+		sort.Strings(keys)
+		for i := 1; i < len(keys); i++ {
+			if keys[i] == keys[i-1] {
+				t.Fatalf("duplicate key %q accepted", keys[i])
+			}
+		}
+	})
+}
