@@ -493,14 +493,14 @@ func TestMaskCommand(t *testing.T) {
 	}
 
 	for name, args := range map[string][]string{
-		"no flags":            {},
-		"no out":              {"--in", in, "--aligned"},
-		"bad style":           {"--in", in, "--out", out, "--aligned", "--style", "mix:gaiter=1"},
-		"bad colour":          {"--in", in, "--out", out, "--aligned", "--color", "#12"},
-		"bad seed":            {"--in", in, "--out", out, "--aligned", "--seed", "-1"},
-		"stray arg":           {"--in", in, "--out", out, "--aligned", "extra"},
-		"unknown flag":        {"--in", in, "--out", out, "--aligned", "--fast"},
-		"nested":              {"--in", in, "--out", filepath.Join(in, "m"), "--aligned"},
+		"no flags":     {},
+		"no out":       {"--in", in, "--aligned"},
+		"bad style":    {"--in", in, "--out", out, "--aligned", "--style", "mix:gaiter=1"},
+		"bad colour":   {"--in", in, "--out", out, "--aligned", "--color", "#12"},
+		"bad seed":     {"--in", in, "--out", out, "--aligned", "--seed", "-1"},
+		"stray arg":    {"--in", in, "--out", out, "--aligned", "extra"},
+		"unknown flag": {"--in", in, "--out", out, "--aligned", "--fast"},
+		"nested":       {"--in", in, "--out", filepath.Join(in, "m"), "--aligned"},
 	} {
 		if code, _, stderr := run(args...); code != 2 {
 			t.Errorf("%s: exit %d, want 2 (usage)\n%s", name, code, stderr)
