@@ -1,0 +1,27 @@
+// Command maskinv is the MaskInv Workbench: with no arguments it opens the
+// desktop app, otherwise it runs a headless subcommand ("maskinv help").
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/ui"
+)
+
+func main() {
+	// Cancelling instead of dying lets a subcommand flush partial results
+	// and the GUI quit cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if len(os.Args) < 2 {
+		ui.Run(ctx)
+		stop()
+		return
+	}
+	code := app.Run(ctx, os.Args[1:], app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
