@@ -11,6 +11,7 @@ package assets
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 )
 
 // The icon is drawn by scripts/genicon; models/PROVENANCE.md says where the
@@ -18,6 +19,11 @@ import (
 //
 //go:embed icon.png models/*.onnx models/LICENSE models/PROVENANCE.md
 var files embed.FS
+
+// demo is the built-in photo folder: one subfolder per person.
+//
+//go:embed demo
+var demo embed.FS
 
 // read returns a copy of an embedded file. The file list is fixed at build
 // time, so a missing name is a programmer error and panics.
@@ -52,3 +58,14 @@ func Provenance() string { return string(read("models/PROVENANCE.md")) }
 
 // Icon returns the app icon, a 512×512 PNG.
 func Icon() []byte { return read("icon.png") }
+
+// Demo returns the built-in demo photo folder (four people, three photos
+// each, from LFW; see demo/SOURCE.md), rooted so that paths read
+// "Name/Name_0001.jpg". An fs.FS is read-only by construction.
+func Demo() fs.FS {
+	sub, err := fs.Sub(demo, "demo")
+	if err != nil {
+		panic(fmt.Sprintf("assets: %v", err)) // fixed at build time
+	}
+	return sub
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"go/build"
 	"image/png"
+	"io/fs"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,6 +95,30 @@ func TestNoFyneImport(t *testing.T) {
 	for _, imp := range pkg.Imports {
 		if strings.HasPrefix(imp, "fyne.io/") {
 			t.Errorf("assets imports %s; only package ui may wrap assets for fyne", imp)
+		}
+	}
+}
+
+func TestDemoFolder(t *testing.T) {
+	people := map[string]int{}
+	err := fs.WalkDir(Demo(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && path.Ext(p) == ".jpg" {
+			people[path.Dir(p)]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(people) < 3 {
+		t.Fatalf("demo folder has %d people, want several: %v", len(people), people)
+	}
+	for who, n := range people {
+		if n < 2 {
+			t.Errorf("%s has %d photo(s): genuine pairs need at least two", who, n)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 const (
 	// AppID is the unique application ID (preferences, storage). It must
-	// equal ID in cmd/maskinv/FyneApp.toml, after which `fyne package`
+	// equal ID in FyneApp.toml, after which `fyne package`
 	// names the .desktop entry and icon; passing it to NewWithID keeps
 	// plain `go build` binaries, which carry no metadata, on the same ID.
 	AppID = "io.github.maskinv.workbench"

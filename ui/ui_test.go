@@ -74,7 +74,7 @@ func TestScreensAreComplete(t *testing.T) {
 // while the running app uses AppID; they must agree for the desktop to match
 // the window to its entry.
 func TestAppIDMatchesFyneAppToml(t *testing.T) {
-	b, err := os.ReadFile("../cmd/maskinv/FyneApp.toml")
+	b, err := os.ReadFile("../FyneApp.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
