@@ -68,6 +68,65 @@ MULTIARCH static void epilogue_f32(float *restrict y, long ld, int m0, int rows,
 	FTZ_END
 }
 
+// 3×3 depthwise convolution (dilation 1, stride 1 or 2), the common case:
+// each plane is copied once into a zero-padded buffer, split into even and
+// odd columns for stride 2, so that every output row is nine contiguous
+// multiply-adds per pixel with no bounds checks, which vectorise.
+MULTIARCH static void dw3x3_f32(const float *restrict x, const float *restrict wt,
+		const float *restrict bias, const float *restrict slope, int act, float *restrict y,
+		int channels, int h, int w, int sh, int sw, int pt, int pl, int pb, int pr,
+		int oh, int ow, int c0, int c1) {
+	FTZ_BEGIN
+	int hp = h + pt + pb, wp = w + pl + pr;
+	int half = (wp + 1) / 2; // columns per phase when sw == 2
+	float pad[hp * wp];
+	float phase[sw == 2 ? 2 * hp * half : 1];
+	for (int i = 0; i < hp * wp; i++) pad[i] = 0;
+	for (int pc = c0; pc < c1; pc++) {
+		int c = pc % channels;
+		const float *xp = x + (long)pc * h * w;
+		for (int r = 0; r < h; r++) {
+			float *dst = pad + (r + pt) * wp + pl;
+			const float *src = xp + (long)r * w;
+			for (int t = 0; t < w; t++) dst[t] = src[t];
+		}
+		const float *k = wt + (long)c * 9;
+		float b = bias ? bias[c] : 0;
+		float *yp = y + (long)pc * oh * ow;
+		if (sw == 1) {
+			for (int oy = 0; oy < oh; oy++) {
+				const float *r0 = pad + oy * sh * wp, *r1 = r0 + wp, *r2 = r1 + wp;
+				float *restrict dst = yp + (long)oy * ow;
+				for (int ox = 0; ox < ow; ox++)
+					dst[ox] = b + k[0] * r0[ox] + k[1] * r0[ox + 1] + k[2] * r0[ox + 2]
+						+ k[3] * r1[ox] + k[4] * r1[ox + 1] + k[5] * r1[ox + 2]
+						+ k[6] * r2[ox] + k[7] * r2[ox + 1] + k[8] * r2[ox + 2];
+				activate(dst, ow, act, slope ? slope[c] : 0);
+			}
+		} else {
+			float *even = phase, *odd = phase + hp * half;
+			for (int r = 0; r < hp; r++) {
+				const float *src = pad + r * wp;
+				for (int t = 0; t < half; t++) {
+					even[r * half + t] = 2 * t < wp ? src[2 * t] : 0;
+					odd[r * half + t] = 2 * t + 1 < wp ? src[2 * t + 1] : 0;
+				}
+			}
+			for (int oy = 0; oy < oh; oy++) {
+				const float *e0 = even + oy * sh * half, *e1 = e0 + half, *e2 = e1 + half;
+				const float *o0 = odd + oy * sh * half, *o1 = o0 + half, *o2 = o1 + half;
+				float *restrict dst = yp + (long)oy * ow;
+				for (int ox = 0; ox < ow; ox++)
+					dst[ox] = b + k[0] * e0[ox] + k[1] * o0[ox] + k[2] * e0[ox + 1]
+						+ k[3] * e1[ox] + k[4] * o1[ox] + k[5] * e1[ox + 1]
+						+ k[6] * e2[ox] + k[7] * o2[ox] + k[8] * e2[ox + 1];
+				activate(dst, ow, act, slope ? slope[c] : 0);
+			}
+		}
+	}
+	FTZ_END
+}
+
 // Depthwise convolution of planes [c0,c1) of one batch laid out as
 // consecutive planes (plane index = n*channels + c). Each output row takes
 // all kernel taps while it sits in L1. For strides above one, each input row
@@ -166,6 +225,15 @@ func im2colFast(g *convGeom, x []float32, p0, p1 int, col []float32) {
 }
 
 func depthwiseFast(g *convGeom, act activation, x, w, b, slope, y []float32, c0, c1 int) {
+	// The padded plane lives on the C stack: keep the fast path to sizes
+	// where that is a few hundred kilobytes at most.
+	if g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 && (g.sw == 1 || g.sw == 2) &&
+		(g.h+g.pt+g.pb)*(g.w+g.pl+g.pr) <= 64*1024 {
+		C.dw3x3_f32(f32p(x), f32p(w), f32p(b), f32p(slope), C.int(act), f32p(y), C.int(g.c),
+			C.int(g.h), C.int(g.w), C.int(g.sh), C.int(g.sw), C.int(g.pt), C.int(g.pl), C.int(g.pb), C.int(g.pr),
+			C.int(g.oh), C.int(g.ow), C.int(c0), C.int(c1))
+		return
+	}
 	C.dwconv_f32(f32p(x), f32p(w), f32p(b), f32p(slope), C.int(act), f32p(y), C.int(g.c), C.int(g.h), C.int(g.w),
 		C.int(g.kh), C.int(g.kw), C.int(g.sh), C.int(g.sw), C.int(g.pt), C.int(g.pl),
 		C.int(g.dh), C.int(g.dw), C.int(g.oh), C.int(g.ow), C.int(c0), C.int(c1))
