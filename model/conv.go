@@ -169,30 +169,45 @@ func convForward32(g *convGeom, act activation, y []float32, in [][]float32) {
 		parallelFor(g.n*g.c, func(lo, hi int) { depthwiseFast(g, act, x, w, b, slope, y, lo, hi) })
 		return
 	}
+	// Work items are (image, block) pairs. With fewer images than cores,
+	// each image's product is split too: by output columns when the plane
+	// is wide, otherwise by output channels (late layers have 7×7 planes).
 	p := runtime.GOMAXPROCS(0)
-	chunks := (p + g.n - 1) / g.n
-	if chunks > g.cols()/64 {
-		chunks = max(1, g.cols()/64)
+	blocks := 1
+	if g.n < p {
+		blocks = (p + g.n - 1) / g.n
+	}
+	byRows := g.cols() < 256
+	if byRows {
+		blocks = min(blocks, max(1, g.mg()/16))
+	} else {
+		blocks = min(blocks, max(1, g.cols()/64))
 	}
 	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
-	parallelFor(g.n*chunks, func(lo, hi int) {
+	parallelFor(g.n*blocks, func(lo, hi int) {
 		var col []float32
 		for item := lo; item < hi; item++ {
-			n, ch := item/chunks, item%chunks
-			p0, p1 := ch*g.cols()/chunks, (ch+1)*g.cols()/chunks
+			n, blk := item/blocks, item%blocks
+			p0, p1, m0, m1 := 0, g.cols(), 0, g.mg()
+			if byRows {
+				m0, m1 = blk*g.mg()/blocks, (blk+1)*g.mg()/blocks
+			} else {
+				p0, p1 = blk*g.cols()/blocks, (blk+1)*g.cols()/blocks
+			}
 			for gr := 0; gr < g.group; gr++ {
 				xi := x[(n*g.group+gr)*inPlane:]
-				yi := y[(n*g.group+gr)*outPlane+p0:]
+				yi := y[(n*g.group+gr)*outPlane+m0*g.cols()+p0:]
+				wi := w[gr*wPlane+m0*g.rows():]
 				if g.pointwise() {
-					gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), xi[p0:], g.cols(), 0, yi, g.cols())
+					gemm(false, false, m1-m0, p1-p0, g.rows(), 1, wi, g.rows(), xi[p0:], g.cols(), 0, yi, g.cols())
 				} else {
 					if col == nil {
-						col = make([]float32, g.rows()*(g.cols()/chunks+1))
+						col = make([]float32, g.rows()*(p1-p0+1))
 					}
 					im2colFast(g, xi, p0, p1, col)
-					gemm(false, false, g.mg(), p1-p0, g.rows(), 1, w[gr*wPlane:], g.rows(), col, p1-p0, 0, yi, g.cols())
+					gemm(false, false, m1-m0, p1-p0, g.rows(), 1, wi, g.rows(), col, p1-p0, 0, yi, g.cols())
 				}
-				epilogueFast(yi, g.cols(), gr*g.mg(), g.mg(), p1-p0, b, slope, act)
+				epilogueFast(yi, g.cols(), gr*g.mg()+m0, m1-m0, p1-p0, b, slope, act)
 			}
 		}
 	})

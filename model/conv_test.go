@@ -53,6 +53,9 @@ var convCases = []struct {
 	{"grouped", tensor.Shape{1, 4, 5, 5}, tensor.Shape{6, 2, 3, 3}, 2, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
 	{"dilated", tensor.Shape{1, 2, 9, 9}, tensor.Shape{2, 2, 3, 3}, 1, []int{1, 1}, []int{2, 2, 2, 2}, []int{2, 2}, true},
 	{"asymmetric pads", tensor.Shape{1, 2, 6, 7}, tensor.Shape{2, 2, 3, 2}, 1, []int{2, 1}, []int{0, 1, 2, 0}, []int{1, 1}, false},
+	{"split by output channels", tensor.Shape{1, 8, 7, 7}, tensor.Shape{64, 8, 3, 3}, 1, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
+	{"pointwise split by output channels", tensor.Shape{1, 16, 7, 7}, tensor.Shape{48, 16, 1, 1}, 1, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, true},
+	{"split by columns", tensor.Shape{1, 3, 20, 20}, tensor.Shape{4, 3, 3, 3}, 1, []int{1, 1}, []int{1, 1, 1, 1}, []int{1, 1}, true},
 	{"7x7 depthwise valid", tensor.Shape{2, 2, 7, 7}, tensor.Shape{2, 1, 7, 7}, 2, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, false},
 }
 
