@@ -1,7 +1,5 @@
-//go:build golden
-
-// Golden checks that need the engine (package model). The build tag goes
-// once model.Load is in place: go test -tags golden ./face/
+// Golden checks of the face stages against shared/golden: our engine
+// (package model) on the reference crops, boxes and photos.
 
 package face
 
