@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
 // sharedDir finds the project's read-only shared/ folder by walking up
@@ -13,21 +15,7 @@ import (
 // none.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared")
-		if _, err := os.Stat(filepath.Join(cand, "README.md")); err == nil {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/ not found (no shared/README.md above the working directory): skipping the test on real dataset files")
-		}
-		dir = parent
-	}
+	return sharedtest.Dir(t)
 }
 
 // sharedFile returns a file under shared/, skipping the test if it is

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -19,21 +20,7 @@ import (
 // it at ../shared from the repo root), or skips the test saying so.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skipf("shared/ not found: %v", err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared")
-		if _, err := os.Stat(filepath.Join(cand, "README.md")); err == nil {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/ (models, data, golden) not found above the working directory; golden tests need it")
-		}
-		dir = parent
-	}
+	return sharedtest.Dir(t)
 }
 
 // goldenItem is one entry of shared/golden/reference.json.

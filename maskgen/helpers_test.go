@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
 // syntheticFace draws a 112×112 aligned "face" procedurally: a background
@@ -61,21 +63,7 @@ func syntheticFace() *image.NRGBA {
 // root) by walking up from the working directory, or skips the test.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(filepath.Dir(dir), "shared")
-		if _, err := os.Stat(filepath.Join(cand, "README.md")); err == nil {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/ (datasets and golden landmarks) not found beside the repository; skipping")
-		}
-		dir = parent
-	}
+	return sharedtest.Dir(t)
 }
 
 // refFace is one face of shared/golden/reference.json.
