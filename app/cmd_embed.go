@@ -35,8 +35,8 @@ func embedCommand() Command {
 func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	aligned := fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template")
-	modelPath := fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
+	ef := addEngineFlags(fs)
+	aligned, modelPath := ef.aligned, ef.model
 	asJSON := fs.Bool("json", false, "write one JSON object per line instead of a table")
 	batch := fs.Int("batch", 32, "faces per recogniser batch")
 	fs.Usage = func() {

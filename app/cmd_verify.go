@@ -26,8 +26,8 @@ func verifyCommand() Command {
 func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	aligned := fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template")
-	modelPath := fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
+	ef := addEngineFlags(fs)
+	aligned, modelPath := ef.aligned, ef.model
 	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", DefaultThreshold))
 	asJSON := fs.Bool("json", false, `write {"score","threshold","same"} as JSON`)
 	fs.Usage = func() {
