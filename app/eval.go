@@ -1,0 +1,1057 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/eval"
+	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/progress"
+)
+
+// Evaluation protocols. Masks are synthetic (maskgen), drawn on the aligned
+// 112×112 crop; an image's mask depends only on (seed, style, colour, image
+// key), so an image wears the same mask in every pair and protocol.
+const (
+	// ProtoBLRBLR compares the two images as they are (both unmasked).
+	ProtoBLRBLR = "blr-blr"
+	// ProtoBLRM masks exactly one image of every pair: which one is
+	// MaskedSide(seed, keyA, keyB).
+	ProtoBLRM = "blr-m"
+	// ProtoMM masks both images, each with its own mask.
+	ProtoMM = "m-m"
+	// ProtoReal is MFR2 as it is (real masks, no synthetic ones), reported
+	// for all pairs and for the pairs where both, one or neither image
+	// wears a mask.
+	ProtoReal = "real"
+)
+
+// EvalProtocols lists the protocol names in report order.
+func EvalProtocols() []string { return []string{ProtoBLRBLR, ProtoBLRM, ProtoMM, ProtoReal} }
+
+// Dataset kinds of --dataset KIND=PATH.
+const (
+	SetLFW    = "lfw"
+	SetMFR2   = "mfr2"
+	SetBin    = "bin"
+	SetFolder = "folder"
+)
+
+// EvalImage is one image of an evaluation set.
+type EvalImage struct {
+	Key  string // dataset-relative, slash-separated; keys the image's mask
+	Path string // file to read; empty when Data holds the image
+	Data []byte // the encoded image (.bin sets)
+}
+
+// EvalPair is one verification pair of an evaluation set.
+type EvalPair struct {
+	A, B  int    // indices into EvalSet.Images
+	Same  bool   // genuine pair
+	Fold  int    // 0-based fold label
+	Split string // MFR2: dataset.MaskSplit name; "" for other sets
+}
+
+// EvalSet is a dataset ready to evaluate.
+type EvalSet struct {
+	Kind    string // SetLFW, SetMFR2, SetBin or SetFolder
+	Path    string
+	Aligned bool // images are 112×112 crops aligned to the ArcFace template
+	Images  []EvalImage
+	Pairs   []EvalPair
+}
+
+// LoadEvalSet reads the set named by kind and path. seed draws the impostor
+// pairs of a folder set; aligned says the images of an lfw or folder set
+// are already aligned crops (.bin sets always are).
+//
+// Folds: LFW keeps its ten View-2 folds; a .bin set is cut into ten
+// contiguous blocks of pairs, as InsightFace's evaluation does (KFold
+// without shuffling); a folder set gets Folder.Pairs' identity-disjoint
+// folds, ten or, with fewer than 20 people, one per two people (at least
+// two); MFR2, which has none, gets eval.AssignFolds(same, 10).
+func LoadEvalSet(kind, path string, seed uint64, aligned bool) (*EvalSet, error) {
+	set := &EvalSet{Kind: kind, Path: path, Aligned: aligned}
+	switch kind {
+	case SetLFW:
+		pairs, err := dataset.ReadLFWPairs(filepath.Join(path, "pairs.txt"))
+		if err != nil {
+			return nil, err
+		}
+		set.addPairs(pairs, nil)
+	case SetMFR2:
+		mp, err := dataset.ReadMFR2(path)
+		if err != nil {
+			return nil, err
+		}
+		pairs := make([]dataset.Pair, len(mp))
+		splits := make([]string, len(mp))
+		for i, p := range mp {
+			pairs[i], splits[i] = p.Pair, p.Split().String()
+		}
+		set.addPairs(pairs, splits)
+		dealFolds(set.Pairs)
+	case SetFolder:
+		f, err := dataset.ScanFolder(path)
+		if err != nil {
+			return nil, err
+		}
+		// Impostors are drawn within a fold, so each fold needs two people.
+		folds := min(10, max(2, len(f.Identities)/2))
+		pairs, err := f.Pairs(dataset.PairOptions{Seed: seed, Folds: folds})
+		if err != nil {
+			return nil, err
+		}
+		set.addPairs(pairs, nil)
+	case SetBin:
+		bs, err := dataset.ReadBin(path)
+		if err != nil {
+			return nil, err
+		}
+		set.Aligned = true
+		for i, data := range bs.Images {
+			set.Images = append(set.Images, EvalImage{Key: fmt.Sprintf("%06d", i), Data: data})
+		}
+		for k, same := range bs.Same {
+			set.Pairs = append(set.Pairs, EvalPair{A: 2 * k, B: 2*k + 1, Same: same, Fold: 10 * k / len(bs.Same)})
+		}
+	default:
+		return nil, fmt.Errorf("unknown dataset kind %q (want %s, %s, %s or %s)", kind, SetLFW, SetMFR2, SetBin, SetFolder)
+	}
+	if len(set.Pairs) == 0 {
+		return nil, fmt.Errorf("dataset %s=%s has no pairs", kind, path)
+	}
+	return set, nil
+}
+
+// addPairs appends pairs whose images are files under set.Path, listing
+// each image once.
+func (set *EvalSet) addPairs(pairs []dataset.Pair, splits []string) {
+	index := map[string]int{}
+	ref := func(r dataset.ImageRef) int {
+		if i, ok := index[r.Path]; ok {
+			return i
+		}
+		index[r.Path] = len(set.Images)
+		set.Images = append(set.Images, EvalImage{Key: r.Path, Path: filepath.Join(set.Path, filepath.FromSlash(r.Path))})
+		return len(set.Images) - 1
+	}
+	for i, p := range pairs {
+		ep := EvalPair{A: ref(p.A), B: ref(p.B), Same: p.Same, Fold: p.Fold}
+		if splits != nil {
+			ep.Split = splits[i]
+		}
+		set.Pairs = append(set.Pairs, ep)
+	}
+}
+
+// SelectFolds keeps the pairs whose 0-based fold is in folds. When fewer
+// than two folds remain, k-fold accuracy has nothing to train on, so the
+// kept pairs are dealt into ten new folds by eval.AssignFolds (balanced
+// classes, not identity-disjoint).
+func (set *EvalSet) SelectFolds(folds []int) error {
+	var kept []EvalPair
+	labels := map[int]bool{}
+	for _, p := range set.Pairs {
+		if slices.Contains(folds, p.Fold) {
+			kept = append(kept, p)
+			labels[p.Fold] = true
+		}
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("no pairs in folds %s", formatFolds(folds))
+	}
+	if len(labels) < 2 {
+		dealFolds(kept)
+	}
+	set.Pairs = kept
+	return nil
+}
+
+// dealFolds gives pairs ten balanced folds with eval.AssignFolds.
+func dealFolds(pairs []EvalPair) {
+	same := make([]bool, len(pairs))
+	for i, p := range pairs {
+		same[i] = p.Same
+	}
+	for i, f := range eval.AssignFolds(same, 10) {
+		pairs[i].Fold = f
+	}
+}
+
+// MaskedSide says which image of a BLR-M pair wears the mask: 0 for A, 1
+// for B. It is the lowest bit of SHA-256("blr-m", seed, keyA, keyB), so it
+// depends on the pair alone (not on its position or on which folds are
+// evaluated) and is A for about half the pairs.
+func MaskedSide(seed uint64, keyA, keyB string) int {
+	h := sha256.New()
+	var s [8]byte
+	binary.LittleEndian.PutUint64(s[:], seed)
+	h.Write([]byte("blr-m\x00"))
+	h.Write(s[:])
+	h.Write([]byte(keyA + "\x00" + keyB))
+	return int(h.Sum(nil)[0] & 1)
+}
+
+// The variants of an image that a protocol can ask for.
+const (
+	plainVariant  = 0
+	maskedVariant = 1
+)
+
+// Which images of a pair a protocol masks.
+const (
+	maskedNone = "none"
+	maskedA    = "a"
+	maskedB    = "b"
+	maskedBoth = "both"
+)
+
+// pairVariants returns the variant of A and B under protocol and a label of
+// which images are masked.
+func pairVariants(protocol string, seed uint64, set *EvalSet, p EvalPair) (va, vb int, masked string) {
+	switch protocol {
+	case ProtoBLRM:
+		if MaskedSide(seed, set.Images[p.A].Key, set.Images[p.B].Key) == 0 {
+			return maskedVariant, plainVariant, maskedA
+		}
+		return plainVariant, maskedVariant, maskedB
+	case ProtoMM:
+		return maskedVariant, maskedVariant, maskedBoth
+	}
+	return plainVariant, plainVariant, maskedNone
+}
+
+// EvalEngine is what Evaluate needs of the face engine; *Engine has it.
+// Both methods must be safe for concurrent use.
+type EvalEngine interface {
+	// Locate detects, chooses and aligns the face of a photo.
+	Locate(ctx context.Context, img image.Image) (face.Result, error)
+	// Embed returns unit-length embeddings of aligned 112×112 crops.
+	Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32, error)
+}
+
+// EvalOptions configure Evaluate.
+type EvalOptions struct {
+	Protocols []string       // names from EvalProtocols
+	Mask      maskgen.Config // style, colour and seed of the synthetic masks
+	// ModelHash is the recogniser's SHA-256 and Pipeline describes how crops
+	// are made (see EnginePipelineID); both enter the cache keys.
+	ModelHash, Pipeline string
+	Cache               *EmbeddingCache // nil: no cache
+	Workers             int             // decode+locate goroutines; 0: GOMAXPROCS
+	Batch               int             // crops per Embed call; 0: 32
+	Progress            progress.Func   // images done of total; nil: none
+}
+
+// ImageFailure is an image variant for which no embedding could be made.
+// Pairs using it enter the metrics as failed (eval.FailedScore: "different").
+type ImageFailure struct {
+	Key     string `json:"key"`
+	Variant string `json:"variant"` // "plain" or "masked"
+	Error   string `json:"error"`
+}
+
+// ScoredPair is one pair's outcome under one protocol.
+type ScoredPair struct {
+	Pair   int     // index into EvalSet.Pairs
+	Score  float64 // cosine; eval.FailedScore when Failed
+	Failed bool
+	Masked string // which images wore a mask: none, a, b or both
+	Fold   int    // 0-based fold label the row's k-fold accuracy used
+}
+
+// ProtocolResult is one row of the report: a protocol, or for MFR2 one mask
+// split of it ("real/both-masked").
+type ProtocolResult struct {
+	Name    string
+	Pairs   []ScoredPair
+	Summary eval.Summary
+	// FoldAccuracies are the k-fold test accuracies, by fold label (the
+	// thresholds are Summary.FoldThresholds).
+	FoldAccuracies []float64
+	Err            error // the summary could not be computed (e.g. no impostor pairs)
+}
+
+// EvalStats counts the work Evaluate did.
+type EvalStats struct {
+	Images    int // distinct images the pairs use
+	Located   int // Locate calls (photos detected and aligned)
+	Embedded  int // crops embedded by the model
+	Cached    int // image variants found in the cache
+	Failed    int // image variants without an embedding
+	Fallback  int // images whose face came from the detector fallback
+	CacheErrs int // cache writes that failed (the run goes on)
+}
+
+// EvalResult is the outcome of Evaluate.
+type EvalResult struct {
+	Set       *EvalSet
+	Protocols []ProtocolResult
+	Failures  []ImageFailure // sorted by key, then variant
+	Stats     EvalStats
+}
+
+// Protocol returns the named row, or nil.
+func (r *EvalResult) Protocol(name string) *ProtocolResult {
+	for i := range r.Protocols {
+		if r.Protocols[i].Name == name {
+			return &r.Protocols[i]
+		}
+	}
+	return nil
+}
+
+// Evaluate embeds every image variant the protocols need, once, and scores
+// the pairs. Each distinct photo is decoded and located (detect, choose,
+// align) at most once; its unmasked and masked crops are embedded in
+// batches. Variants found in opt.Cache cost nothing. An image that cannot
+// be read, holds no face or cannot be masked is recorded in Failures and
+// every pair using it is scored as failed: never dropped.
+func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
+	for _, p := range opt.Protocols {
+		switch {
+		case !slices.Contains(EvalProtocols(), p):
+			return nil, fmt.Errorf("unknown protocol %q", p)
+		case p == ProtoReal && set.Kind != SetMFR2:
+			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
+		}
+	}
+	need := make([]uint8, len(set.Images)) // bit v: variant v needed
+	for _, proto := range opt.Protocols {
+		for _, p := range set.Pairs {
+			va, vb, _ := pairVariants(proto, opt.Mask.Seed, set, p)
+			need[p.A] |= 1 << va
+			need[p.B] |= 1 << vb
+		}
+	}
+	emb, stats, err := embedVariants(ctx, eng, set, need, opt)
+	if err != nil {
+		return nil, err
+	}
+	res := &EvalResult{Set: set, Stats: stats}
+	for i, img := range set.Images {
+		for v, e := range emb[i] {
+			if need[i]&(1<<v) != 0 && e.Failure != "" {
+				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: variantName(v), Error: e.Failure})
+			}
+		}
+	}
+	slices.SortFunc(res.Failures, func(a, b ImageFailure) int {
+		return strings.Compare(a.Key+"\x00"+a.Variant, b.Key+"\x00"+b.Variant)
+	})
+	res.Stats.Failed = len(res.Failures)
+	for _, proto := range opt.Protocols {
+		scored := make([]ScoredPair, len(set.Pairs))
+		for i, p := range set.Pairs {
+			va, vb, masked := pairVariants(proto, opt.Mask.Seed, set, p)
+			a, b := emb[p.A][va], emb[p.B][vb]
+			scored[i] = ScoredPair{Pair: i, Masked: masked, Score: eval.FailedScore}
+			if a.Failure != "" || b.Failure != "" {
+				scored[i].Failed = true
+				continue
+			}
+			scored[i].Score = face.Cosine(a.Vec, b.Vec)
+		}
+		res.Protocols = append(res.Protocols, summarise(proto, set, scored, false))
+		if proto == ProtoReal {
+			for _, split := range []dataset.MaskSplit{dataset.BothMasked, dataset.OneMasked, dataset.NeitherMasked} {
+				var sub []ScoredPair
+				for _, s := range scored {
+					if set.Pairs[s.Pair].Split == split.String() {
+						sub = append(sub, s)
+					}
+				}
+				res.Protocols = append(res.Protocols, summarise(proto+"/"+split.String(), set, sub, true))
+			}
+		}
+	}
+	return res, nil
+}
+
+// summarise computes the metrics of one row. refold deals the pairs into
+// ten fresh folds (a subset of a fold-less set, such as one MFR2 split).
+func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) ProtocolResult {
+	pr := ProtocolResult{Name: name, Pairs: scored}
+	pairs := make([]eval.Pair, len(scored))
+	same := make([]bool, len(scored))
+	for i, s := range scored {
+		p := set.Pairs[s.Pair]
+		pairs[i] = eval.Pair{Score: s.Score, Same: p.Same, Fold: p.Fold, Failed: s.Failed}
+		same[i] = p.Same
+	}
+	if refold {
+		for i, f := range eval.AssignFolds(same, 10) {
+			pairs[i].Fold = f
+		}
+	}
+	for i := range scored {
+		scored[i].Fold = pairs[i].Fold
+	}
+	if len(pairs) == 0 {
+		pr.Err = errors.New("no pairs")
+		return pr
+	}
+	if pr.Summary, pr.Err = eval.Summarize(pairs); pr.Err != nil {
+		return pr
+	}
+	kf, err := eval.KFold(eval.Columns(pairs))
+	if err != nil {
+		pr.Err = err
+		return pr
+	}
+	for _, f := range kf.Folds {
+		pr.FoldAccuracies = append(pr.FoldAccuracies, f.Accuracy)
+	}
+	return pr
+}
+
+func variantName(v int) string {
+	if v == maskedVariant {
+		return "masked"
+	}
+	return "plain"
+}
+
+// PipelineVersion names the numerics of our own code that embeddings depend
+// on besides the model files: decoding, detection post-processing,
+// alignment and the engine's kernels. Bump it with any change that moves
+// the numbers, so that cached embeddings from older code are not reused.
+const PipelineVersion = "pipeline/1"
+
+// EnginePipelineID describes how eng turns a photo into a crop, for cache
+// keys: aligned input needs no detector; photos depend on the detector and
+// landmarker models and on the detection fallback.
+func EnginePipelineID(eng *Engine, aligned bool) string {
+	if aligned {
+		return PipelineVersion + " aligned-112"
+	}
+	return fmt.Sprintf("%s photo det=%s lmk=%s fallback=%t", PipelineVersion,
+		runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net), eng.Detector.Config.Fallback)
+}
+
+func runnerHash(r face.Runner) string {
+	if h, ok := r.(interface{ Hash() string }); ok {
+		return h.Hash()
+	}
+	return fmt.Sprintf("%T", r)
+}
+
+// variantJob is one crop to embed.
+type variantJob struct {
+	img, variant int
+	key          CacheKey
+	crop         *image.NRGBA
+	flags        uint8
+}
+
+// embedVariants returns, per image, the entry of each needed variant.
+func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uint8, opt EvalOptions) ([][2]CacheEntry, EvalStats, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = 32
+	}
+	prog := opt.Progress
+	if prog == nil {
+		prog = progress.Nop
+	}
+	var todo []int
+	for i, n := range need {
+		if n != 0 {
+			todo = append(todo, i)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	emb := make([][2]CacheEntry, len(set.Images))
+	pending := make([]atomic.Int32, len(set.Images))
+	var done, located, embedded, cached, fallback, cacheErrs atomic.Int64
+	finish := func() { prog(int(done.Add(1)), len(todo)) }
+	putCache := func(puts ...CachePut) {
+		if err := opt.Cache.Put(puts...); err != nil {
+			cacheErrs.Add(1)
+		}
+	}
+
+	jobs := make(chan variantJob, 2*batch)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	go func() {
+		defer close(next)
+		for _, i := range todo {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out, err := prepareImage(ctx, eng, set, i, need[i], opt)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				located.Add(int64(out.located))
+				if out.fallback {
+					fallback.Add(1)
+				}
+				pending[i].Store(int32(len(out.jobs)))
+				for v, e := range out.known {
+					if e != nil {
+						emb[i][v] = *e
+					}
+				}
+				cached.Add(int64(out.cached))
+				if len(out.puts) > 0 {
+					putCache(out.puts...)
+				}
+				if len(out.jobs) == 0 {
+					finish()
+					continue
+				}
+				for _, j := range out.jobs {
+					select {
+					case jobs <- j:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(jobs)
+	}()
+
+	// The embedding stage: one goroutine, full batches.
+	var buf []variantJob
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		crops := make([]*image.NRGBA, len(buf))
+		for k, j := range buf {
+			crops[k] = j.crop
+		}
+		vecs, err := eng.Embed(ctx, crops)
+		if err != nil {
+			return err
+		}
+		if len(vecs) != len(buf) {
+			return fmt.Errorf("embed: %d embeddings for %d crops", len(vecs), len(buf))
+		}
+		embedded.Add(int64(len(buf)))
+		var puts []CachePut
+		for k, j := range buf {
+			e := CacheEntry{Vec: vecs[k], Flags: j.flags}
+			emb[j.img][j.variant] = e
+			puts = append(puts, CachePut{Key: j.key, Entry: e})
+		}
+		putCache(puts...)
+		for _, j := range buf {
+			if pending[j.img].Add(-1) == 0 {
+				finish()
+			}
+		}
+		buf = buf[:0]
+		return nil
+	}
+	var embedErr error
+	for j := range jobs {
+		if embedErr != nil {
+			continue // drain, so that workers can finish
+		}
+		buf = append(buf, j)
+		if len(buf) == batch {
+			if embedErr = flush(); embedErr != nil {
+				cancel(embedErr)
+			}
+		}
+	}
+	if embedErr == nil {
+		embedErr = flush()
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, EvalStats{}, err
+	}
+	if embedErr != nil {
+		return nil, EvalStats{}, embedErr
+	}
+	stats := EvalStats{
+		Images:    len(todo),
+		Located:   int(located.Load()),
+		Embedded:  int(embedded.Load()),
+		Cached:    int(cached.Load()),
+		Fallback:  int(fallback.Load()),
+		CacheErrs: int(cacheErrs.Load()),
+	}
+	return emb, stats, nil
+}
+
+// prepared is what one worker made of one image.
+type prepared struct {
+	known    [2]*CacheEntry // entries resolved without the model (cache, failures)
+	cached   int            // how many of them came from the cache
+	puts     []CachePut     // new failure entries for the cache
+	jobs     []variantJob   // crops to embed
+	located  int
+	fallback bool
+}
+
+// prepareImage reads image i, consults the cache for the needed variants
+// and, for the missing ones, decodes, locates and masks it. Per-image
+// problems become failure entries; only a cancelled context (or another
+// error that is not the image's fault) is returned as an error.
+func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
+	var out prepared
+	img := set.Images[i]
+	fail := func(v int, msg string) { out.known[v] = &CacheEntry{Failure: msg} }
+	data := img.Data
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(img.Path); err != nil {
+			for v := range 2 {
+				if need&(1<<v) != 0 {
+					fail(v, err.Error()) // not cached: the file may appear later
+				}
+			}
+			return out, nil
+		}
+	}
+	sum := sha256.Sum256(data)
+	content := hex.EncodeToString(sum[:])
+	var keys [2]CacheKey
+	missing := uint8(0)
+	for v := range 2 {
+		if need&(1<<v) == 0 {
+			continue
+		}
+		mask := "none"
+		if v == maskedVariant {
+			b, err := json.Marshal(opt.Mask.Choose(img.Key))
+			if err != nil {
+				return out, err
+			}
+			mask = string(b)
+		}
+		keys[v] = EmbeddingKey(opt.ModelHash, opt.Pipeline, content, mask)
+		if e, ok := opt.Cache.Get(keys[v]); ok {
+			out.known[v] = &e
+			out.cached++
+			if e.Flags&FlagFallback != 0 {
+				out.fallback = true
+			}
+			continue
+		}
+		missing |= 1 << v
+	}
+	if missing == 0 {
+		return out, nil
+	}
+	// failVariant records a failure, cached when it is a property of the
+	// image (decode error, no face); failAll does so for every missing
+	// variant.
+	failVariant := func(v int, err error) {
+		fail(v, err.Error())
+		if cacheableFailure(err) {
+			out.puts = append(out.puts, CachePut{Key: keys[v], Entry: *out.known[v]})
+		}
+	}
+	failAll := func(err error) {
+		for v := range 2 {
+			if missing&(1<<v) != 0 {
+				failVariant(v, err)
+			}
+		}
+	}
+	decoded, err := imageio.DecodeReader(bytes.NewReader(data), img.Key)
+	if err != nil {
+		failAll(err)
+		return out, nil
+	}
+	var crop *image.NRGBA
+	var flags uint8
+	if set.Aligned {
+		if b := decoded.Bounds(); b.Dx() != face.AlignedSize || b.Dy() != face.AlignedSize {
+			failAll(fmt.Errorf("%s: aligned input is %d×%d, want %d×%d: %w", img.Key, b.Dx(), b.Dy(), face.AlignedSize, face.AlignedSize, face.ErrSize))
+			return out, nil
+		}
+		crop = decoded
+	} else {
+		res, err := eng.Locate(ctx, decoded)
+		out.located = 1
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, context.Cause(ctx)
+			}
+			failAll(fmt.Errorf("%s: %w", img.Key, err))
+			return out, nil
+		}
+		crop = res.Aligned
+		if f := res.Choice.Faces; len(f) > 0 && f[res.Choice.Index].Fallback {
+			flags |= FlagFallback
+			out.fallback = true
+		}
+	}
+	for v := range 2 {
+		if missing&(1<<v) == 0 {
+			continue
+		}
+		c := crop
+		if v == maskedVariant {
+			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
+			if err != nil {
+				failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
+				continue
+			}
+			c = r.Image
+		}
+		out.jobs = append(out.jobs, variantJob{img: i, variant: v, key: keys[v], crop: c, flags: flags})
+	}
+	return out, nil
+}
+
+// cacheableFailure reports whether err is a property of the image itself,
+// so that it will recur on every run and may be cached.
+func cacheableFailure(err error) bool {
+	var ie *imageio.Error
+	return errors.As(err, &ie) || errors.Is(err, face.ErrNoFace) || errors.Is(err, face.ErrSize) ||
+		errors.Is(err, face.ErrDegenerate) || errors.Is(err, maskgen.ErrLandmarks)
+}
+
+// EvalInfo describes a run for the JSON and Markdown outputs.
+type EvalInfo struct {
+	Model, ModelHash string
+	Mask             maskgen.Config
+	Folds            []int // 0-based folds evaluated; nil: all
+	DetectFallback   bool
+}
+
+// EvalJSON is the document `maskinv eval --json` writes (a contract).
+// Protocols maps each row name (blr-blr, blr-m, m-m, real,
+// real/both-masked, …) to its metrics. It holds no times or paths that
+// vary between machines beyond DatasetPath, so reruns write the same bytes.
+type EvalJSON struct {
+	Dataset        string                  `json:"dataset"`
+	DatasetPath    string                  `json:"dataset_path"`
+	Model          string                  `json:"model"`
+	ModelSHA256    string                  `json:"model_sha256"`
+	MaskStyle      string                  `json:"mask_style"`
+	MaskColor      string                  `json:"mask_color"`
+	Seed           uint64                  `json:"seed"`
+	Folds          []int                   `json:"folds,omitempty"` // 1-based; absent: all
+	Aligned        bool                    `json:"aligned"`
+	DetectFallback bool                    `json:"detect_fallback"`
+	Images         int                     `json:"n_images"`
+	FailedImages   int                     `json:"n_failed_images"`   // images with a failed variant
+	FallbackImages int                     `json:"n_fallback_images"` // faces taken below the detector threshold
+	Protocols      map[string]ProtocolJSON `json:"protocols"`
+	Failures       []ImageFailure          `json:"failures"`
+}
+
+// ProtocolJSON is one protocol's entry: every eval.Summary field, plus the
+// per-fold test accuracies, the mean of the k-fold thresholds and, for masked protocols, the number of
+// pairs whose decision flips against blr-blr (see flips.csv).
+type ProtocolJSON struct {
+	*eval.Summary
+	FoldAccuracies    []float64 `json:"fold_accuracies,omitempty"`
+	FoldThresholdMean *float64  `json:"fold_threshold_mean,omitempty"`
+	Flips             *int      `json:"flips,omitempty"`
+	Error             string    `json:"error,omitempty"`
+}
+
+// JSON builds the --json document.
+func (r *EvalResult) JSON(info EvalInfo) EvalJSON {
+	doc := EvalJSON{
+		Dataset:        r.Set.Kind,
+		DatasetPath:    filepath.ToSlash(r.Set.Path),
+		Model:          info.Model,
+		ModelSHA256:    info.ModelHash,
+		MaskStyle:      info.Mask.Style.String(),
+		MaskColor:      info.Mask.Color.String(),
+		Seed:           info.Mask.Seed,
+		Aligned:        r.Set.Aligned,
+		DetectFallback: info.DetectFallback && !r.Set.Aligned,
+		Images:         r.Stats.Images,
+		FallbackImages: r.Stats.Fallback,
+		Protocols:      map[string]ProtocolJSON{},
+		Failures:       r.Failures,
+	}
+	if doc.Failures == nil {
+		doc.Failures = []ImageFailure{}
+	}
+	for _, f := range info.Folds {
+		doc.Folds = append(doc.Folds, f+1)
+	}
+	seen := map[string]bool{}
+	for _, f := range r.Failures {
+		seen[f.Key] = true
+	}
+	doc.FailedImages = len(seen)
+	flips := r.Flips()
+	for _, p := range r.Protocols {
+		pj := ProtocolJSON{}
+		if p.Err != nil {
+			pj.Error = p.Err.Error()
+		} else {
+			s := p.Summary
+			pj.Summary = &s
+			pj.FoldAccuracies = p.FoldAccuracies
+			m := mean(s.FoldThresholds)
+			pj.FoldThresholdMean = &m
+		}
+		if f, ok := flips[p.Name]; ok {
+			n := len(f)
+			pj.Flips = &n
+		}
+		doc.Protocols[p.Name] = pj
+	}
+	return doc
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// Flip is a pair whose decision under a masked protocol differs from its
+// decision under blr-blr, both taken at blr-blr's best global threshold
+// (Summary.Threshold of blr-blr): one fixed operating point, so a flip is
+// caused by the mask alone.
+type Flip struct {
+	Protocol  string
+	Pair      int
+	Threshold float64
+	Plain     ScoredPair // under blr-blr
+	Masked    ScoredPair // under Protocol
+}
+
+// Flips returns the flips of every masked protocol (blr-m, m-m) against
+// blr-blr; empty when blr-blr was not evaluated or has no summary.
+func (r *EvalResult) Flips() map[string][]Flip {
+	base := r.Protocol(ProtoBLRBLR)
+	if base == nil || base.Err != nil {
+		return nil
+	}
+	t := base.Summary.Threshold
+	out := map[string][]Flip{}
+	for _, name := range []string{ProtoBLRM, ProtoMM} {
+		p := r.Protocol(name)
+		if p == nil {
+			continue
+		}
+		flips := []Flip{}
+		for i, m := range p.Pairs {
+			b := base.Pairs[i]
+			if (b.Score >= t) != (m.Score >= t) {
+				flips = append(flips, Flip{Protocol: name, Pair: m.Pair, Threshold: t, Plain: b, Masked: m})
+			}
+		}
+		out[name] = flips
+	}
+	return out
+}
+
+// Markdown renders the results as a table, one row per protocol.
+func (r *EvalResult) Markdown(info EvalInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
+	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == ProtoBLRM || p.Name == ProtoMM }) {
+		fmt.Fprintf(&b, "; masks %s, colour %s, seed %d", info.Mask.Style, info.Mask.Color, info.Mask.Seed)
+	}
+	if info.Folds != nil {
+		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))
+	}
+	b.WriteString(".\n\n")
+	b.WriteString("| protocol | pairs | failed | accuracy (10-fold) | EER | FNMR@FMR=1% | FNMR@FMR=0.1% | AUC | TAR@FAR=1e-3 | genuine mean | impostor mean | FDR | threshold |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range r.Protocols {
+		if p.Err != nil {
+			fmt.Fprintf(&b, "| %s | %d | | n/a: %v | | | | | | | | | |\n", p.Name, len(p.Pairs), p.Err)
+			continue
+		}
+		s := p.Summary
+		fmt.Fprintf(&b, "| %s | %d | %d | %.2f ± %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.4f | %.2f %% | %.3f | %.3f | %.2f | %.4f |\n",
+			p.Name, s.NPairs, s.NFailed, 100*s.Accuracy, 100*s.AccuracyStd, 100*s.EER, 100*s.FMR100, 100*s.FMR1000,
+			s.AUC, 100*s.TARAtFAR1e3, s.GenuineMean, s.ImpostorMean, s.FDR, mean(s.FoldThresholds))
+	}
+	b.WriteString("\nAccuracy: mean ± std of the 10 folds, each at the threshold chosen on the other nine; threshold: mean of those 10 thresholds. Failed pairs (no face in an image) score −1: \"different\".\n")
+	return b.String()
+}
+
+// Report file names, inside the --report folder.
+const (
+	ReportROC       = "roc.png"
+	ReportDET       = "det.png"
+	ReportHistogram = "hist.png"
+	ReportScores    = "scores.csv"
+	ReportFlips     = "flips.csv"
+	ReportFailed    = "failed.csv"
+	ReportTable     = "results.md"
+)
+
+// reportPlotW and reportPlotH are the chart sizes in pixels.
+const reportPlotW, reportPlotH = 720, 540
+
+// WriteReport writes into dir (created if needed): ROC, DET and score
+// histogram charts of every row; scores.csv, every pair under every row
+// (protocol,a,b,same,score,decision,fold,masked,failed; decision at the
+// row's k-fold threshold of the pair's fold, fold 1-based); flips.csv, the
+// pairs whose decision changes under a mask (see Flips); failed.csv, the
+// image variants without an embedding; and results.md, the table. Every
+// file is written atomically.
+func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var protos []eval.Protocol
+	for _, p := range r.Protocols {
+		if p.Err != nil {
+			continue
+		}
+		pairs := make([]eval.Pair, len(p.Pairs))
+		for i, s := range p.Pairs {
+			pairs[i] = eval.Pair{Score: s.Score, Same: r.Set.Pairs[s.Pair].Same, Failed: s.Failed}
+		}
+		scores, same, _ := eval.Columns(pairs)
+		protos = append(protos, eval.Protocol{Name: p.Name, Scores: scores, Same: same})
+	}
+	if len(protos) > 0 {
+		for name, write := range map[string]func(string, []eval.Protocol, int, int) error{
+			ReportROC: eval.WriteROC, ReportDET: eval.WriteDET, ReportHistogram: eval.WriteHistogram,
+		} {
+			if err := write(filepath.Join(dir, name), protos, reportPlotW, reportPlotH); err != nil {
+				return err
+			}
+		}
+	}
+	files := []struct {
+		name string
+		rows func() [][]string
+	}{
+		{ReportScores, r.scoreRows},
+		{ReportFlips, r.flipRows},
+		{ReportFailed, r.failureRows},
+	}
+	for _, f := range files {
+		if err := writeCSV(filepath.Join(dir, f.name), f.rows()); err != nil {
+			return err
+		}
+	}
+	return imageio.WriteAtomic(filepath.Join(dir, ReportTable), func(w io.Writer) error {
+		_, err := io.WriteString(w, r.Markdown(info))
+		return err
+	})
+}
+
+func writeCSV(path string, rows [][]string) error {
+	return imageio.WriteAtomic(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		return cw.Error()
+	})
+}
+
+func formatScore(s float64) string { return strconv.FormatFloat(s, 'f', 6, 64) }
+
+func decision(score, threshold float64) string {
+	if score >= threshold {
+		return "same"
+	}
+	return "different"
+}
+
+// foldThreshold maps a row's fold labels to their k-fold thresholds
+// (Summary.FoldThresholds is ordered by label).
+func foldThreshold(p ProtocolResult) map[int]float64 {
+	var labels []int
+	for _, s := range p.Pairs {
+		labels = append(labels, s.Fold)
+	}
+	slices.Sort(labels)
+	labels = slices.Compact(labels)
+	m := map[int]float64{}
+	for i, l := range labels {
+		if i < len(p.Summary.FoldThresholds) {
+			m[l] = p.Summary.FoldThresholds[i]
+		}
+	}
+	return m
+}
+
+func (r *EvalResult) scoreRows() [][]string {
+	rows := [][]string{{"protocol", "a", "b", "same", "score", "decision", "fold", "masked", "failed"}}
+	for _, p := range r.Protocols {
+		if p.Err != nil {
+			continue
+		}
+		ft := foldThreshold(p)
+		for _, s := range p.Pairs {
+			pair := r.Set.Pairs[s.Pair]
+			rows = append(rows, []string{p.Name, r.Set.Images[pair.A].Key, r.Set.Images[pair.B].Key,
+				strconv.FormatBool(pair.Same), formatScore(s.Score), decision(s.Score, ft[s.Fold]),
+				strconv.Itoa(s.Fold + 1), s.Masked, strconv.FormatBool(s.Failed)})
+		}
+	}
+	return rows
+}
+
+func (r *EvalResult) flipRows() [][]string {
+	rows := [][]string{{"protocol", "a", "b", "same", "masked", "threshold", "blr_blr_score", "score", "blr_blr_decision", "decision", "correct_now"}}
+	flips := r.Flips()
+	for _, name := range []string{ProtoBLRM, ProtoMM} {
+		for _, f := range flips[name] {
+			pair := r.Set.Pairs[f.Pair]
+			d := decision(f.Masked.Score, f.Threshold)
+			rows = append(rows, []string{name, r.Set.Images[pair.A].Key, r.Set.Images[pair.B].Key,
+				strconv.FormatBool(pair.Same), f.Masked.Masked, formatScore(f.Threshold),
+				formatScore(f.Plain.Score), formatScore(f.Masked.Score), decision(f.Plain.Score, f.Threshold), d,
+				strconv.FormatBool((d == "same") == pair.Same)})
+		}
+	}
+	return rows
+}
+
+func (r *EvalResult) failureRows() [][]string {
+	rows := [][]string{{"key", "variant", "error"}}
+	for _, f := range r.Failures {
+		rows = append(rows, []string{f.Key, f.Variant, f.Error})
+	}
+	return rows
+}
