@@ -35,10 +35,11 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	style := fl.String("style", "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
 	color := fl.String("color", "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
 	seed := fl.Uint64("seed", 0, "random seed: the same seed gives the same masks")
+	shift := fl.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
 	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
 	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
 	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--aligned] [--workers N]")
+		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -73,9 +74,14 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	if err != nil {
 		return usage("%v", err)
 	}
+	sh, err := ParseMaskShift(*shift)
+	if err != nil {
+		return usage("--shift: %v", err)
+	}
 	opt := MaskOptions{
 		In: *in, Out: *out,
 		Config:   maskgen.Config{Style: spec, Color: cs, Seed: *seed},
+		Shift:    sh,
 		Aligned:  *aligned,
 		Finder:   finder,
 		Workers:  *workers,

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ var ErrNestedDirs = errors.New("input and output folders overlap")
 type MaskOptions struct {
 	In, Out string
 	Config  maskgen.Config // style, colour, seed
+	// Shift, when not nil, replaces the paper style's random shift of
+	// every mask (other styles have no shift and ignore it).
+	Shift *MaskShift
 	// Aligned says the images are aligned crops: the mask is placed by
 	// maskgen.AlignedFace (the ArcFace template, scaled by height/112 and
 	// centred), and Finder is not used.
@@ -86,8 +90,69 @@ type MaskManifest struct {
 	Style     string       `json:"style"`
 	Color     string       `json:"color"`
 	Seed      uint64       `json:"seed"`
+	Shift     *MaskShift   `json:"shift,omitempty"`
 	Aligned   bool         `json:"aligned"`
 	Images    []MaskRecord `json:"images"`
+}
+
+// MaskShift is a fixed shift of the paper style's template key points, in
+// template pixels (12 per pixel of a 112×112 aligned crop; a positive Y
+// moves the mask up), instead of the protocol's random shift (X in
+// [−10, 10), Y in [−40, 40)). See maskgen.Params.
+type MaskShift struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+}
+
+// MaxMaskShift bounds a fixed shift on either axis: 240 template pixels
+// are 20 pixels of an aligned crop.
+const MaxMaskShift = 240
+
+// ErrMaskShift reports a fixed shift out of range.
+var ErrMaskShift = errors.New("mask shift out of range")
+
+func (s *MaskShift) check() error {
+	if s != nil && (s.X < -MaxMaskShift || s.X > MaxMaskShift || s.Y < -MaxMaskShift || s.Y > MaxMaskShift) {
+		return fmt.Errorf("%w: (%d, %d), want each within ±%d template pixels", ErrMaskShift, s.X, s.Y, MaxMaskShift)
+	}
+	return nil
+}
+
+// String is "random" for nil, else "X,Y" (what ParseMaskShift reads).
+func (s *MaskShift) String() string {
+	if s == nil {
+		return "random"
+	}
+	return fmt.Sprintf("%d,%d", s.X, s.Y)
+}
+
+// ParseMaskShift reads "X,Y" (template pixels); "" and "random" give nil,
+// the protocol's random shift.
+func ParseMaskShift(v string) (*MaskShift, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "random" {
+		return nil, nil
+	}
+	xs, ys, ok := strings.Cut(v, ",")
+	x, errx := strconv.Atoi(strings.TrimSpace(xs))
+	y, erry := strconv.Atoi(strings.TrimSpace(ys))
+	if !ok || errx != nil || erry != nil {
+		return nil, fmt.Errorf("%w: %q is not X,Y in template pixels", ErrMaskShift, v)
+	}
+	s := &MaskShift{X: x, Y: y}
+	return s, s.check()
+}
+
+// MaskParams is cfg's choices for the image called key, with the paper
+// style's random shift replaced by shift when shift is not nil. Every
+// masked image of the app (datasets, comparisons, the GUI's preview) is
+// drawn from it.
+func MaskParams(cfg maskgen.Config, shift *MaskShift, key string) maskgen.Params {
+	p := cfg.Choose(key)
+	if shift != nil && p.Style == "paper" {
+		p.ShiftX, p.ShiftY = shift.X, shift.Y
+	}
+	return p
 }
 
 // MaskRecord is one image of the manifest. Key is the image's path under
@@ -162,6 +227,9 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if !opt.Aligned && opt.Finder == nil {
 		return sum, errors.New("raw photos need a landmark finder (the face engine); use --aligned for aligned crops")
 	}
+	if err := opt.Shift.check(); err != nil {
+		return sum, err
+	}
 	if err := checkDirs(opt.In, opt.Out); err != nil {
 		return sum, err
 	}
@@ -177,7 +245,7 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	run.man = MaskManifest{
 		Tool: "maskinv mask", Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
-		Seed: opt.Config.Seed, Aligned: opt.Aligned,
+		Seed: opt.Config.Seed, Shift: opt.Shift, Aligned: opt.Aligned,
 	}
 	run.prev, err = run.previous()
 	if err != nil {
@@ -337,7 +405,7 @@ func (r *maskRun) writeManifest() error {
 // one masks the image called key, or finds it done already.
 func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	cfg := r.opt.Config
-	p := cfg.Choose(key)
+	p := MaskParams(cfg, r.opt.Shift, key)
 	rec = MaskRecord{
 		Key: key, Source: key, Style: p.Style, Color: p.Color.String(),
 		Seed: cfg.Seed, Params: p,
@@ -378,8 +446,8 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 		pts := face.Points5
 		rec.Points5 = &pts
 	}
-	res, err := cfg.Apply(img, face, key)
-	if err != nil {
+	res := maskgen.Result{Image: maskgen.ToNRGBA(img), Params: p}
+	if res.Coverage, err = maskgen.Render(res.Image, face, p); err != nil {
 		return fail(err)
 	}
 	var buf bytes.Buffer

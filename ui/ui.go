@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"os"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -28,40 +29,59 @@ const (
 
 // defaultSize is the main window's opening size. A desktop window grows to
 // its content's minimum size, so screens must fit inside it.
-func defaultSize() fyne.Size { return fyne.NewSize(800, 560) }
+func defaultSize() fyne.Size { return fyne.NewSize(1000, 720) }
 
-// Run opens the main window and blocks until it is closed or ctx is done.
-// It must be called from the main goroutine, as the GL driver requires.
+// Run opens the main window, analyses the demo folder in the background,
+// and blocks until the window is closed or ctx is done. It must be called
+// from the main goroutine, as the GL driver requires. Environment
+// variables drive it headless (see drive.go): MASKINV_FOLDER,
+// MASKINV_AUTOEXPORT, MASKINV_PROBE.
 func Run(ctx context.Context) {
 	a := fyneapp.NewWithID(AppID)
-	w := NewMainWindow(a)
+	w, wb := newMainWindow(a)
+	defer wb.cleanup()
 	// Quit on SIGINT/SIGTERM (main cancels ctx) instead of dying mid-frame.
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
+	driveFromEnv(wb, os.Getenv)
 	w.ShowAndRun()
+	wb.cancelJob()
 }
 
 // NewMainWindow builds the main window from the screen table without
-// showing it, so tests can render it with fyne's test app. It sets the icon
-// on the app rather than the window so that every later window and the
-// taskbar entry inherit it.
+// showing it or loading a folder, so tests can render it with fyne's test
+// app. It sets the icon on the app rather than the window so that every
+// later window and the taskbar entry inherit it.
 func NewMainWindow(a fyne.App) fyne.Window {
+	w, _ := newMainWindow(a)
+	return w
+}
+
+func newMainWindow(a fyne.App) (fyne.Window, *Workbench) {
 	a.SetIcon(iconResource())
 	w := a.NewWindow(Title)
 	w.SetMaster()
+	wb := newWorkbench(w)
 	screens := Screens()
 	tabs := make([]*container.TabItem, len(screens))
 	for i, s := range screens {
-		tabs[i] = container.NewTabItem(s.Title, screenPage(w, s))
+		tabs[i] = container.NewTabItem(s.Title, screenPage(wb, s))
 	}
-	w.SetContent(container.NewAppTabs(tabs...))
+	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
+		fyne.NewMenuItem("Open folder…", wb.onOpenFolder),
+		fyne.NewMenuItem("Export PNG…", wb.onExportPNG),
+		fyne.NewMenuItem("Export CSV…", wb.onExportCSV),
+		fyne.NewMenuItem("Create masked dataset…", wb.onCreateDataset),
+	)))
+	wb.tabs = container.NewAppTabs(tabs...)
+	w.SetContent(container.NewBorder(nil, wb.statusBar(), nil, nil, wb.tabs))
 	w.Resize(defaultSize())
-	return w
+	return w, wb
 }
 
 // screenPage puts a screen's title and intro above its view, so every
 // screen opens the same way.
-func screenPage(w fyne.Window, s Screen) fyne.CanvasObject {
+func screenPage(wb *Workbench, s Screen) fyne.CanvasObject {
 	title := widget.NewLabel(s.Title)
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameHeadingText
@@ -70,7 +90,7 @@ func screenPage(w fyne.Window, s Screen) fyne.CanvasObject {
 	intro := widget.NewLabel(s.Intro)
 	intro.Truncation = fyne.TextTruncateEllipsis
 	head := container.NewVBox(title, intro, widget.NewSeparator())
-	return container.NewBorder(head, nil, nil, nil, s.View(w))
+	return container.NewBorder(head, nil, nil, nil, s.View(wb))
 }
 
 // iconResource wraps the embedded icon for fyne; assets itself stays free of
