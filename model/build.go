@@ -41,6 +41,10 @@ type builder struct {
 	// maps each fused activation back to its convolution.
 	fuse      bool
 	fusedFrom map[int64]*irNode
+	// train builds a trainable graph (see Net.Trainable): weights are copied
+	// so that updating them leaves the Net untouched.
+	train bool
+	stats map[*G.Node]bool // BatchNorm running statistics (not differentiated)
 }
 
 func (n *Net) build(batch int) (p *program, err error) {
@@ -117,6 +121,9 @@ func (b *builder) lift(v value) (*G.Node, error) {
 	c := v.c
 	switch c.Dtype() {
 	case tensor.Float32:
+		if b.train {
+			c = c.Clone().(*tensor.Dense)
+		}
 	case tensor.Float64, tensor.Int64, tensor.Int32:
 		c = toFloat32(c)
 	default:

@@ -270,7 +270,7 @@ type convGradX struct{ g *convGeom }
 func (k convGradX) String() string                    { return "dX" + k.g.String() }
 func (k convGradX) outShape() tensor.Shape            { return tensor.Shape{k.g.n, k.g.c, k.g.h, k.g.w} }
 func (k convGradX) vjp(int) kernel                    { return nil }
-func (k convGradX) do32(dx []float32, in [][]float32) { convBackX(k.g, dx, in) }
+func (k convGradX) do32(dx []float32, in [][]float32) { convBackX32(k.g, dx, in) }
 func (k convGradX) do64(dx []float64, in [][]float64) { convBackX(k.g, dx, in) }
 
 func convBackX[T float](g *convGeom, dx []T, in [][]T) {
@@ -298,7 +298,7 @@ func (k convGradW) outShape() tensor.Shape {
 	return tensor.Shape{k.g.m, k.g.cg(), k.g.kh, k.g.kw}
 }
 func (k convGradW) vjp(int) kernel                    { return nil }
-func (k convGradW) do32(dw []float32, in [][]float32) { convBackW(k.g, dw, in) }
+func (k convGradW) do32(dw []float32, in [][]float32) { convBackW32(k.g, dw, in) }
 func (k convGradW) do64(dw []float64, in [][]float64) { convBackW(k.g, dw, in) }
 
 func convBackW[T float](g *convGeom, dw []T, in [][]T) {

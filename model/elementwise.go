@@ -232,7 +232,7 @@ type binaryGrad struct {
 func (g binaryGrad) String() string                   { return fmt.Sprintf("d%d%s", g.wrt, g.k) }
 func (g binaryGrad) outShape() tensor.Shape           { return g.k.bc.shapes[g.wrt] }
 func (g binaryGrad) vjp(int) kernel                   { return nil }
-func (g binaryGrad) do32(d []float32, in [][]float32) { binaryBackward(g, d, in) }
+func (g binaryGrad) do32(d []float32, in [][]float32) { binaryBackward32(g, d, in) }
 func (g binaryGrad) do64(d []float64, in [][]float64) { binaryBackward(g, d, in) }
 
 func binaryBackward[T float](g binaryGrad, d []T, in [][]T) {

@@ -29,6 +29,7 @@ var ErrShape = errors.New("wrong input shape")
 type Net struct {
 	name    string // file name, used in every error
 	hash    string // sha256 of the model bytes
+	raw     []byte // the model bytes, for Export of trained weights
 	g       *irGraph
 	order   []*irNode // topological order of everything the outputs need
 	input   *irNode
@@ -57,7 +58,7 @@ func Load(path string) (*Net, error) {
 // here rather than at the first Run.
 func Decode(name string, data []byte) (net *Net, err error) {
 	sum := sha256.Sum256(data)
-	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), g: newIRGraph(), ops: defaultOps(), programs: map[int]*program{}}
+	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), raw: data, g: newIRGraph(), ops: defaultOps(), programs: map[int]*program{}}
 	m := onnx.NewModel(net.g)
 	if err := decodeSafely(m, data); err != nil {
 		return nil, fmt.Errorf("model %s: decode ONNX: %w", name, err)

@@ -1,32 +1,7 @@
 package model
 
-import (
-	"encoding/binary"
-	"math"
-)
-
-// A minimal ONNX (protobuf) writer for tests: enough to make small models
+// ONNX model builders for tests (on the wire writer of export.go): enough to make small models
 // with chosen operators, shapes and broken parts, without a Python toolchain.
-
-type pb []byte
-
-func (p pb) varint(field int, v uint64) pb {
-	p = binary.AppendUvarint(p, uint64(field<<3))
-	return binary.AppendUvarint(p, v)
-}
-
-func (p pb) bytes(field int, b []byte) pb {
-	p = binary.AppendUvarint(p, uint64(field<<3|2))
-	p = binary.AppendUvarint(p, uint64(len(b)))
-	return append(p, b...)
-}
-
-func (p pb) str(field int, s string) pb { return p.bytes(field, []byte(s)) }
-
-func (p pb) float32(field int, v float32) pb {
-	p = binary.AppendUvarint(p, uint64(field<<3|5))
-	return binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
-}
 
 // valueInfo is a float tensor ValueInfoProto.
 func valueInfo(name string, shape ...int) []byte {
@@ -40,16 +15,7 @@ func valueInfo(name string, shape ...int) []byte {
 
 // initializer is a float TensorProto with raw data.
 func initializer(name string, shape []int, data []float32) []byte {
-	var p pb
-	for _, d := range shape {
-		p = p.varint(1, uint64(d))
-	}
-	p = p.varint(2, 1)
-	raw := make([]byte, 0, 4*len(data))
-	for _, v := range data {
-		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
-	}
-	return p.str(8, name).bytes(9, raw)
+	return tensorProto(name, shape, data)
 }
 
 type attr struct {

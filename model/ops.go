@@ -93,6 +93,14 @@ func buildBinary(fn binaryFn) opBuilder {
 			for i := 2; i < a.shape().Dims(); i++ {
 				shape = append(shape, 1)
 			}
+			if b.train && s.c != nil {
+				// Keep the slope a parameter: reshape its node, not a copy.
+				node, err := b.lift(s)
+				if err != nil {
+					return value{}, err
+				}
+				s = value{node: node}
+			}
 			r, err := reshapeValue(b, s, shape)
 			if err != nil {
 				return value{}, err
@@ -170,6 +178,9 @@ func buildBatchNorm(b *builder, n *irNode, in []value) (value, error) {
 		if in[i].shape().TotalSize() != x[1] {
 			return value{}, fmt.Errorf("parameter %d has shape %v for %d channels", i, in[i].shape(), x[1])
 		}
+	}
+	if b.train {
+		return buildBatchNormTrain(b, n, in)
 	}
 	if attrInt(n, "training_mode", 0) != 0 {
 		return value{}, fmt.Errorf("training_mode: %w", ErrUnsupported)

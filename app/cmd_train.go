@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/train"
+)
+
+func trainCommand() Command {
+	return Command{Name: "train", Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)", Run: runTrain}
+}
+
+func runTrain(ctx context.Context, args []string, stdio Stdio) error {
+	def := train.DefaultConfig()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	teacher := fs.String("teacher", "", "teacher recogniser ONNX (N×3×112×112 input); default: the embedded one")
+	data := fs.String("data", "", "training photos: DIR or folder=DIR (one subfolder per person), lfw=DIR (with pairs.txt; see --train-folds), or rec=DIR (train.rec + train.idx of aligned crops)")
+	folds := fs.String("train-folds", "1-9", "lfw: folds whose people may be trained on (everyone in the other folds is held out)")
+	out := fs.String("out", "", "output folder: checkpoint.gob and student.onnx (required)")
+	cache := fs.String("crops", "", "folder caching aligned crops of raw photos (default: user cache dir)")
+	epochs := fs.Int("epochs", def.Epochs, "passes over the data")
+	maxSteps := fs.Int("max-steps", 0, "stop after this many steps (0: all epochs); the schedule fits the steps run")
+	batch := fs.Int("batch", def.Batch, "images per step")
+	lr := fs.Float64("lr", def.LR, "learning rate (÷10 at 60% and 85% of the run)")
+	w := fs.Float64("w", def.KDWeight, "weight of the template distillation term")
+	loss := fs.String("loss", def.LossName, "margin loss: "+strings.Join(train.LossNames, ", "))
+	style := fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…")
+	color := fs.String("mask-color", "auto", "mask colour: auto, random, a name or #RRGGBB")
+	maskProb := fs.Float64("mask-prob", def.MaskProb, "probability that a student input is masked")
+	seed := fs.Uint64("seed", 0, "random seed (data order, flips, masks, margins, head)")
+	scratch := fs.Bool("scratch", false, "initialise the student randomly instead of from the teacher")
+	resume := fs.Bool("resume", false, "continue from --out's checkpoint if there is one")
+	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
+	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
+	fs.Usage = func() {
+		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--seed N] [--resume]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	usage := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected arguments %q", fs.Args())
+	case *data == "" || *out == "":
+		return usage("--data and --out are required")
+	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1:
+		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1")
+	case *maskProb < 0 || *maskProb > 1:
+		return usage("--mask-prob must be in [0, 1]")
+	}
+	cfg := def
+	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
+	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *seed, *scratch, *every, *loss
+	cfg.ExportCheckpoints = *exportAll
+	var err error
+	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
+		return usage("--loss: %v", err)
+	}
+	if cfg.Mask.Style, err = maskgen.ParseStyle(*style); err != nil {
+		return usage("--mask-style: %v", err)
+	}
+	if cfg.Mask.Color, err = maskgen.ParseColor(*color); err != nil {
+		return usage("--mask-color: %v", err)
+	}
+	cfg.Mask.Seed = *seed
+	trainFolds, err := parseFolds(*folds)
+	if err != nil {
+		return usage("--train-folds: %v", err)
+	}
+	if _, _, err := ParseTrainData(*data); err != nil {
+		return usage("%v", err)
+	}
+	res, err := Train(ctx, TrainOptions{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
+		CropCache: *cache, Resume: *resume, Config: cfg, Log: stdio.Err})
+	if err != nil {
+		if res.Done > 0 {
+			fmt.Fprintf(stdio.Err, "stopped at step %d of %d; checkpoint in %s (--resume continues)\n", res.Done, res.Steps, *out)
+		}
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "trained %d steps on %d photos of %d people (%.1f img/s); student: %s\n",
+		res.Done, res.Images, res.Classes, res.ImagesPerSecond, res.Student)
+	return nil
+}

@@ -1,0 +1,184 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/train"
+)
+
+// TrainOptions is one `maskinv train` run.
+type TrainOptions struct {
+	// TeacherPath is the frozen teacher's ONNX; empty: the embedded
+	// recogniser. The student has the teacher's architecture.
+	TeacherPath string
+	// Data is an identity folder (DIR or folder=DIR), lfw=DIR, or rec=DIR
+	// (MXNet RecordIO train.rec + train.idx of aligned crops).
+	Data string
+	// TrainFolds are the LFW folds (0-based) whose people may be trained
+	// on; everyone in the other folds is held out.
+	TrainFolds []int
+	Out        string
+	// CropCache keeps aligned crops of raw photos; empty: the user cache
+	// dir (maskinv/aligned/<hash of the data path>).
+	CropCache string
+	Resume    bool
+	Config    train.Config
+	Log       io.Writer
+}
+
+// TrainResult summarises a finished (or interrupted) run.
+type TrainResult struct {
+	Student         string // path of the exported ONNX ("" if not finished)
+	Steps, Done     int
+	Images, Classes int
+	Failed          int // photos without a usable face
+	ImagesPerSecond float64
+}
+
+// ParseTrainData splits a --data value into its kind and path.
+func ParseTrainData(s string) (kind, path string, err error) {
+	kind, path, ok := strings.Cut(s, "=")
+	if !ok {
+		return "folder", s, nil
+	}
+	switch kind {
+	case "folder", "lfw", "rec":
+		return kind, path, nil
+	}
+	return "", "", fmt.Errorf("--data %q: want DIR, folder=DIR, lfw=DIR or rec=DIR", s)
+}
+
+// Train runs template-level knowledge distillation (see package train).
+func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
+	var res TrainResult
+	logf := func(format string, a ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format+"\n", a...)
+		}
+	}
+	kind, root, err := ParseTrainData(opt.Data)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	var d *train.Dataset
+	switch kind {
+	case "lfw":
+		d, err = train.FromLFW(root, opt.TrainFolds)
+	case "rec":
+		d, err = train.FromRec(root)
+	default:
+		d, err = train.FromFolder(root)
+	}
+	if err != nil {
+		return res, err
+	}
+	defer d.CloseRecords()
+	eng, err := LoadEngine(EngineOptions{RecogniserPath: opt.TeacherPath})
+	if err != nil {
+		return res, err
+	}
+	cache := opt.CropCache
+	if cache == "" {
+		if cache, err = defaultCropCache(root); err != nil {
+			return res, err
+		}
+	}
+	logf("data: %d photos of %d people in %s; aligned crops cached in %s", len(d.Items), d.Classes(), root, cache)
+	align := func(ctx context.Context, img image.Image) (*image.NRGBA, error) {
+		r, err := eng.Locate(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		return r.Aligned, nil
+	}
+	var prog progress.Func = progress.Nop
+	if opt.Log != nil {
+		prog = progress.Terminal(opt.Log, "align")
+	}
+	crops, err := train.LoadCrops(ctx, d, align, cache, prog)
+	if err != nil {
+		return res, err
+	}
+	res.Images, res.Classes, res.Failed = len(d.Items), d.Classes(), crops.Failed
+	if crops.Failed > 0 {
+		logf("note: %d photos without a usable face were left out", crops.Failed)
+	}
+	// The student is a second decode of the teacher's bytes, so that the
+	// teacher's Net (and its inference graphs) stay untouched.
+	studentNet, err := decodeTeacher(opt.TeacherPath)
+	if err != nil {
+		return res, err
+	}
+	tr, err := train.New(ctx, eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
+	if err != nil {
+		return res, err
+	}
+	res.Steps = tr.Steps()
+	resumed := false
+	if opt.Resume {
+		if resumed, err = tr.Resume(); err != nil {
+			return res, err
+		}
+	}
+	if resumed {
+		logf("resumed at step %d of %d", tr.Step(), tr.Steps())
+	} else {
+		if opt.Log != nil {
+			prog = progress.Terminal(opt.Log, "teacher")
+		}
+		if err := tr.Prepare(ctx, prog); err != nil {
+			return res, err
+		}
+	}
+	logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), opt.Config.Batch, opt.Config.LossName, opt.Config.KDWeight, opt.Config.LR)
+	last := time.Time{}
+	err = tr.Run(ctx, func(s train.Stats) {
+		res.ImagesPerSecond = s.ImagesPerSecond
+		if time.Since(last) < 10*time.Second && s.Step != s.Steps && !s.CheckpointWritten {
+			return
+		}
+		last = time.Now()
+		logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s  elapsed %s  ETA %s",
+			s.Step, s.Steps, s.Epoch, s.Loss, s.Margin, s.KD, s.GradNorm, s.LR, s.ImagesPerSecond,
+			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
+	})
+	res.Done = tr.Step()
+	if err != nil {
+		return res, err
+	}
+	res.Student = filepath.Join(opt.Out, train.StudentFile)
+	logf("student written to %s", res.Student)
+	return res, nil
+}
+
+func decodeTeacher(path string) (*model.Net, error) {
+	if path == "" {
+		return model.Decode("fr_feature.onnx (embedded)", assets.Recognizer())
+	}
+	return model.Load(path)
+}
+
+func defaultCropCache(root string) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(dir, "maskinv", "aligned", hex.EncodeToString(sum[:8])), nil
+}

@@ -1,0 +1,245 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/imageio"
+)
+
+// Item is one training photo: its path under the dataset root and its
+// identity (class) number.
+type Item struct {
+	Key   string // path relative to the root, slash-separated
+	Label int
+}
+
+// Dataset is a list of photos with identity labels. Classes counts the
+// identities; Names[label] is each one's folder name.
+type Dataset struct {
+	Root  string
+	Items []Item
+	Names []string
+	rec   *dataset.IndexedRecords // RecordIO datasets: where the images are
+}
+
+// Classes is the number of identities.
+func (d *Dataset) Classes() int { return len(d.Names) }
+
+// FromFolder reads an identity-folder dataset (one subfolder per person).
+func FromFolder(root string) (*Dataset, error) {
+	f, err := dataset.ScanFolder(root)
+	if err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	return fromIdentities(root, f.Identities, nil), nil
+}
+
+func fromIdentities(root string, ids []dataset.Identity, skip map[string]bool) *Dataset {
+	d := &Dataset{Root: root}
+	for _, id := range ids {
+		if skip[id.Name] || len(id.Images) == 0 {
+			continue
+		}
+		label := len(d.Names)
+		d.Names = append(d.Names, id.Name)
+		for _, img := range id.Images {
+			d.Items = append(d.Items, Item{Key: img, Label: label})
+		}
+	}
+	return d
+}
+
+// FromLFW reads LFW (root holds one folder per person and pairs.txt) and
+// keeps everyone who appears in none of the held-out folds: folds not in
+// trainFolds (0-based, as dataset.Pair.Fold). LFW's folds are identity-disjoint, so this trains
+// on every person the held-out pairs never show, including the many with a
+// single photo (distillation needs no second image of a person).
+func FromLFW(root string, trainFolds []int) (*Dataset, error) {
+	pairs, err := dataset.ReadLFWPairs(filepath.Join(root, "pairs.txt"))
+	if err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	keep := map[int]bool{}
+	for _, f := range trainFolds {
+		keep[f] = true
+	}
+	held := map[string]bool{}
+	for _, p := range pairs {
+		if !keep[p.Fold] {
+			held[p.A.Identity] = true
+			held[p.B.Identity] = true
+		}
+	}
+	f, err := dataset.ScanFolder(root)
+	if err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	d := fromIdentities(root, f.Identities, held)
+	if len(d.Items) == 0 {
+		return nil, fmt.Errorf("training data: no LFW identity outside the held-out folds in %s", root)
+	}
+	return d, nil
+}
+
+// Aligner turns a photo into the 112×112 aligned crop of its face
+// (app.Engine's Locate does detection, landmarks and alignment).
+type Aligner func(ctx context.Context, img image.Image) (*image.NRGBA, error)
+
+// Crops holds every item's aligned crop as packed RGB, 112×112×3 bytes.
+type Crops struct {
+	Data   [][]byte // per item; nil where the photo had no usable face
+	Failed int
+}
+
+const cropBytes = face.AlignedSize * face.AlignedSize * 3
+
+// LoadCrops decodes every item. Photos already 112×112 are taken as
+// aligned crops; others go through align once and the crop is cached as a
+// PNG under cacheDir (same relative path), so later runs skip detection.
+// Items whose photo cannot be read or aligned are dropped from d (counted
+// in Failed). progress is called after each item.
+func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, progress func(done, total int)) (*Crops, error) {
+	c := &Crops{Data: make([][]byte, len(d.Items))}
+	errs := make([]error, len(d.Items))
+	var mu sync.Mutex
+	done := 0
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if d.rec != nil {
+					c.Data[i], errs[i] = recCrop(d.rec, d.Items[i].Key)
+				} else {
+					c.Data[i], errs[i] = loadCrop(ctx, d.Root, d.Items[i].Key, align, cacheDir)
+				}
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done, len(d.Items))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range d.Items {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kept := d.Items[:0]
+	data := c.Data[:0]
+	for i, it := range d.Items {
+		if errs[i] != nil {
+			c.Failed++
+			continue
+		}
+		kept = append(kept, it)
+		data = append(data, c.Data[i])
+	}
+	d.Items, c.Data = kept, data
+	if len(d.Items) == 0 {
+		return nil, fmt.Errorf("training data: no usable face in %s (first error: %v)", d.Root, firstError(errs))
+	}
+	return c, nil
+}
+
+func firstError(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// ErrNoAligner marks a photo that needs alignment when none was given.
+var ErrNoAligner = errors.New("photo is not a 112×112 aligned crop and no aligner was given")
+
+func loadCrop(ctx context.Context, root, key string, align Aligner, cacheDir string) ([]byte, error) {
+	cached := ""
+	if cacheDir != "" {
+		cached = filepath.Join(cacheDir, filepath.FromSlash(strings.TrimSuffix(key, filepath.Ext(key)))+".png")
+		if img, err := imageio.Decode(cached); err == nil && isCrop(img.Bounds()) {
+			return packRGB(img), nil
+		}
+	}
+	img, err := imageio.Decode(filepath.Join(root, filepath.FromSlash(key)))
+	if err != nil {
+		return nil, err
+	}
+	if isCrop(img.Bounds()) {
+		return packRGB(img), nil
+	}
+	if align == nil {
+		return nil, fmt.Errorf("%s: %w", key, ErrNoAligner)
+	}
+	crop, err := align(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if cached != "" {
+		if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+			return nil, err
+		}
+		if err := imageio.WritePNG(cached, crop); err != nil {
+			return nil, err
+		}
+	}
+	return packRGB(crop), nil
+}
+
+func isCrop(b image.Rectangle) bool {
+	return b.Dx() == face.AlignedSize && b.Dy() == face.AlignedSize
+}
+
+func packRGB(img *image.NRGBA) []byte {
+	out := make([]byte, 0, cropBytes)
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(b.Min.X, y):]
+		for x := 0; x < b.Dx(); x++ {
+			out = append(out, row[4*x], row[4*x+1], row[4*x+2])
+		}
+	}
+	return out
+}
+
+// unpackRGB makes an NRGBA crop from packed RGB, mirrored left-right when
+// flip is set.
+func unpackRGB(rgb []byte, flip bool) *image.NRGBA {
+	const s = face.AlignedSize
+	img := image.NewNRGBA(image.Rect(0, 0, s, s))
+	for y := 0; y < s; y++ {
+		for x := 0; x < s; x++ {
+			sx := x
+			if flip {
+				sx = s - 1 - x
+			}
+			src := rgb[(y*s+sx)*3:]
+			o := img.PixOffset(x, y)
+			img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = src[0], src[1], src[2], 255
+		}
+	}
+	return img
+}
