@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -72,6 +74,23 @@ func usage(w io.Writer) {
 	}
 	b.WriteString("\nRun 'maskinv COMMAND -h' for a command's flags.\n")
 	io.WriteString(w, b.String())
+}
+
+// parseFlags parses a subcommand's flags; help reports -h, which is not an
+// error.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return false, nil
+}
+
+// usageError reports bad command-line arguments (exit status 2).
+func usageError(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
 }
 
 func isUsage(err error) bool {

@@ -8,10 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/maskinv/workbench/assets"
-	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -26,10 +24,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	demo := fl.Bool("demo", false, "use the embedded demo folder instead of --in")
 	out := fl.String("out", "", "PNG to write (required): heatmaps, legend, histograms, faces, settings")
 	csvPath := fl.String("csv", "", "also write every pair's scores as CSV to this file")
-	style := fl.String("mask-style", "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,...")
-	color := fl.String("mask-color", "auto", "mask colour: auto, random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
-	seed := fl.Uint64("seed", 0, "mask seed: the same seed gives the same masks")
-	shift := fl.String("shift", "random", "paper style: X,Y fixed template shift in template pixels (12 per crop pixel; +Y moves the mask up), or random")
+	mf := addMaskFlags(fl, "mask-", "mask seed: the same seed gives the same masks", true)
 	diff := fl.String("diff", "none", "difference map: none, um ((unmasked vs masked) − unmasked) or mm ((masked vs masked) − unmasked)")
 	modelPath := fl.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", DefaultThreshold))
@@ -38,15 +33,10 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(stdio.Err, "usage: maskinv compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if help, err := parseFlags(fl, args); help || err != nil {
+		return err
 	}
-	usage := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-	}
+	usage := usageError
 	switch {
 	case fl.NArg() > 0:
 		return usage("unexpected arguments %q", fl.Args())
@@ -59,17 +49,9 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	case *modelPath != "" && *threshold == 0:
 		return usage("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", DefaultThreshold)
 	}
-	spec, err := maskgen.ParseStyle(*style)
+	mcfg, sh, err := mf.config()
 	if err != nil {
-		return usage("--mask-style: %v", err)
-	}
-	cs, err := maskgen.ParseColor(*color)
-	if err != nil {
-		return usage("--mask-color: %v", err)
-	}
-	sh, err := ParseMaskShift(*shift)
-	if err != nil {
-		return usage("--shift: %v", err)
+		return err
 	}
 	dk, err := ParseDiff(*diff)
 	if err != nil {
@@ -96,7 +78,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	c, err := Compare(ctx, eng, src, CompareOptions{
 		Source:    name,
-		Mask:      MaskSettings{Config: maskgen.Config{Style: spec, Color: cs, Seed: *seed}, Shift: sh},
+		Mask:      MaskSettings{Config: mcfg, Shift: sh},
 		Threshold: *threshold,
 		Progress:  progress.Terminal(stdio.Err, "compare"),
 	})

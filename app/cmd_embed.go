@@ -43,8 +43,8 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(fs.Output(), "usage: maskinv embed [--aligned] [--model F] [--json] IMAGE|DIR...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
-	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -32,25 +30,17 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	fl.SetOutput(stdio.Err)
 	in := fl.String("in", "", "input folder (required); never modified")
 	out := fl.String("out", "", "output folder (required), outside the input tree; mirrors it, with manifest.json")
-	style := fl.String("style", "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
-	color := fl.String("color", "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
-	seed := fl.Uint64("seed", 0, "random seed: the same seed gives the same masks")
-	shift := fl.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
+	mf := addMaskFlags(fl, "", "random seed: the same seed gives the same masks", true)
 	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
 	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
 	fl.Usage = func() {
 		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if help, err := parseFlags(fl, args); help || err != nil {
+		return err
 	}
-	usage := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-	}
+	usage := usageError
 	switch {
 	case fl.NArg() > 0:
 		return usage("unexpected arguments %q", fl.Args())
@@ -66,21 +56,13 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 		}
 		finder = eng
 	}
-	spec, err := maskgen.ParseStyle(*style)
+	cfg, sh, err := mf.config()
 	if err != nil {
-		return usage("%v", err)
-	}
-	cs, err := maskgen.ParseColor(*color)
-	if err != nil {
-		return usage("%v", err)
-	}
-	sh, err := ParseMaskShift(*shift)
-	if err != nil {
-		return usage("--shift: %v", err)
+		return err
 	}
 	opt := MaskOptions{
 		In: *in, Out: *out,
-		Config:   maskgen.Config{Style: spec, Color: cs, Seed: *seed},
+		Config:   cfg,
 		Shift:    sh,
 		Aligned:  *aligned,
 		Finder:   finder,

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
-	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/train"
 )
 
@@ -30,10 +28,8 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	lr := fs.Float64("lr", def.LR, "learning rate (÷10 at 60% and 85% of the run)")
 	w := fs.Float64("w", def.KDWeight, "weight of the template distillation term")
 	loss := fs.String("loss", def.LossName, "margin loss: "+strings.Join(train.LossNames, ", "))
-	style := fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…")
-	color := fs.String("mask-color", "auto", "mask colour: auto, random, a name or #RRGGBB")
+	mf := addMaskFlags(fs, "mask-", "random seed (data order, flips, masks, margins, head)", false)
 	maskProb := fs.Float64("mask-prob", def.MaskProb, "probability that a student input is masked")
-	seed := fs.Uint64("seed", 0, "random seed (data order, flips, masks, margins, head)")
 	scratch := fs.Bool("scratch", false, "initialise the student randomly instead of from the teacher")
 	resume := fs.Bool("resume", false, "continue from --out's checkpoint if there is one")
 	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
@@ -42,15 +38,10 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--seed N] [--resume]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
-	usage := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-	}
+	usage := usageError
 	switch {
 	case fs.NArg() > 0:
 		return usage("unexpected arguments %q", fs.Args())
@@ -63,19 +54,15 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
-	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *seed, *scratch, *every, *loss
+	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *mf.seed, *scratch, *every, *loss
 	cfg.ExportCheckpoints = *exportAll
 	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
 		return usage("--loss: %v", err)
 	}
-	if cfg.Mask.Style, err = maskgen.ParseStyle(*style); err != nil {
-		return usage("--mask-style: %v", err)
+	if cfg.Mask, _, err = mf.config(); err != nil {
+		return err
 	}
-	if cfg.Mask.Color, err = maskgen.ParseColor(*color); err != nil {
-		return usage("--mask-color: %v", err)
-	}
-	cfg.Mask.Seed = *seed
 	trainFolds, err := parseFolds(*folds)
 	if err != nil {
 		return usage("--train-folds: %v", err)

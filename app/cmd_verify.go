@@ -34,8 +34,8 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(fs.Output(), "usage: maskinv verify [--json] [--model F] [--threshold T] [--aligned] A B")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
