@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
@@ -179,14 +178,11 @@ func imagePaths(args []string) ([]string, error) {
 		}
 		images, _, err := scanTree(a)
 		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", a, err)
+			return nil, err
 		}
 		for _, k := range images {
 			paths = append(paths, filepath.Join(a, filepath.FromSlash(k)))
 		}
-	}
-	if !sort.StringsAreSorted(paths) && len(args) == 1 {
-		sort.Strings(paths)
 	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no images found in %v", args)

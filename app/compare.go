@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -262,7 +261,7 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	if err := opt.Mask.Shift.check(); err != nil {
 		return nil, err
 	}
-	keys, err := scanImages(src)
+	keys, _, err := scanFS(src)
 	if err != nil {
 		return nil, err
 	}
@@ -419,29 +418,6 @@ func strokeRect(dst *image.NRGBA, r image.Rectangle, width int, c color.NRGBA) {
 	fill(image.Rect(r.Min.X, r.Max.Y-width, r.Max.X, r.Max.Y))
 	fill(image.Rect(r.Min.X, r.Min.Y, r.Min.X+width, r.Max.Y))
 	fill(image.Rect(r.Max.X-width, r.Min.Y, r.Max.X, r.Max.Y))
-}
-
-// scanImages lists the images under src as sorted slash paths, hidden
-// entries (names starting with ".") left out.
-func scanImages(src fs.FS) ([]string, error) {
-	var keys []string
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != "." && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() && imageExts[strings.ToLower(path.Ext(p))] {
-			keys = append(keys, p)
-		}
-		return nil
-	})
-	sort.Strings(keys)
-	return keys, err
 }
 
 // lfwName matches "Name_0001.jpg": the identity of a photo at the top level.

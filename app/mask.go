@@ -582,29 +582,34 @@ func within(p, parent string) bool {
 // starting with ".") and a manifest.json at the root are left out; symbolic
 // links are not followed.
 func scanTree(root string) (images, others []string, err error) {
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	images, others, err = scanFS(os.DirFS(root))
+	if err != nil {
+		return nil, nil, fmt.Errorf("scan %s: %w", root, err)
+	}
+	return images, others, nil
+}
+
+// scanFS is scanTree over any file system (the GUI reads the embedded demo
+// folder through it too).
+func scanFS(src fs.FS) (images, others []string, err error) {
+	err = fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p != root && strings.HasPrefix(d.Name(), ".") {
+		if p != "." && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
 		switch {
-		case imageExts[strings.ToLower(path.Ext(key))]:
-			images = append(images, key)
-		case key != ManifestName:
-			others = append(others, key)
+		case imageExts[strings.ToLower(path.Ext(p))]:
+			images = append(images, p)
+		case p != ManifestName:
+			others = append(others, p)
 		}
 		return nil
 	})
