@@ -30,6 +30,8 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	loss := fs.String("loss", def.LossName, "margin loss: "+strings.Join(train.LossNames, ", "))
 	mf := addMaskFlags(fs, "mask-", "random seed (data order, flips, masks, margins, head)", false)
 	maskProb := fs.Float64("mask-prob", def.MaskProb, "probability that a student input is masked")
+	photoMasks := fs.Int("photo-masks", def.PhotoMasks, "masked variants per raw photo, masked before alignment and aligned again (as real masked photos are); 0: none")
+	photoShare := fs.Float64("photo-mask-share", def.PhotoMaskShare, "share of masked inputs taken from the photo masks rather than masked on the aligned crop")
 	scratch := fs.Bool("scratch", false, "initialise the student randomly instead of from the teacher")
 	resume := fs.Bool("resume", false, "continue from --out's checkpoint if there is one")
 	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
@@ -49,13 +51,16 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		return usage("--data and --out are required")
 	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1:
 		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1")
-	case *maskProb < 0 || *maskProb > 1:
-		return usage("--mask-prob must be in [0, 1]")
+	case *maskProb < 0 || *maskProb > 1 || *photoShare < 0 || *photoShare > 1:
+		return usage("--mask-prob and --photo-mask-share must be in [0, 1]")
+	case *photoMasks < 0:
+		return usage("--photo-masks must be ≥ 0")
 	}
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
 	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *mf.seed, *scratch, *every, *loss
 	cfg.ExportCheckpoints = *exportAll
+	cfg.PhotoMasks, cfg.PhotoMaskShare = *photoMasks, *photoShare
 	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
 		return usage("--loss: %v", err)

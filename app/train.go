@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/train"
@@ -30,8 +34,9 @@ type TrainOptions struct {
 	// on; everyone in the other folds is held out.
 	TrainFolds []int
 	Out        string
-	// CropCache keeps aligned crops of raw photos; empty: the user cache
-	// dir (maskinv/aligned/<hash of the data path>).
+	// CropCache keeps aligned crops of raw photos (and their photo-masked
+	// crops); empty: the user cache dir (maskinv/aligned/<hash of the data
+	// path>).
 	CropCache string
 	Resume    bool
 	Config    train.Config
@@ -115,6 +120,19 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if crops.Failed > 0 {
 		logf("note: %d photos without a usable face were left out", crops.Failed)
 	}
+	if opt.Config.PhotoMasks > 0 && opt.Config.PhotoMaskShare > 0 {
+		dir := filepath.Join(cache, "photo-masks", photoMaskID(eng, opt.Config))
+		logf("photo masks: %d per photo, masked then aligned again; cached in %s", opt.Config.PhotoMasks, dir)
+		if opt.Log != nil {
+			prog = progress.Terminal(opt.Log, "photo masks")
+		}
+		if err := train.LoadPhotoMasks(ctx, d, crops, photoMasker(eng, opt.Config.Mask), opt.Config.PhotoMasks, dir, prog); err != nil {
+			return res, err
+		}
+		if crops.MaskFailed > 0 {
+			logf("note: %d photos have no photo mask (aligned input, or no face once masked); their crops are masked instead", crops.MaskFailed)
+		}
+	}
 	// The student is a second decode of the teacher's bytes, so that the
 	// teacher's Net (and its inference graphs) stay untouched.
 	studentNet, err := decodeTeacher(opt.TeacherPath)
@@ -161,6 +179,83 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	res.Student = filepath.Join(opt.Out, train.StudentFile)
 	logf("student written to %s", res.Student)
 	return res, nil
+}
+
+// photoMasker masks a raw photo on the face the engine finds and aligns
+// the masked photo again with the same engine, taking the detection that
+// best overlaps the unmasked face (so a bystander is never taken for the
+// subject) and accepting detections below the detector's threshold, as
+// `maskinv eval` does on MFR2.
+func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
+	det := eng.Detector
+	det.Config.Fallback = true
+	return func(ctx context.Context, img image.Image, keys []string) ([]*image.NRGBA, error) {
+		src := imageio.ToNRGBA(img)
+		r, err := eng.Locate(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		pts := make([]maskgen.Point, len(r.Landmarks68))
+		for i, p := range r.Landmarks68 {
+			pts[i] = maskgen.Point{X: p.X, Y: p.Y}
+		}
+		f, err := maskgen.FaceFrom68(pts)
+		if err != nil {
+			return nil, err
+		}
+		subject := r.Choice.Faces[r.Choice.Index].Box
+		out := make([]*image.NRGBA, len(keys))
+		for k, key := range keys {
+			m, err := mask.Apply(src, f, key)
+			if err != nil {
+				return nil, err
+			}
+			faces, err := det.Detect(ctx, m.Image)
+			if err != nil {
+				return nil, err
+			}
+			best, bestIoU := -1, 0.3
+			for j, d := range faces {
+				if v := iou(d.Box, subject); v > bestIoU {
+					best, bestIoU = j, v
+				}
+			}
+			if best < 0 {
+				return nil, fmt.Errorf("mask %s: %w", key, face.ErrNoFace)
+			}
+			l68, err := eng.Landmarker.Landmarks(ctx, m.Image, faces[best].Box)
+			if err != nil {
+				return nil, err
+			}
+			l5, err := face.Points5(l68)
+			if err != nil {
+				return nil, err
+			}
+			if out[k], _, err = face.Align(m.Image, l5); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
+func iou(a, b face.Box) float64 {
+	w := math.Min(a.X2, b.X2) - math.Max(a.X1, b.X1)
+	h := math.Min(a.Y2, b.Y2) - math.Max(a.Y1, b.Y1)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	in := w * h
+	return in / (a.W()*a.H() + b.W()*b.H() - in)
+}
+
+// photoMaskID names the photo-mask cache of a run: the crops depend on the
+// mask settings, the seed, the detector and landmarker and our numerics.
+func photoMaskID(eng *Engine, cfg train.Config) string {
+	s := fmt.Sprintf("%s|%s|%d|%s|%s|%s", cfg.Mask.Style, cfg.Mask.Color, cfg.Seed,
+		PipelineVersion, runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net))
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
 }
 
 func decodeTeacher(path string) (*model.Net, error) {

@@ -1,15 +1,20 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/sharedtest"
+	"github.com/maskinv/workbench/maskgen"
 )
 
 func TestTrainUsage(t *testing.T) {
@@ -70,5 +75,112 @@ func TestTrainCommandEndToEnd(t *testing.T) {
 	// Resuming a finished run does nothing more and still succeeds.
 	if _, stderr, code := runCLI(t, "train", "--data", data, "--out", out, "--batch", "2", "--max-steps", "2", "--lr", "1e-4", "--resume", "--crops", t.TempDir()); code != 0 || !strings.Contains(stderr, "resumed at step 2") {
 		t.Errorf("resume: exit %d: %s", code, stderr)
+	}
+}
+
+// TestTrainPhotoMasks trains a step on raw LFW photos with every masked
+// input taken from photo masks: each photo gets its masked variant,
+// cached where the log says, and a rerun reuses the cache.
+func TestTrainPhotoMasks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("aligns photos and trains a step")
+	}
+	lfw := sharedtest.Path(t, "data", "lfw")
+	data, crops := t.TempDir(), t.TempDir()
+	for _, name := range []string{"Serena_Williams/Serena_Williams_0001.jpg", "Serena_Williams/Serena_Williams_0004.jpg",
+		"Alex_Sink/Alex_Sink_0002.jpg", "Alex_Sink/Alex_Sink_0003.jpg"} {
+		b, err := os.ReadFile(filepath.Join(lfw, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(data, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"train", "--data", data, "--crops", crops, "--batch", "2", "--max-steps", "1", "--lr", "1e-4",
+		"--mask-prob", "1", "--photo-masks", "1", "--photo-mask-share", "1", "--mask-style", "surgical"}
+	for run := 0; run < 2; run++ {
+		_, stderr, code := runCLI(t, append(args, "--out", t.TempDir())...)
+		if code != 0 {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stderr, "photo masks: 1 per photo") || strings.Contains(stderr, "have no photo mask") {
+			t.Errorf("run %d log:\n%s", run, stderr)
+		}
+		masks, _ := filepath.Glob(filepath.Join(crops, "photo-masks", "*", "*", "*.m0.png"))
+		if len(masks) != 4 {
+			t.Errorf("run %d: %d cached photo masks, want 4", run, len(masks))
+		}
+	}
+}
+
+// TestPhotoMasker masks real LFW photos before alignment: every key gives
+// its own crop of the same face, masked below the nose and aligned from
+// the masked photo (so it differs from the unmasked crop around the eyes
+// too, as real masked photos do).
+func TestPhotoMasker(t *testing.T) {
+	lfw := sharedtest.Path(t, "data", "lfw")
+	eng := sharedEngine(t)
+	style, err := maskgen.ParseStyle("surgical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := photoMasker(eng, maskgen.Config{Style: style, Seed: 1})
+	ctx := context.Background()
+	for _, name := range []string{"Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Alex_Sink/Alex_Sink_0002.jpg", "Serena_Williams/Serena_Williams_0004.jpg"} {
+		img, err := imageio.Decode(filepath.Join(lfw, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := eng.Locate(ctx, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crops, err := mask(ctx, img, []string{name + "#0", name + "#1"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(crops) != 2 || crops[0].Bounds() != image.Rect(0, 0, 112, 112) {
+			t.Fatalf("%s: %d crops", name, len(crops))
+		}
+		// mean absolute difference over a region of the crop
+		diff := func(a, b *image.NRGBA, r image.Rectangle) float64 {
+			var s float64
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					for c := 0; c < 3; c++ {
+						s += math.Abs(float64(a.Pix[a.PixOffset(x, y)+c]) - float64(b.Pix[b.PixOffset(x, y)+c]))
+					}
+				}
+			}
+			return s / float64(3*r.Dx()*r.Dy())
+		}
+		mouth := image.Rect(40, 88, 72, 100)
+		if d := diff(crops[0], plain.Aligned, mouth); d < 20 {
+			t.Errorf("%s: mouth region differs by %.1f from the unmasked crop: no mask?", name, d)
+		}
+		if d := diff(crops[0], crops[1], mouth); d == 0 {
+			t.Errorf("%s: two keys drew the same mask", name)
+		}
+	}
+}
+
+func TestIoU(t *testing.T) {
+	for _, tc := range []struct {
+		a, b face.Box
+		want float64
+	}{
+		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, 1},
+		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 5, Y1: 0, X2: 15, Y2: 10}, 50.0 / 150},
+		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 10, Y1: 0, X2: 20, Y2: 10}, 0},
+		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 2, Y1: 2, X2: 4, Y2: 4}, 4.0 / 100},
+	} {
+		if got := iou(tc.a, tc.b); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("iou(%v, %v) = %g, want %g", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -32,9 +32,9 @@ var ErrCheckpoint = errors.New("checkpoint does not match this run")
 
 // fingerprint names what a checkpoint must agree on to be resumed.
 func (t *Trainer) fingerprint() string {
-	return fmt.Sprintf("items=%d classes=%d batch=%d steps=%d seed=%d loss=%s w=%g mask=%s p=%g scratch=%v lr=%g",
+	return fmt.Sprintf("items=%d classes=%d batch=%d steps=%d seed=%d loss=%s w=%g mask=%s p=%g scratch=%v lr=%g photo=%d×%g",
 		len(t.data.Items), t.data.Classes(), t.cfg.Batch, t.steps, t.cfg.Seed, t.cfg.LossName, t.cfg.KDWeight,
-		t.cfg.Mask.Style, t.cfg.MaskProb, t.cfg.FromScratch, t.cfg.LR)
+		t.cfg.Mask.Style, t.cfg.MaskProb, t.cfg.FromScratch, t.cfg.LR, t.cfg.PhotoMasks, t.cfg.PhotoMaskShare)
 }
 
 // CheckpointPath is where the run's checkpoint lives.

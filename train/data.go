@@ -99,6 +99,10 @@ type Aligner func(ctx context.Context, img image.Image) (*image.NRGBA, error)
 type Crops struct {
 	Data   [][]byte // per item; nil where the photo had no usable face
 	Failed int
+	// Masked holds, per item, crops of the photo masked before alignment
+	// (LoadPhotoMasks); empty where there are none.
+	Masked     [][][]byte
+	MaskFailed int // items without photo masks although they were asked for
 }
 
 const cropBytes = face.AlignedSize * face.AlignedSize * 3
@@ -111,40 +115,14 @@ const cropBytes = face.AlignedSize * face.AlignedSize * 3
 func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, progress func(done, total int)) (*Crops, error) {
 	c := &Crops{Data: make([][]byte, len(d.Items))}
 	errs := make([]error, len(d.Items))
-	var mu sync.Mutex
-	done := 0
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if d.rec != nil {
-					c.Data[i], errs[i] = recCrop(d.rec, d.Items[i].Key)
-				} else {
-					c.Data[i], errs[i] = loadCrop(ctx, d.Root, d.Items[i].Key, align, cacheDir)
-				}
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done, len(d.Items))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range d.Items {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	err := forEachItem(ctx, len(d.Items), progress, func(i int) {
+		if d.rec != nil {
+			c.Data[i], errs[i] = recCrop(d.rec, d.Items[i].Key)
+		} else {
+			c.Data[i], errs[i] = loadCrop(ctx, d.Root, d.Items[i].Key, align, cacheDir)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	kept := d.Items[:0]
@@ -162,6 +140,42 @@ feed:
 		return nil, fmt.Errorf("training data: no usable face in %s (first error: %v)", d.Root, firstError(errs))
 	}
 	return c, nil
+}
+
+// forEachItem calls fn(i) for i in [0, n) on every core, reporting progress
+// after each; it stops handing out items when ctx is cancelled and returns
+// ctx's error then.
+func forEachItem(ctx context.Context, n int, progress func(done, total int), fn func(i int)) error {
+	var mu sync.Mutex
+	done := 0
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done, n)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
 }
 
 func firstError(errs []error) error {

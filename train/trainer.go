@@ -37,7 +37,12 @@ type Config struct {
 	LossName    string
 	Mask        maskgen.Config
 	MaskProb    float64 // probability that the student's input is masked
-	Seed        uint64
+	// PhotoMasks is how many photo-masked crops (LoadPhotoMasks) to make
+	// per photo, and PhotoMaskShare the share of masked inputs taken from
+	// them rather than masked on the aligned crop.
+	PhotoMasks     int
+	PhotoMaskShare float64
+	Seed           uint64
 	// FromScratch initialises the student randomly instead of from the
 	// teacher's weights.
 	FromScratch     bool
@@ -323,7 +328,8 @@ func (t *Trainer) batchAt(step int) (epoch int, items []int) {
 
 // studentInputs makes the batch: each item is mirrored with probability
 // 0.5 (the same flip for teacher and student) and, for the student, masked
-// with probability MaskProb.
+// with probability MaskProb: with probability PhotoMaskShare by one of the
+// item's photo-masked crops (when it has some), else on its aligned crop.
 func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, error) {
 	crops := make([]*image.NRGBA, len(items))
 	flips := make([]bool, len(items))
@@ -334,6 +340,12 @@ func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, e
 		flips[k] = r.Float64() < 0.5
 		masked := r.Float64() < t.cfg.MaskProb
 		crop := unpackRGB(t.crops.Data[i], flips[k])
+		if masked && t.cfg.PhotoMaskShare > 0 && i < len(t.crops.Masked) && len(t.crops.Masked[i]) > 0 &&
+			r.Float64() < t.cfg.PhotoMaskShare {
+			variants := t.crops.Masked[i]
+			crops[k] = unpackRGB(variants[r.Intn(len(variants))], flips[k])
+			return
+		}
 		if masked {
 			key := fmt.Sprintf("%s#%d", t.data.Items[i].Key, epoch)
 			res, err := t.cfg.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), key)
