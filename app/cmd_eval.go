@@ -52,6 +52,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	modelPath := fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	style := fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…")
 	color := fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb")
+	maskOn := fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)")
 	seed := fs.Uint64("seed", 1, "seed of the masks, of the masked side of blr-m pairs and of folder impostor pairs")
 	jsonOut := fs.String("json", "", "write the metrics as JSON to this file")
 	reportDir := fs.String("report", "", "write charts (PNG), per-pair scores, flips and failures (CSV) into this folder")
@@ -62,7 +63,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	workers := fs.Int("workers", 0, "images decoded and located at once (default: number of CPUs)")
 	batch := fs.Int("batch", 32, "crops per recogniser batch")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--seed N] [--json OUT] [--report DIR]")
+		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--json OUT] [--report DIR]")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -100,6 +101,10 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		return fmt.Errorf("%w: --mask-color: %v", ErrUsage, err)
 	}
 	cfg.Seed = *seed
+	if *maskOn != "crop" && *maskOn != "photo" {
+		return fmt.Errorf("%w: --mask-on %q: want crop or photo", ErrUsage, *maskOn)
+	}
+	onPhoto := *maskOn == "photo"
 	if *batch < 1 {
 		return fmt.Errorf("%w: --batch %d", ErrUsage, *batch)
 	}
@@ -119,6 +124,9 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		if err := set.SelectFolds(folds); err != nil {
 			return err
 		}
+	}
+	if onPhoto && set.Aligned {
+		return fmt.Errorf("%w: --mask-on photo needs photos; %s holds aligned crops", ErrUsage, path)
 	}
 	eng, modelName, modelHash, pipeline, err := load(EngineOptions{RecogniserPath: *modelPath, DetectFallback: detectFallback}, set.Aligned, *batch)
 	if err != nil {
@@ -145,19 +153,20 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	res, err := Evaluate(ctx, eng, set, EvalOptions{
-		Protocols: protos,
-		Mask:      cfg,
-		ModelHash: modelHash,
-		Pipeline:  pipeline,
-		Cache:     cache,
-		Workers:   *workers,
-		Batch:     *batch,
-		Progress:  progress.Terminal(stdio.Err, "eval "+kind),
+		Protocols:   protos,
+		Mask:        cfg,
+		MaskOnPhoto: onPhoto,
+		ModelHash:   modelHash,
+		Pipeline:    pipeline,
+		Cache:       cache,
+		Workers:     *workers,
+		Batch:       *batch,
+		Progress:    progress.Terminal(stdio.Err, "eval "+kind),
 	})
 	if err != nil {
 		return err
 	}
-	info := EvalInfo{Model: modelName, ModelHash: modelHash, Mask: cfg, Folds: folds, DetectFallback: detectFallback}
+	info := EvalInfo{Model: modelName, ModelHash: modelHash, Mask: cfg, MaskOnPhoto: onPhoto, Folds: folds, DetectFallback: detectFallback}
 	st := res.Stats
 	fmt.Fprintf(stdio.Err, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
 	if st.Fallback > 0 {

@@ -86,6 +86,41 @@ func (e *Engine) Find(img image.Image) (maskgen.Face, error) {
 	return maskgen.FaceFrom68(pts)
 }
 
+// NearLocator finds a face in a photo near where it is known to be
+// (face.Pipeline.LocateNear; Engine has it).
+type NearLocator interface {
+	LocateNear(ctx context.Context, img image.Image, box face.Box) (face.Result, error)
+}
+
+// MaskPhoto draws a mask on the face that Locate found in photo (its 68
+// landmarks place the mask), then finds and aligns that face again in the
+// masked photo. This is how a photo of someone wearing a mask is aligned:
+// the landmark model misplaces the mouth and jaw under the mask, so the
+// crop shifts and zooms compared with the unmasked one, which a mask drawn
+// on the aligned crop never shows.
+func MaskPhoto(ctx context.Context, eng NearLocator, photo image.Image, located face.Result, mask maskgen.Config, key string) (face.Result, error) {
+	if len(located.Landmarks68) == 0 || len(located.Choice.Faces) == 0 {
+		return face.Result{}, fmt.Errorf("mask on the photo: %w", maskgen.ErrLandmarks)
+	}
+	pts := make([]maskgen.Point, len(located.Landmarks68))
+	for i, p := range located.Landmarks68 {
+		pts[i] = maskgen.Point{X: p.X, Y: p.Y}
+	}
+	f, err := maskgen.FaceFrom68(pts)
+	if err != nil {
+		return face.Result{}, err
+	}
+	m, err := mask.Apply(photo, f, key)
+	if err != nil {
+		return face.Result{}, err
+	}
+	r, err := eng.LocateNear(ctx, m.Image, located.Choice.Faces[located.Choice.Index].Box)
+	if err != nil {
+		return face.Result{}, fmt.Errorf("masked photo: %w", err)
+	}
+	return r, nil
+}
+
 // engineFlags are the flags every command that runs the face engine shares.
 type engineFlags struct {
 	aligned *bool

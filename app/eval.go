@@ -255,6 +255,11 @@ type EvalEngine interface {
 type EvalOptions struct {
 	Protocols []string       // names from EvalProtocols
 	Mask      maskgen.Config // style, colour and seed of the synthetic masks
+	// MaskOnPhoto draws the synthetic masks on the photo before alignment
+	// and aligns the masked photo again (MaskPhoto), as real masked photos
+	// are aligned; false draws them on the aligned crop (the protocol's
+	// own). Photos only: the engine must be a NearLocator.
+	MaskOnPhoto bool
 	// ModelHash is the recogniser's SHA-256 and Pipeline describes how crops
 	// are made (see EnginePipelineID); both enter the cache keys.
 	ModelHash, Pipeline string
@@ -664,6 +669,9 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 				return out, err
 			}
 			mask = string(b)
+			if opt.MaskOnPhoto {
+				mask = "photo:" + mask
+			}
 		}
 		keys[v] = EmbeddingKey(opt.ModelHash, opt.Pipeline, content, mask)
 		if e, ok := opt.Cache.Get(keys[v]); ok {
@@ -701,6 +709,7 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 		return out, nil
 	}
 	var crop *image.NRGBA
+	var located face.Result
 	var flags uint8
 	if set.Aligned {
 		if b := decoded.Bounds(); b.Dx() != face.AlignedSize || b.Dy() != face.AlignedSize {
@@ -718,7 +727,7 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 			failAll(fmt.Errorf("%s: %w", img.Key, err))
 			return out, nil
 		}
-		crop = res.Aligned
+		crop, located = res.Aligned, res
 		if f := res.Choice.Faces; len(f) > 0 && f[res.Choice.Index].Fallback {
 			flags |= FlagFallback
 			out.fallback = true
@@ -729,7 +738,21 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 			continue
 		}
 		c := crop
-		if v == maskedVariant {
+		if v == maskedVariant && opt.MaskOnPhoto && !set.Aligned {
+			nl, ok := eng.(NearLocator)
+			if !ok {
+				return out, errors.New("eval: masks on the photo need an engine that can locate a face near a box")
+			}
+			r, err := MaskPhoto(ctx, nl, decoded, located, opt.Mask, img.Key)
+			if err != nil {
+				if ctx.Err() != nil {
+					return out, context.Cause(ctx)
+				}
+				failVariant(v, fmt.Errorf("%s: %w", img.Key, err))
+				continue
+			}
+			c = r.Aligned
+		} else if v == maskedVariant {
 			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
 			if err != nil {
 				failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
@@ -754,6 +777,7 @@ func cacheableFailure(err error) bool {
 type EvalInfo struct {
 	Model, ModelHash string
 	Mask             maskgen.Config
+	MaskOnPhoto      bool
 	Folds            []int // 0-based folds evaluated; nil: all
 	DetectFallback   bool
 }
@@ -769,6 +793,7 @@ type EvalJSON struct {
 	ModelSHA256    string                  `json:"model_sha256"`
 	MaskStyle      string                  `json:"mask_style"`
 	MaskColor      string                  `json:"mask_color"`
+	MaskOn         string                  `json:"mask_on"` // "crop" (drawn on the aligned crop) or "photo" (before alignment)
 	Seed           uint64                  `json:"seed"`
 	Folds          []int                   `json:"folds,omitempty"` // 1-based; absent: all
 	Aligned        bool                    `json:"aligned"`
@@ -800,6 +825,7 @@ func (r *EvalResult) JSON(info EvalInfo) EvalJSON {
 		ModelSHA256:    info.ModelHash,
 		MaskStyle:      info.Mask.Style.String(),
 		MaskColor:      info.Mask.Color.String(),
+		MaskOn:         map[bool]string{false: "crop", true: "photo"}[info.MaskOnPhoto],
 		Seed:           info.Mask.Seed,
 		Aligned:        r.Set.Aligned,
 		DetectFallback: info.DetectFallback && !r.Set.Aligned,
@@ -892,6 +918,9 @@ func (r *EvalResult) Markdown(info EvalInfo) string {
 	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
 	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == ProtoBLRM || p.Name == ProtoMM }) {
 		fmt.Fprintf(&b, "; masks %s, colour %s, seed %d", info.Mask.Style, info.Mask.Color, info.Mask.Seed)
+		if info.MaskOnPhoto {
+			b.WriteString(", drawn on the photo before alignment")
+		}
 	}
 	if info.Folds != nil {
 		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))

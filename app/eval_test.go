@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -115,7 +116,13 @@ func TestMaskedSide(t *testing.T) {
 // countingEngine is the real engine with its model calls counted.
 type countingEngine struct {
 	EvalEngine
-	locates, crops, embedCalls atomic.Int64
+	locates, nears, crops, embedCalls atomic.Int64
+}
+
+// LocateNear forwards to the wrapped engine (for --mask-on photo).
+func (c *countingEngine) LocateNear(ctx context.Context, img image.Image, box face.Box) (face.Result, error) {
+	c.nears.Add(1)
+	return c.EvalEngine.(NearLocator).LocateNear(ctx, img, box)
 }
 
 func (c *countingEngine) Locate(ctx context.Context, img image.Image) (face.Result, error) {
@@ -246,6 +253,7 @@ func folderFixture(t *testing.T) string {
 // checked as written.
 type evalDoc struct {
 	Dataset   string                    `json:"dataset"`
+	MaskOn    string                    `json:"mask_on"`
 	Model     string                    `json:"model"`
 	Protocols map[string]map[string]any `json:"protocols"`
 	Failures  []ImageFailure            `json:"failures"`
@@ -701,5 +709,49 @@ func TestEvalPhotosNoFace(t *testing.T) {
 	}
 	if _, second := readEvalDoc(t, jsonPath); !bytes.Equal(first, second) {
 		t.Error("rerun wrote different JSON")
+	}
+}
+
+// TestEvalMaskOnPhoto evaluates the demo photos with masks drawn on the
+// photo before alignment: every masked photo is found again near its
+// unmasked face, the scores differ from masks drawn on the crop, the two
+// kinds never share cache entries, and a rerun comes from the cache.
+func TestEvalMaskOnPhoto(t *testing.T) {
+	data := filepath.Join("..", "assets", "demo")
+	cache := t.TempDir()
+	run := func(on string) (evalDoc, *countingEngine) {
+		jsonPath := filepath.Join(t.TempDir(), on+".json")
+		_, eng := runEvalCLI(t, "--dataset", "folder="+data, "--protocol", "blr-m,m-m", "--mask-style", "surgical",
+			"--mask-on", on, "--cache", cache, "--json", jsonPath)
+		doc, _ := readEvalDoc(t, jsonPath)
+		if doc.MaskOn != on || len(doc.Failures) != 0 {
+			t.Errorf("--mask-on %s: mask_on %q, failures %+v", on, doc.MaskOn, doc.Failures)
+		}
+		return doc, eng
+	}
+	photo, eng := run("photo")
+	if eng.nears.Load() == 0 {
+		t.Fatal("no masked photo was located again")
+	}
+	crop, eng := run("crop")
+	if eng.nears.Load() != 0 || eng.crops.Load() == 0 {
+		t.Errorf("crop masks: %d photos located again, %d crops embedded (want 0 and some: no cache entry shared with photo masks)",
+			eng.nears.Load(), eng.crops.Load())
+	}
+	for _, proto := range []string{"blr-m", "m-m"} {
+		a, b := num(t, photo.Protocols[proto], "genuine_mean"), num(t, crop.Protocols[proto], "genuine_mean")
+		if a == b {
+			t.Errorf("%s: genuine mean %v with masks on the photo and on the crop", proto, a)
+		}
+	}
+	if _, eng := run("photo"); eng.locates.Load() != 0 || eng.nears.Load() != 0 || eng.embedCalls.Load() != 0 {
+		t.Errorf("rerun: %d locates, %d near-locates, %d Embed calls; want all from the cache",
+			eng.locates.Load(), eng.nears.Load(), eng.embedCalls.Load())
+	}
+	var out, errb bytes.Buffer
+	cmd := evalCommandWith(countingLoader(t, new(*countingEngine)))
+	err := cmd.Run(context.Background(), []string{"--dataset", "folder=" + data, "--mask-on", "chin"}, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if !errors.Is(err, ErrUsage) {
+		t.Errorf("--mask-on chin: %v, want a usage error", err)
 	}
 }

@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/maskinv/workbench/assets"
-	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
@@ -182,71 +180,25 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 }
 
 // photoMasker masks a raw photo on the face the engine finds and aligns
-// the masked photo again with the same engine, taking the detection that
-// best overlaps the unmasked face (so a bystander is never taken for the
-// subject) and accepting detections below the detector's threshold, as
-// `maskinv eval` does on MFR2.
+// the masked photo again with the same engine (MaskPhoto), as `maskinv
+// eval --mask-on photo` does.
 func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
-	det := eng.Detector
-	det.Config.Fallback = true
 	return func(ctx context.Context, img image.Image, keys []string) ([]*image.NRGBA, error) {
 		src := imageio.ToNRGBA(img)
 		r, err := eng.Locate(ctx, src)
 		if err != nil {
 			return nil, err
 		}
-		pts := make([]maskgen.Point, len(r.Landmarks68))
-		for i, p := range r.Landmarks68 {
-			pts[i] = maskgen.Point{X: p.X, Y: p.Y}
-		}
-		f, err := maskgen.FaceFrom68(pts)
-		if err != nil {
-			return nil, err
-		}
-		subject := r.Choice.Faces[r.Choice.Index].Box
 		out := make([]*image.NRGBA, len(keys))
 		for k, key := range keys {
-			m, err := mask.Apply(src, f, key)
+			m, err := MaskPhoto(ctx, eng, src, r, mask, key)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("mask %s: %w", key, err)
 			}
-			faces, err := det.Detect(ctx, m.Image)
-			if err != nil {
-				return nil, err
-			}
-			best, bestIoU := -1, 0.3
-			for j, d := range faces {
-				if v := iou(d.Box, subject); v > bestIoU {
-					best, bestIoU = j, v
-				}
-			}
-			if best < 0 {
-				return nil, fmt.Errorf("mask %s: %w", key, face.ErrNoFace)
-			}
-			l68, err := eng.Landmarker.Landmarks(ctx, m.Image, faces[best].Box)
-			if err != nil {
-				return nil, err
-			}
-			l5, err := face.Points5(l68)
-			if err != nil {
-				return nil, err
-			}
-			if out[k], _, err = face.Align(m.Image, l5); err != nil {
-				return nil, err
-			}
+			out[k] = m.Aligned
 		}
 		return out, nil
 	}
-}
-
-func iou(a, b face.Box) float64 {
-	w := math.Min(a.X2, b.X2) - math.Max(a.X1, b.X1)
-	h := math.Min(a.Y2, b.Y2) - math.Max(a.Y1, b.Y1)
-	if w <= 0 || h <= 0 {
-		return 0
-	}
-	in := w * h
-	return in / (a.W()*a.H() + b.W()*b.H() - in)
 }
 
 // photoMaskID names the photo-mask cache of a run: the crops depend on the

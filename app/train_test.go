@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/maskgen"
@@ -165,22 +164,6 @@ func TestPhotoMasker(t *testing.T) {
 		}
 		if d := diff(crops[0], crops[1], mouth); d == 0 {
 			t.Errorf("%s: two keys drew the same mask", name)
-		}
-	}
-}
-
-func TestIoU(t *testing.T) {
-	for _, tc := range []struct {
-		a, b face.Box
-		want float64
-	}{
-		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, 1},
-		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 5, Y1: 0, X2: 15, Y2: 10}, 50.0 / 150},
-		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 10, Y1: 0, X2: 20, Y2: 10}, 0},
-		{face.Box{X1: 0, Y1: 0, X2: 10, Y2: 10}, face.Box{X1: 2, Y1: 2, X2: 4, Y2: 4}, 4.0 / 100},
-	} {
-		if got := iou(tc.a, tc.b); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("iou(%v, %v) = %g, want %g", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -22,6 +22,18 @@ func (b Box) H() float64 { return b.Y2 - b.Y1 }
 // Center is the middle of the box.
 func (b Box) Center() Point { return Point{(b.X1 + b.X2) / 2, (b.Y1 + b.Y2) / 2} }
 
+// IoU is the area of the intersection of b and c over that of their union
+// (0 for disjoint or empty boxes).
+func (b Box) IoU(c Box) float64 {
+	w := math.Min(b.X2, c.X2) - math.Max(b.X1, c.X1)
+	h := math.Min(b.Y2, c.Y2) - math.Max(b.Y1, c.Y1)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	in := w * h
+	return in / (b.W()*b.H() + c.W()*c.H() - in)
+}
+
 // XYWH returns x, y, width, height.
 func (b Box) XYWH() [4]float64 { return [4]float64{b.X1, b.Y1, b.W(), b.H()} }
 

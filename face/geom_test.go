@@ -195,3 +195,24 @@ func TestPoints5(t *testing.T) {
 		t.Error("5 landmarks accepted")
 	}
 }
+
+func TestBoxIoU(t *testing.T) {
+	unit := Box{X1: 0, Y1: 0, X2: 10, Y2: 10}
+	for _, tc := range []struct {
+		b    Box
+		want float64
+	}{
+		{unit, 1},
+		{Box{X1: 5, Y1: 0, X2: 15, Y2: 10}, 50.0 / 150},
+		{Box{X1: 10, Y1: 0, X2: 20, Y2: 10}, 0},
+		{Box{X1: 2, Y1: 2, X2: 4, Y2: 4}, 4.0 / 100},
+		{Box{X1: 3, Y1: 3, X2: 3, Y2: 9}, 0},
+	} {
+		if got := unit.IoU(tc.b); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("IoU(%v, %v) = %g, want %g", unit, tc.b, got, tc.want)
+		}
+		if got := tc.b.IoU(unit); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("IoU(%v, %v) = %g, want %g (not symmetric)", tc.b, unit, got, tc.want)
+		}
+	}
+}

@@ -63,6 +63,41 @@ func (p *Pipeline) Locate(ctx context.Context, img image.Image) (Result, error) 
 		return Result{}, fmt.Errorf("detect: %w in %d×%d photo (no score ≥ %.2f)",
 			ErrNoFace, w, h, p.Detector.Config.withDefaults().ScoreThreshold)
 	}
+	return p.locateChoice(ctx, src, choice)
+}
+
+// LocateNear is Locate for a photo whose subject is known to be near box
+// (e.g. the same photo before a mask was drawn on it): of the detections,
+// it takes the one that overlaps box most (intersection over union at
+// least MinNearIoU), accepting one below the detector's score threshold
+// when none reaches it, since a masked face often scores low. No such
+// detection is an error wrapping ErrNoFace.
+func (p *Pipeline) LocateNear(ctx context.Context, img image.Image, box Box) (Result, error) {
+	src := asNRGBA(img)
+	det := p.Detector
+	det.Config.Fallback = true
+	faces, err := det.Detect(ctx, src)
+	if err != nil {
+		return Result{}, err
+	}
+	best, bestIoU := -1, MinNearIoU
+	for i, f := range faces {
+		if v := f.Box.IoU(box); v >= bestIoU {
+			best, bestIoU = i, v
+		}
+	}
+	if best < 0 {
+		return Result{}, fmt.Errorf("detect: %w overlapping the box %.0f,%.0f–%.0f,%.0f (%d faces elsewhere)",
+			ErrNoFace, box.X1, box.Y1, box.X2, box.Y2, len(faces))
+	}
+	return p.locateChoice(ctx, src, Choice{Index: best, Faces: faces, Eligible: 1})
+}
+
+// MinNearIoU is how much LocateNear's face must overlap the given box.
+const MinNearIoU = 0.3
+
+// locateChoice finds the landmarks of the chosen face and aligns it.
+func (p *Pipeline) locateChoice(ctx context.Context, src *image.NRGBA, choice Choice) (Result, error) {
 	face := choice.Faces[choice.Index]
 	l68, err := p.Landmarker.Landmarks(ctx, src, face.Box)
 	if err != nil {

@@ -200,3 +200,32 @@ func TestProcessCancelled(t *testing.T) {
 		t.Errorf("batch err = %v", errs[0])
 	}
 }
+
+// TestLocateNear takes the detection overlapping the given box, not the
+// one Locate would choose, accepts it below the score threshold (masked
+// faces score low), and fails when nothing overlaps the box.
+func TestLocateNear(t *testing.T) {
+	ctx := context.Background()
+	rows := []rawDet{{0.99, 0.0, 0.0, 0.3, 0.4}, {0.90, 0.35, 0.3, 0.65, 0.7}}
+	low := []rawDet{{0.2, 0.0, 0.0, 0.3, 0.4}}
+	p, _ := newFakePipeline(fakeDetector(rows, rows, rows, low))
+	img := picture(250, 250)
+	faces, err := p.Detector.Detect(ctx, img)
+	if err != nil || len(faces) != 2 {
+		t.Fatalf("%d faces, %v", len(faces), err)
+	}
+	r, err := p.LocateNear(ctx, img, faces[0].Box)
+	if err != nil || r.Score != 0.99 || r.Choice.Index != 0 || r.Aligned == nil {
+		t.Fatalf("near the off-centre face: score %v, choice %+v, %v", r.Score, r.Choice, err)
+	}
+	if _, err := p.LocateNear(ctx, img, Box{X1: 200, Y1: 200, X2: 240, Y2: 240}); !errors.Is(err, ErrNoFace) {
+		t.Errorf("a box overlapping no face: %v, want ErrNoFace", err)
+	}
+	r, err = p.LocateNear(ctx, img, faces[0].Box)
+	if err != nil || r.Score != 0.2 || !r.Choice.Faces[r.Choice.Index].Fallback {
+		t.Errorf("below the threshold: score %v, %v", r.Score, err)
+	}
+	if p.Detector.Config.Fallback {
+		t.Error("LocateNear changed the pipeline's detector settings")
+	}
+}
