@@ -444,6 +444,11 @@ func variantName(v int) string {
 // the numbers, so that cached embeddings from older code are not reused.
 const PipelineVersion = "pipeline/1"
 
+// PhotoMaskVersion names how MaskPhoto finds the masked face again
+// (face.Pipeline.LocateNear's rule); it enters the cache keys of masks
+// drawn on the photo, in eval and in train. Bump it when that changes.
+const PhotoMaskVersion = "photo-mask/2"
+
 // EnginePipelineID describes how eng turns a photo into a crop, for cache
 // keys: aligned input needs no detector; photos depend on the detector and
 // landmarker models and on the detection fallback.
@@ -670,7 +675,7 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 			}
 			mask = string(b)
 			if opt.MaskOnPhoto {
-				mask = "photo:" + mask
+				mask = PhotoMaskVersion + ":" + mask
 			}
 		}
 		keys[v] = EmbeddingKey(opt.ModelHash, opt.Pipeline, content, mask)

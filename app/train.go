@@ -204,8 +204,8 @@ func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
 // photoMaskID names the photo-mask cache of a run: the crops depend on the
 // mask settings, the seed, the detector and landmarker and our numerics.
 func photoMaskID(eng *Engine, cfg train.Config) string {
-	s := fmt.Sprintf("%s|%s|%d|%s|%s|%s", cfg.Mask.Style, cfg.Mask.Color, cfg.Seed,
-		PipelineVersion, runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net))
+	s := fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", cfg.Mask.Style, cfg.Mask.Color, cfg.Seed,
+		PipelineVersion, PhotoMaskVersion, runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net))
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
 }

@@ -25,13 +25,30 @@ func (b Box) Center() Point { return Point{(b.X1 + b.X2) / 2, (b.Y1 + b.Y2) / 2}
 // IoU is the area of the intersection of b and c over that of their union
 // (0 for disjoint or empty boxes).
 func (b Box) IoU(c Box) float64 {
+	in := b.intersection(c)
+	if in == 0 {
+		return 0
+	}
+	return in / (b.W()*b.H() + c.W()*c.H() - in)
+}
+
+// Overlap is the area of the intersection of b and c over that of the
+// smaller of the two: 1 when one box lies inside the other.
+func (b Box) Overlap(c Box) float64 {
+	in := b.intersection(c)
+	if in == 0 {
+		return 0
+	}
+	return in / math.Min(b.W()*b.H(), c.W()*c.H())
+}
+
+func (b Box) intersection(c Box) float64 {
 	w := math.Min(b.X2, c.X2) - math.Max(b.X1, c.X1)
 	h := math.Min(b.Y2, c.Y2) - math.Max(b.Y1, c.Y1)
 	if w <= 0 || h <= 0 {
 		return 0
 	}
-	in := w * h
-	return in / (b.W()*b.H() + c.W()*c.H() - in)
+	return w * h
 }
 
 // XYWH returns x, y, width, height.

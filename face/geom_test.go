@@ -199,20 +199,23 @@ func TestPoints5(t *testing.T) {
 func TestBoxIoU(t *testing.T) {
 	unit := Box{X1: 0, Y1: 0, X2: 10, Y2: 10}
 	for _, tc := range []struct {
-		b    Box
-		want float64
+		b            Box
+		iou, overlap float64
 	}{
-		{unit, 1},
-		{Box{X1: 5, Y1: 0, X2: 15, Y2: 10}, 50.0 / 150},
-		{Box{X1: 10, Y1: 0, X2: 20, Y2: 10}, 0},
-		{Box{X1: 2, Y1: 2, X2: 4, Y2: 4}, 4.0 / 100},
-		{Box{X1: 3, Y1: 3, X2: 3, Y2: 9}, 0},
+		{unit, 1, 1},
+		{Box{X1: 5, Y1: 0, X2: 15, Y2: 10}, 50.0 / 150, 0.5},
+		{Box{X1: 10, Y1: 0, X2: 20, Y2: 10}, 0, 0},
+		{Box{X1: 2, Y1: 2, X2: 4, Y2: 4}, 4.0 / 100, 1},
+		{Box{X1: 5, Y1: 5, X2: 25, Y2: 25}, 25.0 / 475, 0.25},
+		{Box{X1: 3, Y1: 3, X2: 3, Y2: 9}, 0, 0},
 	} {
-		if got := unit.IoU(tc.b); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("IoU(%v, %v) = %g, want %g", unit, tc.b, got, tc.want)
-		}
-		if got := tc.b.IoU(unit); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("IoU(%v, %v) = %g, want %g (not symmetric)", tc.b, unit, got, tc.want)
+		for _, pair := range [][2]Box{{unit, tc.b}, {tc.b, unit}} {
+			if got := pair[0].IoU(pair[1]); math.Abs(got-tc.iou) > 1e-12 {
+				t.Errorf("%v.IoU(%v) = %g, want %g", pair[0], pair[1], got, tc.iou)
+			}
+			if got := pair[0].Overlap(pair[1]); math.Abs(got-tc.overlap) > 1e-12 {
+				t.Errorf("%v.Overlap(%v) = %g, want %g", pair[0], pair[1], got, tc.overlap)
+			}
 		}
 	}
 }

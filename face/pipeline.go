@@ -67,11 +67,13 @@ func (p *Pipeline) Locate(ctx context.Context, img image.Image) (Result, error) 
 }
 
 // LocateNear is Locate for a photo whose subject is known to be near box
-// (e.g. the same photo before a mask was drawn on it): of the detections,
-// it takes the one that overlaps box most (intersection over union at
-// least MinNearIoU), accepting one below the detector's score threshold
-// when none reaches it, since a masked face often scores low. No such
-// detection is an error wrapping ErrNoFace.
+// (e.g. the same photo before a mask was drawn on it): of the detections
+// that share at least half of the smaller box's area with box, it takes
+// the one that overlaps box most (intersection over union), accepting one
+// below the detector's score threshold when none reaches it, since a
+// masked face often scores low. The smaller-box rule keeps a detection
+// that shrank to the visible upper face, which IoU alone would reject.
+// No such detection is an error wrapping ErrNoFace.
 func (p *Pipeline) LocateNear(ctx context.Context, img image.Image, box Box) (Result, error) {
 	src := asNRGBA(img)
 	det := p.Detector
@@ -80,9 +82,12 @@ func (p *Pipeline) LocateNear(ctx context.Context, img image.Image, box Box) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	best, bestIoU := -1, MinNearIoU
+	best, bestIoU := -1, 0.0
 	for i, f := range faces {
-		if v := f.Box.IoU(box); v >= bestIoU {
+		if f.Box.Overlap(box) < 0.5 {
+			continue
+		}
+		if v := f.Box.IoU(box); best < 0 || v > bestIoU {
 			best, bestIoU = i, v
 		}
 	}
@@ -92,9 +97,6 @@ func (p *Pipeline) LocateNear(ctx context.Context, img image.Image, box Box) (Re
 	}
 	return p.locateChoice(ctx, src, Choice{Index: best, Faces: faces, Eligible: 1})
 }
-
-// MinNearIoU is how much LocateNear's face must overlap the given box.
-const MinNearIoU = 0.3
 
 // locateChoice finds the landmarks of the chosen face and aligns it.
 func (p *Pipeline) locateChoice(ctx context.Context, src *image.NRGBA, choice Choice) (Result, error) {

@@ -208,7 +208,8 @@ func TestLocateNear(t *testing.T) {
 	ctx := context.Background()
 	rows := []rawDet{{0.99, 0.0, 0.0, 0.3, 0.4}, {0.90, 0.35, 0.3, 0.65, 0.7}}
 	low := []rawDet{{0.2, 0.0, 0.0, 0.3, 0.4}}
-	p, _ := newFakePipeline(fakeDetector(rows, rows, rows, low))
+	shrunk := []rawDet{{0.3, 0.05, 0.1, 0.15, 0.2}} // only part of the face, inside its box
+	p, _ := newFakePipeline(fakeDetector(rows, rows, rows, low, shrunk))
 	img := picture(250, 250)
 	faces, err := p.Detector.Detect(ctx, img)
 	if err != nil || len(faces) != 2 {
@@ -224,6 +225,10 @@ func TestLocateNear(t *testing.T) {
 	r, err = p.LocateNear(ctx, img, faces[0].Box)
 	if err != nil || r.Score != 0.2 || !r.Choice.Faces[r.Choice.Index].Fallback {
 		t.Errorf("below the threshold: score %v, %v", r.Score, err)
+	}
+	r, err = p.LocateNear(ctx, img, faces[0].Box)
+	if err != nil || r.Score != 0.3 {
+		t.Errorf("a detection shrunk to part of the face: score %v, %v", r.Score, err)
 	}
 	if p.Detector.Config.Fallback {
 		t.Error("LocateNear changed the pipeline's detector settings")
