@@ -128,7 +128,10 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 			return res, err
 		}
 		if crops.MaskFailed > 0 {
-			logf("note: %d photos have no photo mask (aligned input, or no face once masked); their crops are masked instead", crops.MaskFailed)
+			logf("note: %d photos have no face the detector finds again once masked; their crops are masked instead", crops.MaskFailed)
+		}
+		if crops.NoPhoto > 0 {
+			logf("note: %d images are aligned crops, with no photo to mask; their crops are masked instead", crops.NoPhoto)
 		}
 	}
 	// The student is a second decode of the teacher's bytes, so that the

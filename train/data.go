@@ -102,7 +102,8 @@ type Crops struct {
 	// Masked holds, per item, crops of the photo masked before alignment
 	// (LoadPhotoMasks); empty where there are none.
 	Masked     [][][]byte
-	MaskFailed int // items without photo masks although they were asked for
+	MaskFailed int // items whose masked photo had no face found again
+	NoPhoto    int // items that are aligned crops: no photo to mask
 }
 
 const cropBytes = face.AlignedSize * face.AlignedSize * 3

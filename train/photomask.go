@@ -26,11 +26,12 @@ type PhotoMasker func(ctx context.Context, img image.Image, keys []string) ([]*i
 // PhotoMaskKey is the maskgen key of an item's k-th photo mask.
 func PhotoMaskKey(itemKey string, k int) string { return fmt.Sprintf("%s#photo%d", itemKey, k) }
 
-// LoadPhotoMasks gives every item of d up to variants photo-masked crops
+// LoadPhotoMasks gives every item of d its variants photo-masked crops
 // (c.Masked), through mask, caching each as a PNG under cacheDir. Items
-// that are already aligned crops (no photo to mask), or whose masked photo
-// yields no usable face, keep none and are masked on the crop instead;
-// they are counted in c.MaskFailed. c must come from LoadCrops on d.
+// that are already aligned crops have no photo to mask (counted in
+// c.NoPhoto), and items whose masked photo yields no usable face are
+// counted in c.MaskFailed; both keep none and are masked on the crop
+// instead. c must come from LoadCrops on d.
 func LoadPhotoMasks(ctx context.Context, d *Dataset, c *Crops, mask PhotoMasker, variants int, cacheDir string, progress func(done, total int)) error {
 	if len(c.Data) != len(d.Items) {
 		return fmt.Errorf("photo masks: %d crops for %d items", len(c.Data), len(d.Items))
@@ -39,22 +40,33 @@ func LoadPhotoMasks(ctx context.Context, d *Dataset, c *Crops, mask PhotoMasker,
 	if variants <= 0 || d.rec != nil {
 		return nil
 	}
-	failed := make([]bool, len(d.Items))
+	outcome := make([]photoMaskOutcome, len(d.Items))
 	err := forEachItem(ctx, len(d.Items), progress, func(i int) {
-		c.Masked[i], failed[i] = photoMasks(ctx, d.Root, d.Items[i].Key, mask, variants, cacheDir)
+		c.Masked[i], outcome[i] = photoMasks(ctx, d.Root, d.Items[i].Key, mask, variants, cacheDir)
 	})
 	if err != nil {
 		return err
 	}
-	for _, f := range failed {
-		if f {
+	for _, o := range outcome {
+		switch o {
+		case photoMaskFailed:
 			c.MaskFailed++
+		case photoMaskNoPhoto:
+			c.NoPhoto++
 		}
 	}
 	return nil
 }
 
-func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variants int, cacheDir string) ([][]byte, bool) {
+type photoMaskOutcome uint8
+
+const (
+	photoMaskOK photoMaskOutcome = iota
+	photoMaskFailed
+	photoMaskNoPhoto
+)
+
+func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variants int, cacheDir string) ([][]byte, photoMaskOutcome) {
 	paths := make([]string, variants)
 	out := make([][]byte, 0, variants)
 	for k := range paths {
@@ -66,11 +78,14 @@ func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variant
 		}
 	}
 	if len(out) == variants {
-		return out, false
+		return out, photoMaskOK
 	}
 	img, err := imageio.Decode(filepath.Join(root, filepath.FromSlash(key)))
-	if err != nil || isCrop(img.Bounds()) {
-		return nil, true
+	switch {
+	case err != nil:
+		return nil, photoMaskFailed
+	case isCrop(img.Bounds()):
+		return nil, photoMaskNoPhoto
 	}
 	keys := make([]string, variants)
 	for k := range keys {
@@ -78,7 +93,7 @@ func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variant
 	}
 	crops, err := mask(ctx, img, keys)
 	if err != nil || len(crops) != variants {
-		return nil, true
+		return nil, photoMaskFailed
 	}
 	out = out[:0]
 	for k, crop := range crops {
@@ -90,5 +105,5 @@ func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variant
 		}
 		out = append(out, packRGB(crop))
 	}
-	return out, false
+	return out, photoMaskOK
 }

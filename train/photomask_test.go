@@ -94,8 +94,8 @@ func TestLoadPhotoMasks(t *testing.T) {
 				}
 			}
 		}
-		if c.MaskFailed != 2 {
-			t.Errorf("MaskFailed = %d, want 2", c.MaskFailed)
+		if c.MaskFailed != 1 || c.NoPhoto != 1 {
+			t.Errorf("MaskFailed = %d, NoPhoto = %d, want 1 and 1", c.MaskFailed, c.NoPhoto)
 		}
 		return c
 	}

@@ -55,12 +55,13 @@ type Config struct {
 // DefaultConfig is SGD with momentum 0.9, weight decay 5e-4, learning rate
 // 0.003 (fine-tuning from the teacher; the demo's) divided by 10 at 60% and
 // 85% of the run, gradient norm clipped at 5, ElasticFace-Arc+, w = 100,
-// masks on half the student's inputs, batch 32, 3 epochs.
+// masks on half the student's inputs (half of those photo masks, two per
+// photo), batch 32, 3 epochs.
 func DefaultConfig() Config {
 	m, _ := ParseMargin("elastic-arc+")
 	return Config{Epochs: 3, Batch: 32, LR: 0.003, Milestones: []float64{0.6, 0.85}, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 5e-4, ClipNorm: 5, KDWeight: 100, Loss: m, LossName: "elastic-arc+",
-		MaskProb: 0.5, CheckpointEvery: 100}
+		MaskProb: 0.5, PhotoMasks: 2, PhotoMaskShare: 0.5, CheckpointEvery: 100}
 }
 
 // Stats reports one step.
