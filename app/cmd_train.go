@@ -37,7 +37,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
 	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--seed N] [--resume]")
+		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {

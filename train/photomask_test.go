@@ -72,14 +72,7 @@ func TestLoadPhotoMasks(t *testing.T) {
 		return src.SubImage(image.Rect(0, 0, 112, 112)).(*image.NRGBA), nil
 	}
 	load := func(calls *atomic.Int64) *Crops {
-		d, err := FromFolder(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := LoadCrops(ctx, d, identity, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, c := loadFolder(t, root, identity)
 		if err := LoadPhotoMasks(ctx, d, c, fakeMasker(calls), 3, cache, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -41,17 +41,24 @@ func synthFolder(t testing.TB, ids, per int) string {
 	return root
 }
 
-func newTestTrainer(t *testing.T, root, out string) *Trainer {
+// loadFolder reads an identity folder and its crops (aligned by align).
+func loadFolder(t *testing.T, root string, align Aligner) (*Dataset, *Crops) {
 	t.Helper()
-	ctx := context.Background()
 	d, err := FromFolder(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	crops, err := LoadCrops(ctx, d, nil, "", nil)
+	crops, err := LoadCrops(context.Background(), d, align, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d, crops
+}
+
+func newTestTrainer(t *testing.T, root, out string) *Trainer {
+	t.Helper()
+	ctx := context.Background()
+	d, crops := loadFolder(t, root, nil)
 	net, err := model.Decode("fr_feature.onnx", assets.Recognizer())
 	if err != nil {
 		t.Fatal(err)
