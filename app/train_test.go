@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"math"
@@ -165,5 +166,13 @@ func TestPhotoMasker(t *testing.T) {
 		if d := diff(crops[0], crops[1], mouth); d == 0 {
 			t.Errorf("%s: two keys drew the same mask", name)
 		}
+	}
+	// An aligned input has no landmarks to place a mask on the photo.
+	aligned, err := eng.ProcessAligned(ctx, image.NewNRGBA(image.Rect(0, 0, 112, 112)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MaskPhoto(ctx, eng, aligned.Aligned, aligned, maskgen.Config{Style: style}, "x"); !errors.Is(err, maskgen.ErrLandmarks) {
+		t.Errorf("MaskPhoto on an aligned crop: %v, want ErrLandmarks", err)
 	}
 }
