@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
+	"github.com/maskinv/workbench/maskgen"
 )
 
 // benchmarkPipeline times one pipeline stage on an LFW photo (decoding
@@ -44,4 +46,27 @@ func BenchmarkPipelinePhoto(b *testing.B) {
 // BenchmarkPipelineLocate is the same without the embedding.
 func BenchmarkPipelineLocate(b *testing.B) {
 	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) { return e.Locate(ctx, img) })
+}
+
+// BenchmarkMaskPhoto draws a paper mask on the located photo and locates
+// the masked photo again: the extra work of one photo mask (train
+// --photo-masks, eval --mask-on photo), against BenchmarkPipelineLocate.
+func BenchmarkMaskPhoto(b *testing.B) {
+	var located *face.Result
+	style, err := maskgen.ParseStyle("paper")
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) {
+		if located == nil {
+			r, err := e.Locate(ctx, img)
+			if err != nil {
+				return r, err
+			}
+			located = &r
+		}
+		i++
+		return MaskPhoto(ctx, e, img, *located, maskgen.Config{Style: style, Seed: 1}, fmt.Sprint(i))
+	})
 }
