@@ -340,13 +340,13 @@ func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, e
 		r := rand.New(rand.NewSource(mix(t.cfg.Seed, 2, uint64(epoch), uint64(i))))
 		flips[k] = r.Float64() < 0.5
 		masked := r.Float64() < t.cfg.MaskProb
-		crop := unpackRGB(t.crops.Data[i], flips[k])
 		if masked && t.cfg.PhotoMaskShare > 0 && i < len(t.crops.Masked) && len(t.crops.Masked[i]) > 0 &&
 			r.Float64() < t.cfg.PhotoMaskShare {
 			variants := t.crops.Masked[i]
 			crops[k] = unpackRGB(variants[r.Intn(len(variants))], flips[k])
 			return
 		}
+		crop := unpackRGB(t.crops.Data[i], flips[k])
 		if masked {
 			key := fmt.Sprintf("%s#%d", t.data.Items[i].Key, epoch)
 			res, err := t.cfg.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), key)
