@@ -750,8 +750,10 @@ func TestEvalMaskOnPhoto(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	cmd := evalCommandWith(countingLoader(t, new(*countingEngine)))
-	err := cmd.Run(context.Background(), []string{"--dataset", "folder=" + data, "--mask-on", "chin"}, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
-	if !errors.Is(err, ErrUsage) {
-		t.Errorf("--mask-on chin: %v, want a usage error", err)
+	for _, bad := range [][]string{{"--mask-on", "chin"}, {"--mask-on", "photo", "--aligned"}} {
+		err := cmd.Run(context.Background(), append([]string{"--dataset", "folder=" + data}, bad...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+		if !errors.Is(err, ErrUsage) {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
 	}
 }
