@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/maskinv/workbench/app"
+	_ "github.com/maskinv/workbench/internal/locale" // before Fyne reads the locale
 	"github.com/maskinv/workbench/ui"
 )
 
