@@ -79,6 +79,12 @@ func (e *Engine) Find(img image.Image) (maskgen.Face, error) {
 	if err != nil {
 		return maskgen.Face{}, err
 	}
+	return maskFace(r)
+}
+
+// maskFace is the located face as maskgen places masks on a photo: by its
+// 68 landmarks.
+func maskFace(r face.Result) (maskgen.Face, error) {
 	pts := make([]maskgen.Point, len(r.Landmarks68))
 	for i, p := range r.Landmarks68 {
 		pts[i] = maskgen.Point{X: p.X, Y: p.Y}
@@ -102,11 +108,7 @@ func MaskPhoto(ctx context.Context, eng NearLocator, photo image.Image, located 
 	if len(located.Landmarks68) == 0 || len(located.Choice.Faces) == 0 {
 		return face.Result{}, fmt.Errorf("mask on the photo: %w", maskgen.ErrLandmarks)
 	}
-	pts := make([]maskgen.Point, len(located.Landmarks68))
-	for i, p := range located.Landmarks68 {
-		pts[i] = maskgen.Point{X: p.X, Y: p.Y}
-	}
-	f, err := maskgen.FaceFrom68(pts)
+	f, err := maskFace(located)
 	if err != nil {
 		return face.Result{}, err
 	}

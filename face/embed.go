@@ -41,7 +41,7 @@ func (e *Embedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32
 			return nil, fmt.Errorf("embed: %w", err)
 		}
 		part := crops[start:min(start+batch, len(crops))]
-		res, err := e.Net.Run(ctx, embedderInput(part))
+		res, err := e.Net.Run(ctx, RecogniserInput(part))
 		if err != nil {
 			return nil, fmt.Errorf("embed: run model on crops %d..%d: %w", start, start+len(part)-1, err)
 		}
@@ -54,9 +54,10 @@ func (e *Embedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32
 	return out, nil
 }
 
-// embedderInput lays crops out as N×3×112×112, planes R, G, B, values
-// (p−127)/128, as fr_feature.js's preprocessFeature does.
-func embedderInput(crops []*image.NRGBA) model.Tensor {
+// RecogniserInput lays aligned crops out as the recogniser's input,
+// N×3×112×112, planes R, G, B, values (p−127)/128, as fr_feature.js's
+// preprocessFeature does. The trainer feeds teacher and student with it.
+func RecogniserInput(crops []*image.NRGBA) model.Tensor {
 	const plane = AlignedSize * AlignedSize
 	t := model.Tensor{Shape: []int{len(crops), 3, AlignedSize, AlignedSize}, Data: make([]float32, len(crops)*3*plane)}
 	for n, c := range crops {

@@ -16,7 +16,7 @@ func TestEmbedderInput(t *testing.T) {
 	b := image.NewNRGBA(image.Rect(0, 0, 112, 112))
 	a.SetNRGBA(5, 7, color.NRGBA{255, 127, 0, 255})
 	b.SetNRGBA(111, 111, color.NRGBA{1, 2, 3, 255})
-	in := embedderInput([]*image.NRGBA{a, b})
+	in := RecogniserInput([]*image.NRGBA{a, b})
 	if !equalInts(in.Shape, []int{2, 3, 112, 112}) || len(in.Data) != 2*3*112*112 {
 		t.Fatalf("shape %v", in.Shape)
 	}
@@ -144,6 +144,6 @@ func BenchmarkEmbedderInput8(b *testing.B) {
 	cs := crops(8)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		embedderInput(cs)
+		RecogniserInput(cs)
 	}
 }

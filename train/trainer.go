@@ -215,27 +215,6 @@ func initRandom(params []model.Param, r *rand.Rand) {
 	}
 }
 
-// inputTensor lays crops out as the recogniser wants them: N×3×112×112,
-// planes R, G, B, values (p−127)/128 (as face.Embedder does).
-func inputTensor(crops []*image.NRGBA) model.Tensor {
-	const s = face.AlignedSize
-	const plane = s * s
-	t := model.NewTensor(len(crops), 3, s, s)
-	for n, c := range crops {
-		d := t.Data[n*3*plane:]
-		for y := 0; y < s; y++ {
-			row := c.Pix[c.PixOffset(0, y):]
-			for x := 0; x < s; x++ {
-				i := y*s + x
-				d[i] = (float32(row[4*x]) - 127) / 128
-				d[plane+i] = (float32(row[4*x+1]) - 127) / 128
-				d[2*plane+i] = (float32(row[4*x+2]) - 127) / 128
-			}
-		}
-	}
-	return t
-}
-
 // teacherEmbeddings returns the teacher's embedding of each (item, flip),
 // computing the missing ones in one batch and caching them.
 func (t *Trainer) teacherEmbeddings(ctx context.Context, items []int, flips []bool) ([][]float32, error) {
@@ -284,7 +263,7 @@ func (t *Trainer) runTeacher(ctx context.Context, crops []*image.NRGBA) ([][]flo
 		for len(padded) < size {
 			padded = append(padded, chunk[0])
 		}
-		outs, err := t.teacher.Run(ctx, inputTensor(padded))
+		outs, err := t.teacher.Run(ctx, face.RecogniserInput(padded))
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +342,7 @@ func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, e
 			return model.Tensor{}, nil, err
 		}
 	}
-	return inputTensor(crops), flips, nil
+	return face.RecogniserInput(crops), flips, nil
 }
 
 // Prepare initialises the head from the teacher (unless training from
