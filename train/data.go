@@ -102,8 +102,9 @@ type Crops struct {
 	// Masked holds, per item, crops of the photo masked before alignment
 	// (LoadPhotoMasks); empty where there are none.
 	Masked     [][][]byte
-	MaskFailed int // items whose masked photo had no face found again
-	NoPhoto    int // items that are aligned crops: no photo to mask
+	MaskFailed int    // items whose masked photo had no face found again
+	NoPhoto    int    // items that are aligned crops: no photo to mask
+	photo      []bool // per item: the crop was aligned from a photo
 }
 
 const cropBytes = face.AlignedSize * face.AlignedSize * 3
@@ -114,13 +115,13 @@ const cropBytes = face.AlignedSize * face.AlignedSize * 3
 // Items whose photo cannot be read or aligned are dropped from d (counted
 // in Failed). progress is called after each item.
 func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, progress func(done, total int)) (*Crops, error) {
-	c := &Crops{Data: make([][]byte, len(d.Items))}
+	c := &Crops{Data: make([][]byte, len(d.Items)), photo: make([]bool, len(d.Items))}
 	errs := make([]error, len(d.Items))
 	err := forEachItem(ctx, len(d.Items), progress, func(i int) {
 		if d.rec != nil {
 			c.Data[i], errs[i] = recCrop(d.rec, d.Items[i].Key)
 		} else {
-			c.Data[i], errs[i] = loadCrop(ctx, d.Root, d.Items[i].Key, align, cacheDir)
+			c.Data[i], c.photo[i], errs[i] = loadCrop(ctx, d.Root, d.Items[i].Key, align, cacheDir)
 		}
 	})
 	if err != nil {
@@ -128,6 +129,7 @@ func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, 
 	}
 	kept := d.Items[:0]
 	data := c.Data[:0]
+	photo := c.photo[:0]
 	for i, it := range d.Items {
 		if errs[i] != nil {
 			c.Failed++
@@ -135,8 +137,9 @@ func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, 
 		}
 		kept = append(kept, it)
 		data = append(data, c.Data[i])
+		photo = append(photo, c.photo[i])
 	}
-	d.Items, c.Data = kept, data
+	d.Items, c.Data, c.photo = kept, data, photo
 	if len(d.Items) == 0 {
 		return nil, fmt.Errorf("training data: no usable face in %s (first error: %v)", d.Root, firstError(errs))
 	}
@@ -191,37 +194,39 @@ func firstError(errs []error) error {
 // ErrNoAligner marks a photo that needs alignment when none was given.
 var ErrNoAligner = errors.New("photo is not a 112×112 aligned crop and no aligner was given")
 
-func loadCrop(ctx context.Context, root, key string, align Aligner, cacheDir string) ([]byte, error) {
+// loadCrop returns the item's crop and whether it was aligned from a photo
+// (a crop cached under cacheDir always was; a 112×112 input is a crop).
+func loadCrop(ctx context.Context, root, key string, align Aligner, cacheDir string) (rgb []byte, photo bool, err error) {
 	cached := ""
 	if cacheDir != "" {
 		cached = filepath.Join(cacheDir, filepath.FromSlash(strings.TrimSuffix(key, filepath.Ext(key)))+".png")
 		if img, err := imageio.Decode(cached); err == nil && isCrop(img.Bounds()) {
-			return packRGB(img), nil
+			return packRGB(img), true, nil
 		}
 	}
 	img, err := imageio.Decode(filepath.Join(root, filepath.FromSlash(key)))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if isCrop(img.Bounds()) {
-		return packRGB(img), nil
+		return packRGB(img), false, nil
 	}
 	if align == nil {
-		return nil, fmt.Errorf("%s: %w", key, ErrNoAligner)
+		return nil, false, fmt.Errorf("%s: %w", key, ErrNoAligner)
 	}
 	crop, err := align(ctx, img)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, false, fmt.Errorf("%s: %w", key, err)
 	}
 	if cached != "" {
 		if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := imageio.WritePNG(cached, crop); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return packRGB(crop), nil
+	return packRGB(crop), true, nil
 }
 
 func isCrop(b image.Rectangle) bool {

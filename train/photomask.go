@@ -33,8 +33,8 @@ func PhotoMaskKey(itemKey string, k int) string { return fmt.Sprintf("%s#photo%d
 // counted in c.MaskFailed; both keep none and are masked on the crop
 // instead. c must come from LoadCrops on d.
 func LoadPhotoMasks(ctx context.Context, d *Dataset, c *Crops, mask PhotoMasker, variants int, cacheDir string, progress func(done, total int)) error {
-	if len(c.Data) != len(d.Items) {
-		return fmt.Errorf("photo masks: %d crops for %d items", len(c.Data), len(d.Items))
+	if len(c.Data) != len(d.Items) || len(c.photo) != len(d.Items) {
+		return fmt.Errorf("photo masks: %d crops for %d items (crops must come from LoadCrops)", len(c.Data), len(d.Items))
 	}
 	c.Masked = make([][][]byte, len(d.Items))
 	if variants <= 0 || d.rec != nil {
@@ -42,6 +42,10 @@ func LoadPhotoMasks(ctx context.Context, d *Dataset, c *Crops, mask PhotoMasker,
 	}
 	outcome := make([]photoMaskOutcome, len(d.Items))
 	err := forEachItem(ctx, len(d.Items), progress, func(i int) {
+		if !c.photo[i] {
+			outcome[i] = photoMaskNoPhoto
+			return
+		}
 		c.Masked[i], outcome[i] = photoMasks(ctx, d.Root, d.Items[i].Key, mask, variants, cacheDir)
 	})
 	if err != nil {
@@ -81,11 +85,8 @@ func photoMasks(ctx context.Context, root, key string, mask PhotoMasker, variant
 		return out, photoMaskOK
 	}
 	img, err := imageio.Decode(filepath.Join(root, filepath.FromSlash(key)))
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, photoMaskFailed
-	case isCrop(img.Bounds()):
-		return nil, photoMaskNoPhoto
 	}
 	keys := make([]string, variants)
 	for k := range keys {
