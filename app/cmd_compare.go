@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -57,20 +56,17 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return usage("--diff: %v", err)
 	}
-	var src fs.FS
-	name := "embedded demo"
-	if *demo {
-		src = assets.Demo()
-	} else {
-		st, err := os.Stat(*in)
-		if err != nil {
+	if *csvPath != "" && filepath.Clean(*csvPath) == filepath.Clean(*out) {
+		return usage("--out and --csv name the same file %s", *out)
+	}
+	for _, o := range [...]struct{ flag, path string }{{"--out", *out}, {"--csv", *csvPath}} {
+		if err := checkOutputPath(o.flag, o.path); err != nil {
 			return err
 		}
-		if !st.IsDir() {
-			return usage("--in %s is not a folder", *in)
-		}
-		src = os.DirFS(*in)
-		name = filepath.Base(filepath.Clean(*in))
+	}
+	src, where, name, err := compareSource(*demo, *in)
+	if err != nil {
+		return err
 	}
 	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
 	if err != nil {
@@ -83,19 +79,81 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 		Progress:  progress.Terminal(stdio.Err, "compare"),
 	})
 	if err != nil {
+		return fmt.Errorf("compare %s: %w", where, err)
+	}
+	if err := writeComparison(c, where, *out, *csvPath, RenderOptions{Diff: dk, Cell: *cell}, stdio); err != nil {
 		return err
 	}
-	for _, p := range c.Failed() {
-		fmt.Fprintln(stdio.Err, "failed:", p.Err)
+	return reportComparison(c, *out, *csvPath, stdio)
+}
+
+// compareSource is the folder to compare, where it is (for messages) and
+// its name (for titles).
+func compareSource(demo bool, in string) (src fs.FS, where, name string, err error) {
+	if demo {
+		return assets.Demo(), "the embedded demo", "embedded demo", nil
 	}
-	if err := c.WritePNG(*out, RenderOptions{Diff: dk, Cell: *cell}); err != nil {
-		return err
+	st, err := os.Stat(in)
+	if err != nil {
+		return nil, "", "", err
 	}
-	if *csvPath != "" {
-		if err := c.WriteCSVFile(*csvPath); err != nil {
-			return err
+	if !st.IsDir() {
+		return nil, "", "", usageError("--in %s is not a folder", in)
+	}
+	return os.DirFS(in), in, filepath.Base(filepath.Clean(in)), nil
+}
+
+// maxListedFailures is how many photos without a face compare names before
+// "… and N more".
+const maxListedFailures = 20
+
+// writeComparison names the photos left out on stderr, then writes the PNG
+// and, when csvPath is not empty, the CSV. When no photo has a face it
+// writes nothing: an empty picture would pass for a result.
+func writeComparison(c *Comparison, where, pngPath, csvPath string, opt RenderOptions, stdio Stdio) error {
+	if n := len(c.Photos) - c.N(); n > 0 {
+		fmt.Fprintf(stdio.Err, "%d of %d photos in %s left out:\n", n, len(c.Photos), where)
+		for _, line := range c.FailureLines(maxListedFailures) {
+			fmt.Fprintln(stdio.Err, "  "+line)
 		}
 	}
+	if err := c.checkRows(where); err != nil {
+		return err
+	}
+	if err := c.WritePNG(pngPath, opt); err != nil {
+		return err
+	}
+	if csvPath != "" {
+		if err := c.WriteCSVFile(csvPath); err != nil {
+			return fmt.Errorf("wrote %s, but: %w", pngPath, err)
+		}
+	}
+	return nil
+}
+
+// checkOutputPath fails early, before the analysis, when a file cannot be
+// written at path because its folder is missing or path is a folder: found
+// later, it would leave the PNG written and the CSV not.
+func checkOutputPath(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s is a folder", flagName, path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", flagName, path, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s %s: %s is not a folder", flagName, path, dir)
+	}
+	return nil
+}
+
+// reportComparison prints the summary, the statistics and what was written.
+func reportComparison(c *Comparison, pngPath, csvPath string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "%s\n", c.Summary())
 	for _, st := range c.Stats {
 		fmt.Fprintln(stdio.Out, st.Line())
@@ -104,13 +162,10 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(stdio.Out, "no statistics:", c.StatsErr)
 	}
 	fmt.Fprintln(stdio.Out, c.FlipLine())
-	fmt.Fprintf(stdio.Out, "wrote %s", *out)
-	if *csvPath != "" {
-		fmt.Fprintf(stdio.Out, " and %s", *csvPath)
+	fmt.Fprintf(stdio.Out, "wrote %s", pngPath)
+	if csvPath != "" {
+		fmt.Fprintf(stdio.Out, " and %s", csvPath)
 	}
-	fmt.Fprintln(stdio.Out)
-	if c.N() == 0 {
-		return errors.New("no face found in any photo")
-	}
-	return nil
+	_, err := fmt.Fprintln(stdio.Out)
+	return err
 }

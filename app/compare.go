@@ -485,6 +485,35 @@ func (c *Comparison) Failed() []*ComparePhoto {
 	return out
 }
 
+// FailureLines are the reasons of the photos without a row, each naming
+// its photo: at most limit of them, then "… and N more", so that a folder
+// of thousands of faceless photos does not flood a terminal.
+func (c *Comparison) FailureLines(limit int) []string {
+	failed := c.Failed()
+	var out []string
+	for k, p := range failed {
+		if k == limit {
+			out = append(out, fmt.Sprintf("… and %d more", len(failed)-limit))
+			break
+		}
+		out = append(out, p.Err)
+	}
+	return out
+}
+
+// ErrNoFaces marks a comparison in which no photo has a face.
+var ErrNoFaces = errors.New("no photo has a face")
+
+// checkRows refuses exports of a comparison without rows: an empty picture
+// and a header-only CSV would look like results, and would replace whatever
+// the user had at that path. where names the folder.
+func (c *Comparison) checkRows(where string) error {
+	if c.N() > 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w (%d photos tried): nothing written", where, ErrNoFaces, len(c.Photos))
+}
+
 // Same reports whether rows i and j show the same identity; known is false
 // when the identities are not Known.
 func (c *Comparison) Same(i, j int) (same, known bool) {
@@ -958,8 +987,12 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 	return bw.Flush()
 }
 
-// WriteCSVFile writes WriteCSV's output to path atomically.
+// WriteCSVFile writes WriteCSV's output to path atomically. It writes
+// nothing, and fails with ErrNoFaces, when no photo has a face.
 func (c *Comparison) WriteCSVFile(path string) error {
+	if err := c.checkRows(c.Source); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return imageio.WriteAtomic(path, c.WriteCSV)
 }
 

@@ -543,6 +543,7 @@ func TestCompareCommand(t *testing.T) {
 		{"compare", "--demo", "--out", "x.png", "--shift", "1"},
 		{"compare", "--demo", "--out", "x.png", "--diff", "xx"},
 		{"compare", "--demo", "--out", "x.png", "--mask-style", "scarf"},
+		{"compare", "--demo", "--out", "x.png", "--csv", "./x.png"},
 	} {
 		if _, stderr, code := runCLI(t, args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (usage); stderr %s", args, code, stderr)

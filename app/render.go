@@ -527,13 +527,10 @@ func RenderComparison(c *Comparison, opt RenderOptions) *image.NRGBA {
 	faces := stripRows(c, opt.MaxFaces)
 	perLine := max(1, (inner+8)/(faceTile+8))
 	faceLines := (len(faces) + perLine - 1) / perLine
-	failed := c.Failed()
-	textLines := 4 + len(c.Stats) + min(len(failed), 10)
+	failed := c.FailureLines(10)
+	textLines := 4 + len(c.Stats) + len(failed)
 	if len(c.Stats) > 0 {
 		textLines++ // the table's header
-	}
-	if len(failed) > 10 {
-		textLines++
 	}
 
 	height := renderMargin + styleTitle.lineHeight() + 2*styleBody.lineHeight() + 12 // header
@@ -649,15 +646,10 @@ func RenderComparison(c *Comparison, opt RenderOptions) *image.NRGBA {
 	if len(failed) == 0 {
 		drawText(dst, x0, y, "Every photo was analysed.", styleBody, inner)
 	} else {
-		drawText(dst, x0, y, fmt.Sprintf("%d photos failed:", len(failed)), styleBody, inner)
-		for k, p := range failed {
-			if k == 10 {
-				y += styleBody.lineHeight()
-				drawText(dst, x0+12, y, fmt.Sprintf("… and %d more", len(failed)-10), styleBody, inner-12)
-				break
-			}
+		drawText(dst, x0, y, fmt.Sprintf("%d photos failed:", len(c.Photos)-n), styleBody, inner)
+		for _, line := range failed {
 			y += styleBody.lineHeight()
-			drawText(dst, x0+12, y, p.Err, styleBody, inner-12)
+			drawText(dst, x0+12, y, line, styleBody, inner-12)
 		}
 	}
 	return dst
@@ -748,7 +740,11 @@ func drawScaled(dst *image.NRGBA, r image.Rectangle, src image.Image) {
 	draw.Draw(dst, r, s, image.Point{}, draw.Src)
 }
 
-// WritePNG renders the comparison and writes it to path atomically.
+// WritePNG renders the comparison and writes it to path atomically. It
+// writes nothing, and fails with ErrNoFaces, when no photo has a face.
 func (c *Comparison) WritePNG(path string, opt RenderOptions) error {
+	if err := c.checkRows(c.Source); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return imageio.WritePNG(path, RenderComparison(c, opt))
 }
