@@ -17,6 +17,11 @@ type VerifyResult struct {
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
 	Same      bool    `json:"same"`
+	// FaceA and FaceB say which face of each photo was compared, of how
+	// many, as embed's "face" does: in a group photo the score is only
+	// meaningful with it. Empty with --aligned (no detection).
+	FaceA string `json:"face_a,omitempty"`
+	FaceB string `json:"face_b,omitempty"`
 }
 
 func verifyCommand() Command {
@@ -29,7 +34,7 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	ef := addEngineFlags(fs)
 	aligned, modelPath := ef.aligned, ef.model
 	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", DefaultThreshold))
-	asJSON := fs.Bool("json", false, `write {"score","threshold","same"} as JSON`)
+	asJSON := fs.Bool("json", false, `write {"score","threshold","same","face_a","face_b"} as JSON`)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: maskinv verify [--json] [--model F] [--threshold T] [--aligned] A B")
 		fs.PrintDefaults()
@@ -67,8 +72,17 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	if res.Same {
 		verdict = "same person"
 	}
-	_, err = fmt.Fprintf(stdio.Out, "score %.4f (threshold %.4f): %s\n", res.Score, res.Threshold, verdict)
-	return err
+	if _, err := fmt.Fprintf(stdio.Out, "score %.4f (threshold %.4f): %s\n", res.Score, res.Threshold, verdict); err != nil {
+		return err
+	}
+	for i, f := range []string{res.FaceA, res.FaceB} {
+		if f != "" {
+			if _, err := fmt.Fprintf(stdio.Out, "%s: %s\n", fs.Arg(i), f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Verify compares the chosen faces of two photos.
@@ -88,5 +102,9 @@ func Verify(ctx context.Context, eng *Engine, a, b string, aligned bool) (Verify
 		}
 	}
 	score := face.Cosine(results[0].Embedding, results[1].Embedding)
-	return VerifyResult{Score: score, Threshold: eng.Threshold, Same: score >= eng.Threshold}, nil
+	res := VerifyResult{Score: score, Threshold: eng.Threshold, Same: score >= eng.Threshold}
+	if !aligned {
+		res.FaceA, res.FaceB = results[0].Choice.String(), results[1].Choice.String()
+	}
+	return res, nil
 }
