@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/maskinv/workbench/app"
@@ -15,8 +14,8 @@ import (
 
 func main() {
 	// Cancelling instead of dying lets a subcommand flush partial results
-	// and the GUI quit cleanly.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// (then exit 130 or 143) and the GUI quit cleanly (status 0).
+	ctx, stop := app.SignalContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if len(os.Args) < 2 {
 		ui.Run(ctx)
 		stop()

@@ -50,15 +50,7 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 	}
 	for _, c := range Commands() {
 		if c.Name == args[0] {
-			err := c.Run(ctx, args[1:], stdio)
-			if err == nil {
-				return 0
-			}
-			fmt.Fprintf(stdio.Err, "maskinv %s: %v\n", c.Name, err)
-			if isUsage(err) {
-				return 2
-			}
-			return 1
+			return exitStatus(ctx, c.Name, c.Run(ctx, args[1:], stdio), stdio.Err)
 		}
 	}
 	fmt.Fprintf(stdio.Err, "maskinv: unknown command %q\n", args[0])

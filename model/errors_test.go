@@ -9,11 +9,21 @@ import (
 
 // tinyConvModel is Conv(1→2 channels, 3×3, pad 1) + PRelu on a 1×1×4×4 input.
 func tinyConvModel(op string) []byte {
+	return tinyConvModelShaped(op, valueInfo("x", 1, 1, 4, 4), valueInfo("y", 1, 2, 4, 4))
+}
+
+// tinyConvModelShaped is tinyConvModel with the given declarations of its
+// input x and output y.
+func tinyConvModelShaped(op string, x, y []byte) []byte {
+	return modelBytes(tinyConvGraph(op, x, y))
+}
+
+func tinyConvGraph(op string, x, y []byte) graphSpec {
 	w := make([]float32, 18)
 	for i := range w {
 		w[i] = float32(i%5) - 2
 	}
-	return modelBytes(graphSpec{
+	return graphSpec{
 		nodes: [][]byte{
 			nodeProto("Conv", "conv0", []string{"x", "w", "b"}, []string{"c"}, attr{name: "pads", ints: []int{1, 1, 1, 1}}, attr{name: "kernel_shape", ints: []int{3, 3}}),
 			nodeProto(op, "act0", []string{"c", "slope"}, []string{"y"}),
@@ -23,9 +33,9 @@ func tinyConvModel(op string) []byte {
 			initializer("b", []int{2}, []float32{0.5, -0.5}),
 			initializer("slope", []int{2, 1, 1}, []float32{0.25, 0.1}),
 		},
-		inputs:  [][]byte{valueInfo("x", 1, 1, 4, 4), valueInfo("w", 2, 1, 3, 3), valueInfo("b", 2), valueInfo("slope", 2, 1, 1)},
-		outputs: [][]byte{valueInfo("y", 1, 2, 4, 4)},
-	})
+		inputs:  [][]byte{x, valueInfo("w", 2, 1, 3, 3), valueInfo("b", 2), valueInfo("slope", 2, 1, 1)},
+		outputs: [][]byte{y},
+	}
 }
 
 func TestTinyModelRuns(t *testing.T) {

@@ -37,6 +37,7 @@ type pbField struct {
 	num, wire int
 	raw       []byte // the whole field, tag included
 	payload   []byte // the contents of a length-delimited field
+	value     uint64 // the value of a varint field
 }
 
 // pbFields splits a message into its fields, in order.
@@ -52,7 +53,8 @@ func pbFields(msg []byte) ([]pbField, error) {
 		f := pbField{num: int(tag >> 3), wire: int(tag & 7)}
 		switch f.wire {
 		case 0:
-			_, n := binary.Uvarint(msg[pos:])
+			v, n := binary.Uvarint(msg[pos:])
+			f.value = v
 			if n <= 0 {
 				return nil, fmt.Errorf("bad varint at byte %d: %w", pos, ErrCorrupt)
 			}
@@ -79,6 +81,22 @@ func pbFields(msg []byte) ([]pbField, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// stringField reads string field num of a message ("" if absent; the last
+// one if repeated, as protobuf reads it).
+func stringField(msg []byte, num int) (string, error) {
+	fields, err := pbFields(msg)
+	if err != nil {
+		return "", err
+	}
+	s := ""
+	for _, f := range fields {
+		if f.num == num && f.wire == 2 {
+			s = string(f.payload)
+		}
+	}
+	return s, nil
 }
 
 // tensorProto encodes a float TensorProto with raw little-endian data.
@@ -128,15 +146,9 @@ func rewriteInitializers(model []byte, weights map[string]Tensor) ([]byte, error
 				g = append(g, gf.raw...)
 				continue
 			}
-			tfields, err := pbFields(gf.payload)
+			name, err := stringField(gf.payload, tensorName)
 			if err != nil {
 				return nil, fmt.Errorf("initializer: %w", err)
-			}
-			name := ""
-			for _, tf := range tfields {
-				if tf.num == tensorName && tf.wire == 2 {
-					name = string(tf.payload)
-				}
 			}
 			w, ok := weights[name]
 			if !ok {

@@ -59,14 +59,21 @@ func Load(path string) (*Net, error) {
 func Decode(name string, data []byte) (net *Net, err error) {
 	sum := sha256.Sum256(data)
 	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), raw: data, g: newIRGraph(), ops: defaultOps(), programs: map[int]*program{}}
+	pinned, inputDims, err := pinDims(data)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: decode ONNX: %w", name, err)
+	}
 	m := onnx.NewModel(net.g)
-	if err := decodeSafely(m, data); err != nil {
+	if err := decodeSafely(m, pinned); err != nil {
 		return nil, fmt.Errorf("model %s: decode ONNX: %w", name, err)
 	}
 	if len(m.Input) != 1 {
 		return nil, fmt.Errorf("model %s: %d graph inputs, want exactly one: %w", name, len(m.Input), ErrUnsupported)
 	}
 	net.input = net.g.Node(m.Input[0]).(*irNode)
+	if err := checkInputDims(inputDims[net.input.name]); err != nil {
+		return nil, fmt.Errorf("model %s: input %q: %w", name, net.input.name, err)
+	}
 	for _, id := range m.Output {
 		net.outputs = append(net.outputs, net.g.Node(id).(*irNode))
 	}
@@ -108,7 +115,8 @@ func (n *Net) Name() string { return n.name }
 func (n *Net) Hash() string { return n.hash }
 
 // InputShape is the input shape the model declares (its batch dimension is
-// usually 1; Run accepts any batch size).
+// usually 1, and a symbolic one such as "N" reads as 1; Run accepts any
+// batch size).
 func (n *Net) InputShape() []int {
 	if n.input.value == nil {
 		return nil

@@ -5,13 +5,28 @@ package model
 
 // valueInfo is a float tensor ValueInfoProto.
 func valueInfo(name string, shape ...int) []byte {
-	var dims pb
-	for _, d := range shape {
-		dims = dims.bytes(1, pb(nil).varint(1, uint64(d)))
+	dims := make([][]byte, len(shape))
+	for i, d := range shape {
+		dims[i] = dimSize(d)
 	}
-	tensorType := pb(nil).varint(1, 1).bytes(2, dims)
+	return valueInfoDims(name, dims...)
+}
+
+// valueInfoDims is a float tensor ValueInfoProto with the given
+// TensorShapeProto.Dimension messages (dimSize, dimName).
+func valueInfoDims(name string, dims ...[]byte) []byte {
+	var shape pb
+	for _, d := range dims {
+		shape = shape.bytes(1, d)
+	}
+	tensorType := pb(nil).varint(1, 1).bytes(2, shape)
 	return pb(nil).str(1, name).bytes(2, pb(nil).bytes(1, tensorType))
 }
+
+// dimSize is a dimension with dim_value d (negative ones as int64 on the
+// wire, as protobuf encodes them); dimName one with dim_param s.
+func dimSize(d int) []byte    { return pb(nil).varint(1, uint64(int64(d))) }
+func dimName(s string) []byte { return pb(nil).str(2, s) }
 
 // initializer is a float TensorProto with raw data.
 func initializer(name string, shape []int, data []float32) []byte {
@@ -57,6 +72,7 @@ type graphSpec struct {
 	initializers [][]byte
 	inputs       [][]byte
 	outputs      [][]byte
+	valueInfos   [][]byte
 }
 
 func modelBytes(g graphSpec) []byte {
@@ -73,6 +89,9 @@ func modelBytes(g graphSpec) []byte {
 	}
 	for _, out := range g.outputs {
 		gp = gp.bytes(12, out)
+	}
+	for _, v := range g.valueInfos {
+		gp = gp.bytes(13, v)
 	}
 	return pb(nil).varint(1, 3).bytes(7, gp).bytes(8, pb(nil).varint(2, 9))
 }
