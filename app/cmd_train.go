@@ -36,6 +36,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	resume := fs.Bool("resume", false, "continue from --out's checkpoint if there is one")
 	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
+	force := fs.Bool("force", false, "let --out replace files that an earlier train did not write there")
 	fs.Usage = func() {
 		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 		fs.PrintDefaults()
@@ -76,7 +77,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		return usage("%v", err)
 	}
 	res, err := Train(ctx, TrainOptions{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
-		CropCache: *cache, Resume: *resume, Config: cfg, Log: stdio.Err})
+		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})
 	if err != nil {
 		if res.Done > 0 {
 			fmt.Fprintf(stdio.Err, "stopped at step %d of %d; checkpoint in %s (--resume continues)\n", res.Done, res.Steps, *out)
