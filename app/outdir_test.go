@@ -248,3 +248,15 @@ func TestTrainRefusesForeign(t *testing.T) {
 		t.Error("student.onnx replaced by a run that wrote nothing")
 	}
 }
+
+// TestResultsFoldersAreMarked: the README's eval commands rewrite
+// docs/results/{lfw,mfr2}; those folders carry eval's marker, so the
+// commands run as documented, without --force.
+func TestResultsFoldersAreMarked(t *testing.T) {
+	for _, d := range []string{"lfw", "mfr2"} {
+		dir := filepath.Join("..", "docs", "results", d)
+		if err := checkFolder(dir, "eval", reportFiles(), false); err != nil {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+}
