@@ -49,15 +49,10 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 		fs.Usage()
 		return fmt.Errorf("%w: no images given", ErrUsage)
 	}
-	paths, err := imagePaths(fs.Args())
+	paths, skipped, err := imagePaths(fs.Args())
 	if err != nil {
 		return err
 	}
-	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
-	if err != nil {
-		return err
-	}
-	eng.Embedder.Batch = *batch
 	failed := 0
 	write := func(r EmbedRecord) error {
 		if r.Error != "" {
@@ -73,10 +68,30 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		return writeEmbedRow(stdio.Out, r)
 	}
+	// What a folder scan could not use is a per-path error, as an
+	// unreadable file is, and the rest goes on.
+	for _, r := range skipped {
+		if err := write(r); err != nil {
+			return err
+		}
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("no images found in %v", fs.Args())
+	}
+	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
+	if err != nil {
+		return err
+	}
+	eng.Embedder.Batch = *batch
 	if err := EmbedFiles(ctx, eng, paths, *aligned, *batch, progress.Terminal(stdio.Err, "embed"), write); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Err, "%d images, %d embedded, %d failed\n", len(paths), len(paths)-failed, failed)
+	failed -= len(skipped)
+	fmt.Fprintf(stdio.Err, "%d images, %d embedded, %d failed", len(paths), len(paths)-failed, failed)
+	if len(skipped) > 0 {
+		fmt.Fprintf(stdio.Err, "; %d paths in the folders skipped", len(skipped))
+	}
+	fmt.Fprintln(stdio.Err)
 	if failed == len(paths) {
 		return errors.New("no image could be embedded")
 	}
@@ -164,28 +179,34 @@ func describeFailure(path string, err error) string {
 }
 
 // imagePaths expands the arguments: files are taken as given, folders are
-// searched recursively for images (sorted, hidden entries skipped).
-func imagePaths(args []string) ([]string, error) {
-	var paths []string
+// searched recursively for images (sorted, hidden entries skipped,
+// symbolic links followed once). What a folder scan cannot use (an
+// unreadable subfolder, a broken link, a link back into scanned folders)
+// comes back as a record with Error set, naming the path.
+func imagePaths(args []string) (paths []string, skipped []EmbedRecord, err error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, fmt.Errorf("input %w", err)
+			return nil, nil, fmt.Errorf("input %w", err)
 		}
 		if !st.IsDir() {
 			paths = append(paths, a)
 			continue
 		}
-		images, _, err := scanTree(a)
+		scan, err := scanTree(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for _, k := range images {
+		for _, k := range scan.images {
 			paths = append(paths, filepath.Join(a, filepath.FromSlash(k)))
 		}
+		for _, s := range scan.skipped {
+			p := filepath.Join(a, filepath.FromSlash(s.Path))
+			skipped = append(skipped, EmbedRecord{Path: p, Error: fmt.Sprintf("%s: skipped: %v", p, s.Err)})
+		}
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("no images found in %v", args)
+	if len(paths) == 0 && len(skipped) == 0 {
+		return nil, nil, fmt.Errorf("no images found in %v", args)
 	}
-	return paths, nil
+	return paths, skipped, nil
 }

@@ -62,6 +62,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	fallback := fs.Bool("detect-fallback", false, "take the best face below the detector threshold when none passes it (default: on for mfr2, off otherwise)")
 	workers := fs.Int("workers", 0, "images decoded and located at once (default: number of CPUs)")
 	batch := fs.Int("batch", 32, "crops per recogniser batch")
+	force := fs.Bool("force", false, "let --report replace files that an earlier eval did not write there")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--json OUT] [--report DIR]")
 		fs.PrintDefaults()
@@ -115,6 +116,11 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	})
 
+	if *reportDir != "" {
+		if err := checkFolder(*reportDir, "eval", reportFiles(), *force); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	set, err := LoadEvalSet(kind, path, cfg.Seed, *aligned)
 	if err != nil {
@@ -202,11 +208,19 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	if *reportDir != "" {
+		if err := claimFolder(*reportDir, "eval", reportFiles(), *force); err != nil {
+			return err
+		}
 		if err := res.WriteReport(*reportDir, info); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reportFiles are the files WriteReport writes.
+func reportFiles() []string {
+	return []string{ReportROC, ReportDET, ReportHistogram, ReportScores, ReportFlips, ReportFailed, ReportTable}
 }
 
 // parseProtocols reads --protocol; "" gives the dataset's default.

@@ -33,8 +33,9 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	mf := addMaskFlags(fl, "", "random seed: the same seed gives the same masks", true)
 	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
 	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
+	force := fl.Bool("force", false, "replace files in --out that maskinv did not write (by default the run refuses, naming them)")
 	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N]")
+		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N] [--force]")
 		fl.PrintDefaults()
 	}
 	if help, err := parseFlags(fl, args); help || err != nil {
@@ -67,6 +68,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 		Aligned:  *aligned,
 		Finder:   finder,
 		Workers:  *workers,
+		Force:    *force,
 		Progress: progress.Terminal(stdio.Err, "mask"),
 	}
 	sum, err := MaskDataset(ctx, opt)
@@ -83,6 +85,9 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 		sum.Images, sum.Masked, sum.Skipped, sum.Failed, sum.Copied, sum.Manifest)
 	if sum.Failed > 0 {
 		return fmt.Errorf("%d of %d images failed (errors in %s)", sum.Failed, sum.Images, sum.Manifest)
+	}
+	if sum.Unreadable > 0 {
+		return fmt.Errorf("%d paths under %s could not be read (see the notes above)", sum.Unreadable, *in)
 	}
 	return nil
 }

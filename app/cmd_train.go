@@ -35,7 +35,9 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	scratch := fs.Bool("scratch", false, "initialise the student randomly instead of from the teacher")
 	resume := fs.Bool("resume", false, "continue from --out's checkpoint if there is one")
 	every := fs.Int("checkpoint-every", def.CheckpointEvery, "steps between checkpoints")
+	interval := fs.Duration("checkpoint-interval", def.CheckpointInterval, "also checkpoint when this long has passed since the last checkpoint")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
+	force := fs.Bool("force", false, "let --out replace files that an earlier train did not write there")
 	fs.Usage = func() {
 		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 		fs.PrintDefaults()
@@ -49,8 +51,8 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		return usage("unexpected arguments %q", fs.Args())
 	case *data == "" || *out == "":
 		return usage("--data and --out are required")
-	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1:
-		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1")
+	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1 || *interval <= 0:
+		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1, --checkpoint-interval > 0")
 	case *maskProb < 0 || *maskProb > 1 || *photoShare < 0 || *photoShare > 1:
 		return usage("--mask-prob and --photo-mask-share must be in [0, 1]")
 	case *photoMasks < 0:
@@ -59,7 +61,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
 	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *mf.seed, *scratch, *every, *loss
-	cfg.ExportCheckpoints = *exportAll
+	cfg.ExportCheckpoints, cfg.CheckpointInterval = *exportAll, *interval
 	cfg.PhotoMasks, cfg.PhotoMaskShare = *photoMasks, *photoShare
 	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
@@ -76,7 +78,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		return usage("%v", err)
 	}
 	res, err := Train(ctx, TrainOptions{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
-		CropCache: *cache, Resume: *resume, Config: cfg, Log: stdio.Err})
+		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})
 	if err != nil {
 		if res.Done > 0 {
 			fmt.Fprintf(stdio.Err, "stopped at step %d of %d; checkpoint in %s (--resume continues)\n", res.Done, res.Steps, *out)

@@ -261,9 +261,13 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	if err := opt.Mask.Shift.check(); err != nil {
 		return nil, err
 	}
-	keys, _, err := scanFS(src)
+	scan, err := scanFS(src)
 	if err != nil {
 		return nil, err
+	}
+	keys := scan.images
+	if len(keys) == 0 && len(scan.skipped) > 0 {
+		return nil, fmt.Errorf("no images (.jpg, .jpeg, .png) in the folder; skipped %s", scan.skipped[0])
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("no images (.jpg, .jpeg, .png) in the folder")
@@ -318,6 +322,11 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 			}
 		}
 		prog(start+len(chunk), len(photos))
+	}
+	// What the scan could not use (an unreadable subfolder, a broken or
+	// looping link) is listed with the failed photos, with its reason.
+	for _, s := range scan.skipped {
+		photos = append(photos, ComparePhoto{Key: s.Path, Err: "skipped " + s.String(), Row: -1})
 	}
 	c := &Comparison{Source: opt.Source, Photos: photos, Mask: opt.Mask, Threshold: opt.Threshold, cache: newMaskedCache()}
 	c.index()

@@ -17,15 +17,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 )
@@ -62,6 +63,9 @@ type MaskOptions struct {
 	// runtime.GOMAXPROCS(0).
 	Workers  int
 	Progress progress.Func // nil: no progress reports
+	// Force allows replacing files in Out that no record of ours says we
+	// wrote (see ErrForeignFiles); without it the run refuses to start.
+	Force bool
 }
 
 // MaskSummary counts what MaskDataset did.
@@ -73,6 +77,10 @@ type MaskSummary struct {
 	Copied   int      // other files copied verbatim
 	Manifest string   // path of manifest.json
 	Notes    []string // things the caller may want to print
+
+	// Unreadable counts the paths under In that could not be read
+	// (folders, broken links); each is in Notes.
+	Unreadable int
 }
 
 // ManifestName is the manifest's file name, at the root of the output.
@@ -80,6 +88,9 @@ const ManifestName = "manifest.json"
 
 // manifestVersion is the manifest format's version.
 const manifestVersion = 1
+
+// maskTool is the manifest's and the journal's "tool".
+const maskTool = "maskinv mask"
 
 // MaskManifest is manifest.json: the run's settings and one record per
 // image, sorted by key. It holds no times or durations, so that a resumed
@@ -94,6 +105,15 @@ type MaskManifest struct {
 	Shift     *MaskShift   `json:"shift,omitempty"`
 	Aligned   bool         `json:"aligned"`
 	Images    []MaskRecord `json:"images"`
+	// Copies are the other files, copied verbatim, sorted by path.
+	Copies []CopyRecord `json:"copies,omitempty"`
+}
+
+// CopyRecord is a file of the input copied as it is to Path (slash path
+// under both folders), with the SHA-256 of its bytes.
+type CopyRecord struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
 }
 
 // MaskShift is a fixed shift of the paper style's template key points, in
@@ -229,18 +249,33 @@ func ReadMaskManifest(r io.Reader) (*MaskManifest, error) {
 	}
 	seen := make(map[string]bool, len(m.Images))
 	for i, rec := range m.Images {
-		if !validKey(rec.Key) {
-			return nil, fmt.Errorf("manifest: image %d: bad key %q", i, rec.Key)
+		if err := checkMaskRecord(rec); err != nil {
+			return nil, fmt.Errorf("manifest: image %d: %w", i, err)
 		}
 		if seen[rec.Key] {
 			return nil, fmt.Errorf("manifest: key %q twice", rec.Key)
 		}
 		seen[rec.Key] = true
-		if rec.Output != "" && !validKey(rec.Output) {
-			return nil, fmt.Errorf("manifest: %s: bad output path %q", rec.Key, rec.Output)
+	}
+	copied := make(map[string]bool, len(m.Copies))
+	for i, c := range m.Copies {
+		if !validKey(c.Path) || copied[c.Path] {
+			return nil, fmt.Errorf("manifest: copy %d: bad or repeated path %q", i, c.Path)
 		}
+		copied[c.Path] = true
 	}
 	return &m, nil
+}
+
+// checkMaskRecord refuses keys and output paths that leave their folder.
+func checkMaskRecord(rec MaskRecord) error {
+	if !validKey(rec.Key) {
+		return fmt.Errorf("bad key %q", rec.Key)
+	}
+	if rec.Output != "" && !validKey(rec.Output) {
+		return fmt.Errorf("%s: bad output path %q", rec.Key, rec.Output)
+	}
+	return nil
 }
 
 // validKey accepts clean, relative, slash-separated paths that stay inside
@@ -255,15 +290,21 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
 // MaskDataset writes a masked copy of the images under opt.In to opt.Out,
 // mirroring the folder tree, with manifest.json at its root. Inputs are
 // never modified; each output file is written atomically (a temporary file
-// renamed into place). A rerun skips images already done with the same
-// parameters and source, and finishes the rest: the result is the same as
-// an uninterrupted run. PNG images are written as PNG; JPEG images as JPEG
-// at quality 95, keeping their names (the encoders are deterministic, so
-// outputs are byte-identical between runs). Other files are copied as they
-// are (except a manifest.json at the input's root). Bad images (unreadable,
-// no face, unwritable output) are recorded with their error and the run
-// goes on. Cancelling ctx stops after the images in progress; the manifest
-// then records what was done, and a rerun resumes.
+// renamed into place). It never replaces a file in opt.Out that its own
+// records (manifest.json, the journal) do not say it wrote, byte for byte:
+// it refuses to start, naming them (ErrForeignFiles), unless opt.Force.
+// Each image done is appended to the journal (JournalName) before its
+// file is renamed into place, so a rerun after a kill, a crash or a
+// cancellation skips what was done with the same parameters and source
+// and finishes the rest: the result is the same as an uninterrupted run.
+// PNG images are written as PNG; JPEG images as JPEG at quality 95,
+// keeping their names (the encoders are deterministic, so outputs are
+// byte-identical between runs). Other files are copied as they are (except
+// a manifest.json at the input's root). Bad images (unreadable, no face,
+// unwritable output) are recorded with their error and the run goes on.
+// When every image has been tried, manifest.json is written and the
+// journal removed; cancelling ctx stops after the images in progress and
+// leaves the journal for the rerun.
 func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	sum := MaskSummary{Manifest: filepath.Join(opt.Out, ManifestName)}
 	if !opt.Aligned && opt.Finder == nil {
@@ -275,34 +316,30 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if err := checkDirs(opt.In, opt.Out); err != nil {
 		return sum, err
 	}
-	images, others, err := scanTree(opt.In)
+	scan, err := scanTreeAvoiding(opt.In, opt.Out)
 	if err != nil {
 		return sum, err
 	}
-	sum.Images = len(images)
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return sum, err
+	sum.Images = len(scan.images)
+	for _, s := range scan.skipped {
+		sum.Notes = append(sum.Notes, "skipped "+s.String())
+		if !errors.Is(s.Err, ErrLinkNotFollowed) {
+			sum.Unreadable++
+		}
 	}
-	run := &maskRun{opt: opt, images: images, records: make([]*MaskRecord, len(images))}
+	run := &maskRun{opt: opt, images: scan.images, others: scan.others, records: make([]*MaskRecord, len(scan.images))}
 	run.man = MaskManifest{
-		Tool: "maskinv mask", Version: manifestVersion, Algorithm: maskgen.Algorithm,
+		Tool: maskTool, Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
 		Seed: opt.Config.Seed, Shift: opt.Shift, Aligned: opt.Aligned,
 	}
-	run.prev, err = run.previous()
-	if err != nil {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("ignoring the old manifest (%v): every image is redone", err))
-	}
-	for _, key := range others {
-		if err := copyFile(filepath.Join(opt.In, filepath.FromSlash(key)), filepath.Join(opt.Out, filepath.FromSlash(key))); err != nil {
-			sum.Notes = append(sum.Notes, fmt.Sprintf("not copied: %v", err))
-			continue
-		}
-		sum.Copied++
-	}
-	runErr := run.process(ctx)
-	if err := run.writeManifest(); err != nil {
+	if err := run.prepare(&sum); err != nil {
 		return sum, err
+	}
+	run.copyOthers(&sum)
+	runErr := run.process(ctx)
+	if err := run.finish(runErr); err != nil {
+		return sum, errors.Join(runErr, err)
 	}
 	for _, rec := range run.records {
 		switch {
@@ -320,40 +357,124 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 
 // maskRun is one MaskDataset call.
 type maskRun struct {
-	opt     MaskOptions
-	images  []string // keys, sorted
-	man     MaskManifest
-	prev    map[string]MaskRecord // the last run's records, when its settings match
-	mu      sync.Mutex
-	records []*MaskRecord // per image, nil until done
-	skipped map[string]bool
+	opt            MaskOptions
+	images, others []string // keys, sorted
+	man            MaskManifest
+	state          *maskState
+	// existing maps each output path that exists to the SHA-256 of its
+	// bytes ("" when it is not a readable regular file).
+	existing map[string]string
+	journal  *journalWriter
+	copies   []CopyRecord
+	mu       sync.Mutex
+	records  []*MaskRecord // per image, nil until done
+	skipped  map[string]bool
 }
 
-// previous reads the old manifest, if any, and returns its records when it
-// was made with the same settings.
-func (r *maskRun) previous() (map[string]MaskRecord, error) {
-	f, err := os.Open(filepath.Join(r.opt.Out, ManifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+// prepare reads what earlier runs left in the output folder, refuses to
+// go on when a file it would write there is not theirs, and opens the
+// journal. Nothing is written before it returns.
+func (r *maskRun) prepare(sum *MaskSummary) error {
+	st, err := loadMaskState(r.opt, r.man)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer f.Close()
-	old, err := ReadMaskManifest(f)
-	if err != nil {
-		return nil, err
+	r.state = st
+	sum.Notes = append(sum.Notes, st.notes...)
+	targets := append(slices.Clone(r.images), r.others...)
+	r.existing = hashFiles(r.opt.Out, targets)
+	if err := refuseForeign(r.opt.Out, targets, r.owns); err != nil {
+		var fe *ForeignFilesError
+		if !r.opt.Force || !errors.As(err, &fe) {
+			return err
+		}
+		sum.Notes = append(sum.Notes, fmt.Sprintf("--force: replacing %d files maskinv did not write (%s)", len(fe.Paths), fe.List()))
 	}
-	if old.Algorithm != r.man.Algorithm || old.Aligned != r.man.Aligned {
-		return nil, nil
+	if err := os.MkdirAll(r.opt.Out, 0o755); err != nil {
+		return err
 	}
-	prev := make(map[string]MaskRecord, len(old.Images))
-	for _, rec := range old.Images {
-		if rec.Error == "" {
-			prev[rec.Key] = rec
+	r.journal, err = openJournal(r.opt.Out, st.valid, r.man)
+	return err
+}
+
+// owns reports whether the file at output path rel is ours: a version our
+// records say we wrote, or, for a copied file, the same bytes as its
+// source (nothing would be replaced).
+func (r *maskRun) owns(rel string) bool {
+	sum := r.existing[rel]
+	if sum == "" {
+		return false
+	}
+	if r.state.owned[rel][sum] {
+		return true
+	}
+	if imageExts[strings.ToLower(path.Ext(rel))] {
+		return false
+	}
+	src, err := os.ReadFile(filepath.Join(r.opt.In, filepath.FromSlash(rel)))
+	return err == nil && sha256Hex(src) == sum
+}
+
+// hashFiles maps each of rels (slash paths under dir) that exists to the
+// SHA-256 of its bytes, or to "" when it is not a readable regular file.
+func hashFiles(dir string, rels []string) map[string]string {
+	sums := make([]string, len(rels))
+	found := make([]bool, len(rels))
+	parallel.For(len(rels), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			name := filepath.Join(dir, filepath.FromSlash(rels[i]))
+			st, err := os.Lstat(name)
+			if err != nil {
+				continue
+			}
+			found[i] = true
+			if st.Mode().IsRegular() {
+				if b, err := os.ReadFile(name); err == nil {
+					sums[i] = sha256Hex(b)
+				}
+			}
+		}
+	})
+	m := map[string]string{}
+	for i, rel := range rels {
+		if found[i] {
+			m[rel] = sums[i]
 		}
 	}
-	return prev, nil
+	return m
+}
+
+// copyOthers copies the files that are not images, unless the output
+// already holds the same bytes.
+func (r *maskRun) copyOthers(sum *MaskSummary) {
+	for _, key := range r.others {
+		rec, err := r.copyOne(key)
+		if err != nil {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("not copied: %v", err))
+			continue
+		}
+		r.copies = append(r.copies, rec)
+		sum.Copied++
+	}
+}
+
+func (r *maskRun) copyOne(key string) (CopyRecord, error) {
+	data, err := os.ReadFile(filepath.Join(r.opt.In, filepath.FromSlash(key)))
+	if err != nil {
+		return CopyRecord{}, err
+	}
+	rec := CopyRecord{Path: key, SHA256: sha256Hex(data)}
+	if r.existing[key] == rec.SHA256 {
+		return rec, nil
+	}
+	if err := r.journal.append(journalLine{Copy: &rec}); err != nil {
+		return rec, err
+	}
+	dst := filepath.Join(r.opt.Out, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return rec, err
+	}
+	return rec, writeAtomic(dst, data)
 }
 
 func (r *maskRun) process(ctx context.Context) error {
@@ -369,7 +490,6 @@ func (r *maskRun) process(ctx context.Context) error {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	done := 0
-	lastSave := time.Now()
 	report(0, len(r.images))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -386,14 +506,6 @@ func (r *maskRun) process(ctx context.Context) error {
 					r.skipped[rec.Key] = true
 				}
 				done++
-				// Checkpoint now and then, so that an interrupted run
-				// keeps most of its work.
-				if time.Since(lastSave) > 2*time.Second {
-					lastSave = time.Now()
-					if b, err := r.manifestBytes(); err == nil {
-						_ = writeAtomic(filepath.Join(r.opt.Out, ManifestName), b)
-					}
-				}
 				report(done, len(r.images))
 				r.mu.Unlock()
 			}
@@ -417,8 +529,29 @@ feed:
 	return err
 }
 
-// manifestBytes renders the records done so far; the caller holds r.mu,
-// or the workers have stopped.
+// finish closes the journal and, when every image was tried (runErr is
+// nil), writes the manifest, removes the journal and what interrupted
+// writes of earlier runs left. After a cancellation the journal stays, for
+// the rerun; the manifest of the last finished run is left as it was.
+func (r *maskRun) finish(runErr error) error {
+	if err := r.journal.close(); err != nil || runErr != nil {
+		return err
+	}
+	b, err := r.manifestBytes()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(r.opt.Out, JournalName)); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	removeStaleTemps(r.opt.Out, append(append(slices.Clone(r.images), r.others...), ManifestName))
+	return nil
+}
+
+// manifestBytes renders the records; the workers have stopped.
 func (r *maskRun) manifestBytes() ([]byte, error) {
 	m := r.man
 	m.Images = []MaskRecord{}
@@ -427,6 +560,7 @@ func (r *maskRun) manifestBytes() ([]byte, error) {
 			m.Images = append(m.Images, *rec)
 		}
 	}
+	m.Copies = r.copies
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
@@ -434,14 +568,34 @@ func (r *maskRun) manifestBytes() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func (r *maskRun) writeManifest() error {
-	r.mu.Lock()
-	b, err := r.manifestBytes()
-	r.mu.Unlock()
-	if err != nil {
-		return err
+// staleTemp matches the temporary files of imageio.WriteAtomic, "." +
+// base + "." + random digits + ".tmp", which a kill can leave behind.
+var staleTemp = regexp.MustCompile(`^\.(.+)\.[0-9]+\.tmp$`)
+
+// removeStaleTemps removes the temporary files of interrupted writes of
+// the files rels (slash paths under out), so that a resumed run leaves the
+// same folder as an uninterrupted one.
+func removeStaleTemps(out string, rels []string) {
+	bases := map[string]map[string]bool{}
+	for _, rel := range rels {
+		d, b := path.Split(rel)
+		if bases[d] == nil {
+			bases[d] = map[string]bool{}
+		}
+		bases[d][b] = true
 	}
-	return writeAtomic(filepath.Join(r.opt.Out, ManifestName), b)
+	for d, names := range bases {
+		dir := filepath.Join(out, filepath.FromSlash(d))
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if m := staleTemp.FindStringSubmatch(e.Name()); m != nil && names[m[1]] && e.Type().IsRegular() {
+				_ = os.Remove(filepath.Join(dir, e.Name())) // best effort: a leftover is harmless
+			}
+		}
+	}
 }
 
 // one masks the image called key, or finds it done already.
@@ -462,29 +616,22 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 		return fail(err)
 	}
 	rec.SourceSHA256 = sha256Hex(data)
-	outPath := filepath.Join(r.opt.Out, filepath.FromSlash(key))
-	if old, ok := r.prev[key]; ok && old.Params == p && old.SourceSHA256 == rec.SourceSHA256 && old.Output == key {
-		if b, err := os.ReadFile(outPath); err == nil && sha256Hex(b) == old.OutputSHA256 {
-			return old, true
+	if out := r.existing[key]; out != "" {
+		for _, old := range r.state.prev[key] {
+			if old.Params == p && old.SourceSHA256 == rec.SourceSHA256 && old.Output == key && old.OutputSHA256 == out {
+				return old, true
+			}
 		}
 	}
 	img, err := imageio.DecodeReader(bytes.NewReader(data), srcPath)
 	if err != nil {
 		return fail(err)
 	}
-	var face maskgen.Face
-	if r.opt.Aligned {
-		b := img.Bounds()
-		face = maskgen.AlignedFace(b.Dx(), b.Dy())
-		for i := range face.Points5 {
-			face.Points5[i].X += float64(b.Min.X)
-			face.Points5[i].Y += float64(b.Min.Y)
-		}
-	} else {
-		face, err = r.opt.Finder.Find(img)
-		if err != nil {
-			return fail(err)
-		}
+	face, err := r.face(img)
+	if err != nil {
+		return fail(err)
+	}
+	if !r.opt.Aligned {
 		pts := face.Points5
 		rec.Points5 = &pts
 	}
@@ -502,16 +649,36 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	if err != nil {
 		return fail(err)
 	}
+	outPath := filepath.Join(r.opt.Out, filepath.FromSlash(key))
 	if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
+		return fail(err)
+	}
+	done := rec
+	done.Output, done.OutputSHA256, done.Coverage = key, sha256Hex(buf.Bytes()), res.CoveredFraction()
+	// Journalled before the file is renamed into place: after a kill in
+	// between, the file there is the one an earlier record vouches for,
+	// and a rerun, finding the new one missing, redoes the image.
+	if err := r.journal.append(journalLine{Image: &done}); err != nil {
 		return fail(err)
 	}
 	if err := writeAtomic(outPath, buf.Bytes()); err != nil {
 		return fail(err)
 	}
-	rec.Output = key
-	rec.OutputSHA256 = sha256Hex(buf.Bytes())
-	rec.Coverage = res.CoveredFraction()
-	return rec, false
+	return done, false
+}
+
+// face places the mask: the aligned template, or the finder's landmarks.
+func (r *maskRun) face(img image.Image) (maskgen.Face, error) {
+	if !r.opt.Aligned {
+		return r.opt.Finder.Find(img)
+	}
+	b := img.Bounds()
+	face := maskgen.AlignedFace(b.Dx(), b.Dy())
+	for i := range face.Points5 {
+		face.Points5[i].X += float64(b.Min.X)
+		face.Points5[i].Y += float64(b.Min.Y)
+	}
+	return face, nil
 }
 
 func sha256Hex(b []byte) string {
@@ -577,47 +744,6 @@ func within(p, parent string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// scanTree lists the input's regular files as slash-separated keys, sorted:
-// images to mask and other files to copy. Hidden files and folders (names
-// starting with ".") and a manifest.json at the root are left out; symbolic
-// links are not followed.
-func scanTree(root string) (images, others []string, err error) {
-	images, others, err = scanFS(os.DirFS(root))
-	if err != nil {
-		return nil, nil, fmt.Errorf("scan %s: %w", root, err)
-	}
-	return images, others, nil
-}
-
-// scanFS is scanTree over any file system (the GUI reads the embedded demo
-// folder through it too).
-func scanFS(src fs.FS) (images, others []string, err error) {
-	err = fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != "." && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		switch {
-		case imageExts[strings.ToLower(path.Ext(p))]:
-			images = append(images, p)
-		case p != ManifestName:
-			others = append(others, p)
-		}
-		return nil
-	})
-	sort.Strings(images)
-	sort.Strings(others)
-	return images, others, err
-}
-
 // writeAtomic writes data through imageio.WriteAtomic (temp file + rename):
 // readers see the old file or the new one, never a part.
 func writeAtomic(name string, data []byte) error {
@@ -625,20 +751,4 @@ func writeAtomic(name string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
-}
-
-// copyFile copies src to dst atomically, unless dst already holds the same
-// bytes.
-func copyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	return writeAtomic(dst, data)
 }

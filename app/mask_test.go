@@ -266,8 +266,12 @@ func TestMaskDatasetResume(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	if got := len(readMaskManifestFile(t, out).Images); got < 2 || got >= 5 || sum.Masked != got {
-		t.Fatalf("interrupted run recorded %d images, summary %+v", got, sum)
+	// An unfinished run has a journal and no manifest yet.
+	if _, err := os.Stat(filepath.Join(out, ManifestName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("manifest written by an interrupted run: %v", err)
+	}
+	if got := len(readJournalFile(t, out)); got < 2 || got >= 5 || sum.Masked != got {
+		t.Fatalf("interrupted run journalled %d images, summary %+v", got, sum)
 	}
 
 	opt.Progress = nil
@@ -295,14 +299,23 @@ func TestMaskDatasetResume(t *testing.T) {
 		}
 	}
 
-	// A damaged output is redone, alone.
+	// A changed output is not ours any more: refused, and with Force
+	// redone, alone. A deleted one is redone.
 	if err := os.WriteFile(filepath.Join(out, "big.png"), []byte("junk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, err = MaskDataset(context.Background(), opt)
-	if err != nil || sum.Masked != 1 || sum.Skipped != 4 {
-		t.Fatalf("rerun after damage: %+v, %v", sum, err)
+	if err := os.Remove(filepath.Join(out, "carol.JPEG")); err != nil {
+		t.Fatal(err)
 	}
+	if _, err = MaskDataset(context.Background(), opt); !errors.Is(err, ErrForeignFiles) || !strings.Contains(err.Error(), "big.png") {
+		t.Fatalf("rerun after a change: %v, want ErrForeignFiles naming big.png", err)
+	}
+	opt.Force = true
+	sum, err = MaskDataset(context.Background(), opt)
+	if err != nil || sum.Masked != 2 || sum.Skipped != 3 {
+		t.Fatalf("forced rerun after damage: %+v, %v", sum, err)
+	}
+	opt.Force = false
 	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Error("repaired output differs")
 	}
@@ -316,6 +329,25 @@ func TestMaskDatasetResume(t *testing.T) {
 	if m := readMaskManifestFile(t, out); m.Seed != 6 || m.Images[0].Seed != 6 {
 		t.Errorf("manifest after a seed change: %+v", m)
 	}
+}
+
+// readJournalFile returns the image records of out's journal.
+func readJournalFile(t *testing.T, out string) []MaskRecord {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, JournalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runs, _, torn, err := readMaskJournal(f)
+	if err != nil || torn {
+		t.Fatalf("journal: torn %v, %v", torn, err)
+	}
+	var recs []MaskRecord
+	for _, r := range runs {
+		recs = append(recs, r.Images...)
+	}
+	return recs
 }
 
 // fakeLandmarkFinder finds a face at a fixed place, or none in images whose top-left
@@ -567,6 +599,8 @@ func TestReadMaskManifest(t *testing.T) {
 		"twice":        `{"version":1,"images":[{"key":"a.png"},{"key":"a.png"}]}`,
 		"bad output":   `{"version":1,"images":[{"key":"a.png","output":"../a.png"}]}`,
 		"bad colour":   `{"version":1,"images":[{"key":"a.png","params":{"color":"red"}}]}`,
+		"copy dot-dot": `{"version":1,"images":[],"copies":[{"path":"../x","sha256":"00"}]}`,
+		"copy twice":   `{"version":1,"images":[],"copies":[{"path":"x","sha256":"00"},{"path":"x","sha256":"00"}]}`,
 	} {
 		if _, err := ReadMaskManifest(strings.NewReader(doc)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -39,6 +39,10 @@ type TrainOptions struct {
 	Resume    bool
 	Config    train.Config
 	Log       io.Writer
+
+	// Force allows replacing files in Out that no earlier train run wrote
+	// (a folder without its marker); without it Train refuses at once.
+	Force bool
 }
 
 // TrainResult summarises a finished (or interrupted) run.
@@ -74,6 +78,10 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	kind, root, err := ParseTrainData(opt.Data)
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	outFiles := trainOutFiles(opt.Out, opt.Config.ExportCheckpoints)
+	if err := checkFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
+		return res, err
 	}
 	var d *train.Dataset
 	switch kind {
@@ -161,6 +169,9 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 			return res, err
 		}
 	}
+	if err := claimFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
+		return res, err
+	}
 	logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), opt.Config.Batch, opt.Config.LossName, opt.Config.KDWeight, opt.Config.LR)
 	last := time.Time{}
 	err = tr.Run(ctx, func(s train.Stats) {
@@ -180,6 +191,21 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	res.Student = filepath.Join(opt.Out, train.StudentFile)
 	logf("student written to %s", res.Student)
 	return res, nil
+}
+
+// trainOutFiles are the files a run may write into out: the checkpoint,
+// the student and, with exportAll, the per-checkpoint students, of which
+// those already there are listed (which steps a run exports depends on
+// the data).
+func trainOutFiles(out string, exportAll bool) []string {
+	names := []string{train.CheckpointFile, train.StudentFile}
+	if exportAll {
+		found, _ := filepath.Glob(filepath.Join(out, "student-step*.onnx"))
+		for _, f := range found {
+			names = append(names, filepath.Base(f))
+		}
+	}
+	return names
 }
 
 // photoMasker masks a raw photo on the face the engine finds and aligns

@@ -47,6 +47,10 @@ type Config struct {
 	// teacher's weights.
 	FromScratch     bool
 	CheckpointEvery int // steps between checkpoints (0: 100)
+	// CheckpointInterval also writes a checkpoint when this long has
+	// passed since the last one (0: 2 minutes), so that a kill loses a
+	// bounded time of work however slow the steps (a large teacher).
+	CheckpointInterval time.Duration
 	// ExportCheckpoints also writes student-stepNNNNNN.onnx at every
 	// checkpoint, to evaluate a run while it goes on.
 	ExportCheckpoints bool
@@ -61,7 +65,7 @@ func DefaultConfig() Config {
 	m, _ := ParseMargin("elastic-arc+")
 	return Config{Epochs: 3, Batch: 32, LR: 0.003, Milestones: []float64{0.6, 0.85}, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 5e-4, ClipNorm: 5, KDWeight: 100, Loss: m, LossName: "elastic-arc+",
-		MaskProb: 0.5, PhotoMasks: 2, PhotoMaskShare: 0.5, CheckpointEvery: 100}
+		MaskProb: 0.5, PhotoMasks: 2, PhotoMaskShare: 0.5, CheckpointEvery: 100, CheckpointInterval: 2 * time.Minute}
 }
 
 // Stats reports one step.
@@ -111,6 +115,9 @@ func New(ctx context.Context, teacher, studentNet *model.Net, d *Dataset, crops 
 	}
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = 100
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = 2 * time.Minute
 	}
 	st, err := studentNet.Trainable(cfg.Batch)
 	if err != nil {
@@ -362,14 +369,16 @@ func (t *Trainer) Run(ctx context.Context, report func(Stats)) error {
 }
 
 // RunUntil trains up to step stop (exclusive of later steps), writing a
-// checkpoint at every CheckpointEvery steps, when stopping, and when ctx is
-// cancelled; it exports the student when the run is complete.
+// checkpoint at every CheckpointEvery steps, after a step that ends
+// CheckpointInterval or more after the last checkpoint, when stopping, and
+// when ctx is cancelled; it exports the student when the run is complete.
 func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) error {
 	if err := os.MkdirAll(t.out, 0o755); err != nil {
 		return err
 	}
 	stop = min(stop, t.steps)
 	start, first := time.Now(), t.step
+	lastSave := start
 	d := t.head.Dim
 	dW := make([]float64, len(t.head.W))
 	for t.step < stop {
@@ -431,10 +440,11 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 		}
 		t.step++
 		saved := false
-		if t.step%t.cfg.CheckpointEvery == 0 || t.step == stop {
+		if t.step%t.cfg.CheckpointEvery == 0 || t.step == stop || time.Since(lastSave) >= t.cfg.CheckpointInterval {
 			if err := t.SaveCheckpoint(); err != nil {
 				return err
 			}
+			lastSave = time.Now()
 			if t.cfg.ExportCheckpoints {
 				if err := t.ExportTo(filepath.Join(t.out, fmt.Sprintf("student-step%06d.onnx", t.step))); err != nil {
 					return err

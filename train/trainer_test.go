@@ -1,13 +1,21 @@
 package train
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
@@ -57,6 +65,13 @@ func loadFolder(t *testing.T, root string, align Aligner) (*Dataset, *Crops) {
 
 func newTestTrainer(t *testing.T, root, out string) *Trainer {
 	t.Helper()
+	return newTestTrainerWith(t, root, out, func(*Config) {})
+}
+
+// newTestTrainerWith is newTestTrainer with its configuration changed by
+// edit first.
+func newTestTrainerWith(t *testing.T, root, out string, edit func(*Config)) *Trainer {
+	t.Helper()
 	ctx := context.Background()
 	d, crops := loadFolder(t, root, nil)
 	net, err := model.Decode("fr_feature.onnx", assets.Recognizer())
@@ -65,6 +80,7 @@ func newTestTrainer(t *testing.T, root, out string) *Trainer {
 	}
 	cfg := DefaultConfig()
 	cfg.Batch, cfg.MaxSteps, cfg.CheckpointEvery, cfg.Seed = 2, 4, 1, 7
+	edit(&cfg)
 	tr, err := New(ctx, net, net, d, crops, cfg, out)
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +167,90 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	cfgOther.cfg.Seed = 99
 	if _, err := cfgOther.Resume(); err == nil {
 		t.Error("checkpoint of a different run accepted")
+	}
+}
+
+// trainChildEnv, when set to DATA + os.PathListSeparator + OUT, makes
+// TestKillResumesFromLastCheckpoint the child that gets killed.
+const trainChildEnv = "MASKINV_TEST_TRAIN_CHILD"
+
+// killConfig checkpoints by time only: every step, as the interval is
+// shorter than any step, and never by step count.
+func killConfig(c *Config) {
+	c.MaxSteps, c.CheckpointEvery, c.CheckpointInterval = 6, 1000, time.Nanosecond
+}
+
+// TestKillResumesFromLastCheckpoint kills a training run (a child
+// process, this test binary) with SIGKILL after its third checkpoint:
+// a new trainer resumes from that checkpoint and ends with exactly the
+// weights of an uninterrupted run.
+func TestKillResumesFromLastCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the recogniser for a few steps")
+	}
+	if dirs := os.Getenv(trainChildEnv); dirs != "" {
+		root, out, _ := strings.Cut(dirs, string(os.PathListSeparator))
+		tr := newTestTrainerWith(t, root, out, killConfig)
+		err := tr.Run(context.Background(), func(s Stats) {
+			if s.CheckpointWritten {
+				fmt.Fprintf(os.Stdout, "checkpoint %d\n", s.Step)
+				time.Sleep(200 * time.Millisecond) // the parent kills now
+			}
+		})
+		fmt.Fprintln(os.Stderr, "child finished:", err)
+		os.Exit(0)
+	}
+	root := synthFolder(t, 3, 2)
+	ctx := context.Background()
+	a := newTestTrainerWith(t, root, t.TempDir(), killConfig)
+	if err := a.Run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillResumesFromLastCheckpoint$", "-test.count=1")
+	cmd.Env = append(os.Environ(), trainChildEnv+"="+root+string(os.PathListSeparator)+out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	last := 0
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		if n, ok := strings.CutPrefix(sc.Text(), "checkpoint "); ok {
+			last, _ = strconv.Atoi(n)
+			if last == 3 {
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != -1 || last < 3 {
+		t.Fatalf("child not killed after its third checkpoint (last checkpoint %d): %v\n%s", last, err, stderr.Bytes())
+	}
+	b := newTestTrainerWith(t, root, out, killConfig)
+	ok, err := b.Resume()
+	if err != nil || !ok || b.Step() != last {
+		t.Fatalf("resume after the kill: ok=%v step=%d err=%v, want step %d (the last checkpoint)", ok, b.Step(), err, last)
+	}
+	if err := b.Run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	pa, pb := a.Student().Params(), b.Student().Params()
+	for i := range pa {
+		for j := range pa[i].Value {
+			if pa[i].Value[j] != pb[i].Value[j] {
+				t.Fatalf("%s[%d]: resumed after a kill %v, uninterrupted %v", pa[i].Name, j, pb[i].Value[j], pa[i].Value[j])
+			}
+		}
 	}
 }
 

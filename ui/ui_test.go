@@ -354,6 +354,32 @@ func TestCreateDataset(t *testing.T) {
 	}
 }
 
+// TestCreateDatasetRefusesForeign: a file in the chosen folder that
+// maskinv did not write is not replaced, and the refusal is the error the
+// window shows.
+func TestCreateDatasetRefusesForeign(t *testing.T) {
+	_, wb := demoWorkbench(t)
+	ui := serialize(wb)
+	in, err := wb.sourceDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.cleanup()
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, app.ManifestName), []byte("my notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var run *datasetRun
+	ui(func() { run = wb.createDataset(in, out, app.MaskSettings{}) })
+	wait(t, run.done, "the refused masked dataset")
+	if !errors.Is(run.err, app.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
+		t.Errorf("err %v, status %q", run.err, wb.status.Text)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, app.ManifestName)); string(b) != "my notes" {
+		t.Errorf("manifest.json replaced: %q", b)
+	}
+}
+
 func TestScreensAreComplete(t *testing.T) {
 	w, wb := newMainWindow(test.NewTempApp(t))
 	defer w.Close()

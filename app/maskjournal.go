@@ -1,0 +1,282 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// JournalName is the journal of a mask run, next to manifest.json: one
+// JSON object per line, appended as the run goes, so that a run killed at
+// any point (kill -9, power cut) keeps what it finished. A finished run
+// folds it into manifest.json and removes it.
+const JournalName = ".maskinv-journal.jsonl"
+
+// journalLine is one line of the journal: exactly one of a run's settings
+// (Run, the first line each run appends, without records), an image done
+// (Image), or a file copied (Copy). Records belong to the run above them.
+type journalLine struct {
+	Run   *MaskManifest `json:"run,omitempty"`
+	Image *MaskRecord   `json:"image,omitempty"`
+	Copy  *CopyRecord   `json:"copy,omitempty"`
+}
+
+// maxJournalLine bounds a journal line; a record is well under 2 KB.
+const maxJournalLine = 64 << 10
+
+// errJournal marks a journal that is damaged other than by a torn last
+// line.
+var errJournal = errors.New("damaged journal")
+
+// readMaskJournal parses a journal into its runs, in order: each has the
+// run's settings, and its records in Images and Copies in the order they
+// were appended (a key may come back, retried). A last line without a
+// newline that does not parse is a write torn by a kill or a crash: it is
+// dropped and torn says so. Any other bad line is an error naming the line.
+// valid is the length of the whole lines read, where appending resumes.
+func readMaskJournal(r io.Reader) (runs []MaskManifest, valid int64, torn bool, err error) {
+	br := bufio.NewReaderSize(r, maxJournalLine)
+	for n := 1; ; n++ {
+		line, rerr := br.ReadSlice('\n')
+		if errors.Is(rerr, bufio.ErrBufferFull) {
+			return nil, 0, false, fmt.Errorf("%w: line %d is longer than %d bytes", errJournal, n, br.Size())
+		}
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return nil, 0, false, rerr
+		}
+		if len(line) == 0 {
+			return runs, valid, false, nil
+		}
+		last := rerr != nil // no newline: the file ends inside this line
+		if err := addJournalLine(&runs, line); err != nil {
+			if last {
+				return runs, valid, true, nil
+			}
+			return nil, 0, false, fmt.Errorf("%w: line %d: %v", errJournal, n, err)
+		}
+		valid += int64(len(line))
+		if last {
+			return runs, valid, false, nil
+		}
+	}
+}
+
+// addJournalLine checks one line and adds it to runs.
+func addJournalLine(runs *[]MaskManifest, line []byte) error {
+	var l journalLine
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	n := 0
+	for _, set := range []bool{l.Run != nil, l.Image != nil, l.Copy != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New(`want exactly one of "run", "image" and "copy"`)
+	}
+	switch {
+	case l.Run != nil:
+		if l.Run.Tool != maskTool || l.Run.Version != manifestVersion || len(l.Run.Images) > 0 || len(l.Run.Copies) > 0 {
+			return fmt.Errorf("run header of %q version %d with records, want %q version %d without", l.Run.Tool, l.Run.Version, maskTool, manifestVersion)
+		}
+		*runs = append(*runs, *l.Run)
+		return nil
+	case len(*runs) == 0:
+		return errors.New("a record before any run header")
+	}
+	run := &(*runs)[len(*runs)-1]
+	if l.Image != nil {
+		if err := checkMaskRecord(*l.Image); err != nil {
+			return err
+		}
+		run.Images = append(run.Images, *l.Image)
+		return nil
+	}
+	if !validKey(l.Copy.Path) || len(l.Copy.SHA256) != 64 {
+		return fmt.Errorf("bad copy record %+v", *l.Copy)
+	}
+	run.Copies = append(run.Copies, *l.Copy)
+	return nil
+}
+
+// Journal syncs: after this many records, or this long after the last
+// sync, whichever comes first. A kill -9 loses nothing appended (the data
+// is in the kernel); a crash of the machine loses at most the records
+// since the last sync, whose images are then redone.
+const (
+	journalSyncEvery    = 32
+	journalSyncInterval = time.Second
+)
+
+// journalWriter appends lines to the journal; safe for concurrent use.
+type journalWriter struct {
+	mu       sync.Mutex
+	f        *os.File
+	unsynced int
+	lastSync time.Time
+}
+
+// openJournal opens the journal of out for appending after its first
+// valid bytes (what a torn last line left is cut off) and writes run's
+// header line.
+func openJournal(out string, valid int64, run MaskManifest) (*journalWriter, error) {
+	name := filepath.Join(out, JournalName)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(valid); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %w", name, err)
+	}
+	if _, err := f.Seek(valid, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %w", name, err)
+	}
+	j := &journalWriter{f: f, lastSync: time.Now()}
+	run.Images, run.Copies = nil, nil
+	if err := j.append(journalLine{Run: &run}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// append writes one line with a single write, so that a kill leaves whole
+// lines (or, at worst, a torn last one).
+func (j *journalWriter) append(l journalLine) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(b); err != nil {
+		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
+	}
+	j.unsynced++
+	if j.unsynced >= journalSyncEvery || time.Since(j.lastSync) >= journalSyncInterval {
+		return j.syncLocked()
+	}
+	return nil
+}
+
+func (j *journalWriter) syncLocked() error {
+	j.unsynced, j.lastSync = 0, time.Now()
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
+	}
+	return nil
+}
+
+// close syncs and closes the journal.
+func (j *journalWriter) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err := j.syncLocked()
+	return errors.Join(err, j.f.Close())
+}
+
+// maskState is what an output folder says of earlier runs: its manifest
+// and journal.
+type maskState struct {
+	// prev holds, per key, the error-free records of runs with this run's
+	// algorithm and input mode: candidates for skipping.
+	prev map[string][]MaskRecord
+	// owned holds, per output path, the SHA-256 of every version our
+	// records say we wrote there.
+	owned map[string]map[string]bool
+	valid int64 // journal bytes to keep
+	notes []string
+}
+
+// loadMaskState reads manifest.json and the journal of opt.Out. A
+// manifest.json that is not ours, or a damaged journal, is an error (it
+// names the file) unless opt.Force, which ignores them.
+func loadMaskState(opt MaskOptions, cur MaskManifest) (*maskState, error) {
+	st := &maskState{prev: map[string][]MaskRecord{}, owned: map[string]map[string]bool{}}
+	var runs []MaskManifest
+	manPath := filepath.Join(opt.Out, ManifestName)
+	m, err := readManifestFile(manPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil && opt.Force:
+		st.notes = append(st.notes, fmt.Sprintf("replacing %s, not a manifest of ours (%v) (--force)", manPath, err))
+	case err != nil:
+		return nil, fmt.Errorf("%s is not a manifest of %s (%v): %w", manPath, maskTool, err, ErrForeignFiles)
+	default:
+		runs = append(runs, *m)
+	}
+	jPath := filepath.Join(opt.Out, JournalName)
+	f, err := os.Open(jPath)
+	if err == nil {
+		jr, valid, torn, jerr := readMaskJournal(f)
+		f.Close()
+		switch {
+		case jerr != nil && opt.Force:
+			st.notes = append(st.notes, fmt.Sprintf("starting %s afresh: %v (--force)", jPath, jerr))
+		case jerr != nil:
+			return nil, fmt.Errorf("%s: %w; remove it to start over, or use --force", jPath, jerr)
+		default:
+			runs, st.valid = append(runs, jr...), valid
+			if torn {
+				st.notes = append(st.notes, fmt.Sprintf("%s: dropped a torn last line (an interrupted write); its image is redone", jPath))
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	for _, run := range runs {
+		st.add(run, cur)
+	}
+	return st, nil
+}
+
+func (st *maskState) add(run, cur MaskManifest) {
+	own := func(p, sum string) {
+		if st.owned[p] == nil {
+			st.owned[p] = map[string]bool{}
+		}
+		st.owned[p][sum] = true
+	}
+	for _, rec := range run.Images {
+		if rec.Output != "" && rec.OutputSHA256 != "" {
+			own(rec.Output, rec.OutputSHA256)
+		}
+		if rec.Error == "" && run.Algorithm == cur.Algorithm && run.Aligned == cur.Aligned {
+			st.prev[rec.Key] = append(st.prev[rec.Key], rec)
+		}
+	}
+	for _, c := range run.Copies {
+		own(c.Path, c.SHA256)
+	}
+}
+
+func readManifestFile(name string) (*MaskManifest, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := ReadMaskManifest(f)
+	if err == nil && m.Tool != maskTool {
+		err = fmt.Errorf("written by %q", m.Tool)
+	}
+	return m, err
+}

@@ -1,0 +1,208 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// symlink makes a symbolic link, or skips the test where there are none.
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+}
+
+func skipReasons(res scanResult) map[string]string {
+	m := map[string]string{}
+	for _, s := range res.skipped {
+		m[s.Path] = s.Err.Error()
+	}
+	return m
+}
+
+// TestScanFollowsSymlinks: links to files are listed, links to folders
+// are followed once; a link back to an ancestor or to a folder scanned
+// already, and a broken link, are listed as skipped with the reason.
+func TestScanFollowsSymlinks(t *testing.T) {
+	base := t.TempDir()
+	root, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
+	writeImage(t, filepath.Join(root, "a", "x.png"), crop(8, 8, 0))
+	writeImage(t, filepath.Join(outside, "y.jpg"), crop(8, 8, 1))
+	symlink(t, "..", filepath.Join(root, "a", "loop"))                    // the root: a loop
+	symlink(t, "a", filepath.Join(root, "b"))                             // a sibling, scanned already
+	symlink(t, outside, filepath.Join(root, "c"))                         // outside the root: followed
+	symlink(t, ".", filepath.Join(outside, "self"))                       // seen from inside c: a loop
+	symlink(t, filepath.Join("a", "x.png"), filepath.Join(root, "d.png")) // a file
+	symlink(t, "nowhere.png", filepath.Join(root, "broken.png"))
+	symlink(t, "c", filepath.Join(root, "e")) // the same folder as c
+
+	res, err := scanTree(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a/x.png", "c/y.jpg", "d.png"}; fmt.Sprint(res.images) != fmt.Sprint(want) {
+		t.Errorf("images %v, want %v", res.images, want)
+	}
+	want := map[string]string{
+		"a/loop":     "a folder it is inside (a loop)",
+		"b":          "it points to a, scanned already",
+		"broken.png": "broken symbolic link",
+		"c/self":     "it points to c, a folder it is inside (a loop)",
+		"e":          "it points to c, scanned already",
+	}
+	got := skipReasons(res)
+	for k, w := range want {
+		if !strings.Contains(got[k], w) {
+			t.Errorf("%s: skipped with %q, want it to say %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("skipped %v, want exactly %v", got, want)
+	}
+	for _, s := range res.skipped {
+		if (s.Path == "broken.png") == errors.Is(s.Err, ErrLinkNotFollowed) {
+			t.Errorf("%s: ErrLinkNotFollowed %v", s.Path, errors.Is(s.Err, ErrLinkNotFollowed))
+		}
+	}
+}
+
+// failDirFS fails ReadDir for one folder, as an unreadable folder does
+// (root ignores permissions, so chmod cannot make one in CI).
+type failDirFS struct {
+	fs.FS
+	bad string
+}
+
+func (f failDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == f.bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return fs.ReadDir(f.FS, name)
+}
+
+// TestScanUnreadableFolder: an unreadable subfolder is skipped with its
+// error and the rest is listed; an unreadable root is an error.
+func TestScanUnreadableFolder(t *testing.T) {
+	res, err := scanFS(failDirFS{testFolder(), "bob"})
+	if err != nil {
+		t.Fatalf("one unreadable subfolder stopped the scan: %v", err)
+	}
+	want := []string{"alice/alice_0001.png", "alice/alice_0002.png", "alice/alice_0003.png", "carol/broken.jpg",
+		"carol/carol_0001.png", "carol/carol_0002.png", "carol/carol_0003.png"}
+	if fmt.Sprint(res.images) != fmt.Sprint(want) {
+		t.Errorf("images %v\nwant %v", res.images, want)
+	}
+	if len(res.skipped) != 1 || res.skipped[0].Path != "bob" || !errors.Is(res.skipped[0].Err, fs.ErrPermission) {
+		t.Errorf("skipped %v, want bob: permission denied", res.skipped)
+	}
+	if _, err := scanFS(failDirFS{testFolder(), "."}); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("unreadable root: %v", err)
+	}
+}
+
+// TestCompareListsUnreadableFolder: compare goes on without the folder
+// and lists it with the failed photos.
+func TestCompareListsUnreadableFolder(t *testing.T) {
+	c, err := compare(context.Background(), &fakeEngine{}, failDirFS{testFolder(), "bob"}, CompareOptions{Threshold: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range c.Failed() {
+		if p.Key == "bob" && strings.Contains(p.Err, "permission denied") {
+			found = true
+		}
+	}
+	if !found || c.N() != 6 {
+		t.Errorf("%d rows, failed %v: want 6 rows and bob listed", c.N(), c.Failed())
+	}
+}
+
+// TestEmbedScanErrorsArePerPath: what a folder scan skips comes back as a
+// record naming the path, and the other images are still listed.
+func TestEmbedScanErrorsArePerPath(t *testing.T) {
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "a", "x.png"), crop(8, 8, 0))
+	symlink(t, "gone", filepath.Join(dir, "a", "y.png"))
+	paths, skipped, err := imagePaths([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || paths[0] != filepath.Join(dir, "a", "x.png") {
+		t.Errorf("paths %v", paths)
+	}
+	bad := filepath.Join(dir, "a", "y.png")
+	if len(skipped) != 1 || skipped[0].Path != bad || !strings.Contains(skipped[0].Error, bad) || !strings.Contains(skipped[0].Error, "broken symbolic link") {
+		t.Errorf("skipped %+v", skipped)
+	}
+	// Only skipped paths: they are still reported, then the error.
+	only := t.TempDir()
+	symlink(t, "gone", filepath.Join(only, "z.png"))
+	stdout, stderr, code := runCLI(t, "embed", "--json", only)
+	if code != 1 || !strings.Contains(stdout, "broken symbolic link") || !strings.Contains(stderr, "no images found") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+}
+
+// TestEmbedUnreadableSubfolderChmod is the same through permissions,
+// which root ignores.
+func TestEmbedUnreadableSubfolderChmod(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop reads (TestScanUnreadableFolder covers it through an fs.FS)")
+	}
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "a", "x.png"), crop(8, 8, 0))
+	writeImage(t, filepath.Join(dir, "b", "y.png"), crop(8, 8, 1))
+	if err := os.Chmod(filepath.Join(dir, "b"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(dir, "b"), 0o755)
+	paths, skipped, err := imagePaths([]string{dir})
+	if err != nil || len(paths) != 1 || len(skipped) != 1 || !strings.Contains(skipped[0].Error, "permission denied") {
+		t.Errorf("paths %v, skipped %+v, err %v", paths, skipped, err)
+	}
+}
+
+// TestMaskScanNotes: mask says what it skipped; an unreadable path fails
+// the command, a link into the output folder is not followed (its files
+// would be inputs and outputs at once).
+func TestMaskScanNotes(t *testing.T) {
+	in := maskTestInput(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "x.png"), []byte("the user's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, out, filepath.Join(in, "into-out"))
+	symlink(t, filepath.Join(out, "x.png"), filepath.Join(in, "out-file.png"))
+	sum, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(sum.Notes, "\n")
+	if sum.Images != 5 || sum.Unreadable != 0 || strings.Count(notes, "overlaps the output folder") != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "x.png")); err != nil || string(b) != "the user's" {
+		t.Errorf("a file of the output folder that mask does not write changed: %q, %v", b, err)
+	}
+	symlink(t, "gone.png", filepath.Join(in, "broken.png"))
+	var o, e bytes.Buffer
+	code := Run(context.Background(), []string{"mask", "--in", in, "--out", out, "--aligned", "--style", "paper", "--seed", "1"}, Stdio{Out: &o, Err: &e})
+	if code != 1 || !strings.Contains(e.String(), "broken.png: broken symbolic link") || !strings.Contains(e.String(), "1 paths under") {
+		t.Errorf("exit %d\n%s%s", code, o.String(), e.String())
+	}
+}
