@@ -63,8 +63,9 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	workers := fs.Int("workers", 0, "images decoded and located at once (default: number of CPUs)")
 	batch := fs.Int("batch", 32, "crops per recogniser batch")
 	force := fs.Bool("force", false, "let --report replace files that an earlier eval did not write there")
+	allowMissing := fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--json OUT] [--report DIR]")
+		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -159,15 +160,16 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	res, err := Evaluate(ctx, eng, set, EvalOptions{
-		Protocols:   protos,
-		Mask:        cfg,
-		MaskOnPhoto: onPhoto,
-		ModelHash:   modelHash,
-		Pipeline:    pipeline,
-		Cache:       cache,
-		Workers:     *workers,
-		Batch:       *batch,
-		Progress:    progress.Terminal(stdio.Err, "eval "+kind),
+		Protocols:    protos,
+		Mask:         cfg,
+		MaskOnPhoto:  onPhoto,
+		ModelHash:    modelHash,
+		Pipeline:     pipeline,
+		Cache:        cache,
+		Workers:      *workers,
+		Batch:        *batch,
+		Progress:     progress.Terminal(stdio.Err, "eval "+kind),
+		AllowMissing: *allowMissing,
 	})
 	if err != nil {
 		return err
@@ -182,8 +184,11 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if st.CacheErrs > 0 {
 		fmt.Fprintf(stdio.Err, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
 	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(stdio.Err, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
+	}
 	if len(res.Failures) > 0 {
-		fmt.Fprintf(stdio.Err, "eval: %d image variants have no embedding; their pairs count as failed (score −1, \"different\"):\n", len(res.Failures))
+		fmt.Fprintf(stdio.Err, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
 		for i, f := range res.Failures {
 			if i == 10 {
 				fmt.Fprintf(stdio.Err, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
@@ -191,6 +196,9 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 			}
 			fmt.Fprintf(stdio.Err, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
 		}
+	}
+	if err := res.measured(); err != nil {
+		return err
 	}
 	if _, err := io.WriteString(stdio.Out, res.Markdown(info)); err != nil {
 		return err

@@ -267,10 +267,16 @@ type EvalOptions struct {
 	Workers             int             // decode+locate goroutines; 0: GOMAXPROCS
 	Batch               int             // crops per Embed call; 0: 32
 	Progress            progress.Func   // images done of total; nil: none
+	// AllowMissing scores only the pairs whose images are all there and
+	// reports the others as dropped; without it, a pair naming an image
+	// that is not there makes Evaluate fail (*MissingImagesError).
+	AllowMissing bool
 }
 
-// ImageFailure is an image variant for which no embedding could be made.
-// Pairs using it enter the metrics as failed (eval.FailedScore: "different").
+// ImageFailure is an image variant for which no embedding could be made
+// (undecodable, no face, mask failed). Pairs using it count as failed:
+// rejected in the decision metrics, left out of the score moments (see
+// eval.Summarize).
 type ImageFailure struct {
 	Key     string `json:"key"`
 	Variant string `json:"variant"` // "plain" or "masked"
@@ -296,6 +302,7 @@ type ProtocolResult struct {
 	// thresholds are Summary.FoldThresholds).
 	FoldAccuracies []float64
 	Err            error // the summary could not be computed (e.g. no impostor pairs)
+	Dropped        int   // pairs of this row left out for a missing image (AllowMissing)
 }
 
 // EvalStats counts the work Evaluate did.
@@ -311,10 +318,26 @@ type EvalStats struct {
 
 // EvalResult is the outcome of Evaluate.
 type EvalResult struct {
-	Set       *EvalSet
+	Set       *EvalSet // the pairs scored: without Dropped
 	Protocols []ProtocolResult
 	Failures  []ImageFailure // sorted by key, then variant
 	Stats     EvalStats
+	Missing   []MissingImage // images not there (AllowMissing)
+	Dropped   []EvalPair     // the pairs that named them, not scored
+}
+
+// measured is an error naming each row's problem when no row has metrics:
+// nothing was measured (e.g. no image had a face), so there is no table to
+// report.
+func (r *EvalResult) measured() error {
+	var why []string
+	for _, p := range r.Protocols {
+		if p.Err == nil {
+			return nil
+		}
+		why = append(why, p.Name+": "+p.Err.Error())
+	}
+	return fmt.Errorf("dataset %s=%s: nothing was measured (%s)", r.Set.Kind, r.Set.Path, strings.Join(why, "; "))
 }
 
 // Protocol returns the named row, or nil.
@@ -331,8 +354,10 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 // the pairs. Each distinct photo is decoded and located (detect, choose,
 // align) at most once; its unmasked and masked crops are embedded in
 // batches. Variants found in opt.Cache cost nothing. An image that cannot
-// be read, holds no face or cannot be masked is recorded in Failures and
-// every pair using it is scored as failed: never dropped.
+// be decoded, holds no face or cannot be masked is recorded in Failures and
+// every pair using it is scored as failed: never dropped. An image that is
+// not there at all is an error, before any work, unless opt.AllowMissing
+// drops its pairs; one that cannot be read during the run is an error.
 func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
 	for _, p := range opt.Protocols {
 		switch {
@@ -341,6 +366,10 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 		case p == ProtoReal && set.Kind != SetMFR2:
 			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
 		}
+	}
+	set, dropped, missing, err := completePairs(set, opt.AllowMissing)
+	if err != nil {
+		return nil, err
 	}
 	need := make([]uint8, len(set.Images)) // bit v: variant v needed
 	for _, proto := range opt.Protocols {
@@ -354,7 +383,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalResult{Set: set, Stats: stats}
+	res := &EvalResult{Set: set, Stats: stats, Missing: missing, Dropped: dropped}
 	for i, img := range set.Images {
 		for v, e := range emb[i] {
 			if need[i]&(1<<v) != 0 && e.Failure != "" {
@@ -378,7 +407,9 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 			}
 			scored[i].Score = face.Cosine(a.Vec, b.Vec)
 		}
-		res.Protocols = append(res.Protocols, summarise(proto, set, scored, false))
+		row := summarise(proto, set, scored, false)
+		row.Dropped = len(dropped)
+		res.Protocols = append(res.Protocols, row)
 		if proto == ProtoReal {
 			for _, split := range []dataset.MaskSplit{dataset.BothMasked, dataset.OneMasked, dataset.NeitherMasked} {
 				var sub []ScoredPair
@@ -387,7 +418,13 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 						sub = append(sub, s)
 					}
 				}
-				res.Protocols = append(res.Protocols, summarise(proto+"/"+split.String(), set, sub, true))
+				row := summarise(proto+"/"+split.String(), set, sub, true)
+				for _, p := range dropped {
+					if p.Split == split.String() {
+						row.Dropped++
+					}
+				}
+				res.Protocols = append(res.Protocols, row)
 			}
 		}
 	}
@@ -651,12 +688,9 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 	if data == nil {
 		var err error
 		if data, err = os.ReadFile(img.Path); err != nil {
-			for v := range 2 {
-				if need&(1<<v) != 0 {
-					fail(v, err.Error()) // not cached: the file may appear later
-				}
-			}
-			return out, nil
+			// Evaluate checked that the file opens; failing now is the
+			// disk's fault, not the image's, and no score may stand for it.
+			return out, fmt.Errorf("image %s: %w", img.Key, err)
 		}
 	}
 	sum := sha256.Sum256(data)
@@ -806,6 +840,8 @@ type EvalJSON struct {
 	Images         int                     `json:"n_images"`
 	FailedImages   int                     `json:"n_failed_images"`   // images with a failed variant
 	FallbackImages int                     `json:"n_fallback_images"` // faces taken below the detector threshold
+	DroppedPairs   int                     `json:"n_dropped_pairs"`   // not scored: they name a missing image (--allow-missing)
+	Missing        []MissingImage          `json:"missing_images"`    // those images, and why
 	Protocols      map[string]ProtocolJSON `json:"protocols"`
 	Failures       []ImageFailure          `json:"failures"`
 }
@@ -818,6 +854,7 @@ type ProtocolJSON struct {
 	FoldAccuracies    []float64 `json:"fold_accuracies,omitempty"`
 	FoldThresholdMean *float64  `json:"fold_threshold_mean,omitempty"`
 	Flips             *int      `json:"flips,omitempty"`
+	Dropped           int       `json:"n_dropped"` // pairs of the row not scored (missing images)
 	Error             string    `json:"error,omitempty"`
 }
 
@@ -836,11 +873,16 @@ func (r *EvalResult) JSON(info EvalInfo) EvalJSON {
 		DetectFallback: info.DetectFallback && !r.Set.Aligned,
 		Images:         r.Stats.Images,
 		FallbackImages: r.Stats.Fallback,
+		DroppedPairs:   len(r.Dropped),
+		Missing:        r.Missing,
 		Protocols:      map[string]ProtocolJSON{},
 		Failures:       r.Failures,
 	}
 	if doc.Failures == nil {
 		doc.Failures = []ImageFailure{}
+	}
+	if doc.Missing == nil {
+		doc.Missing = []MissingImage{}
 	}
 	for _, f := range info.Folds {
 		doc.Folds = append(doc.Folds, f+1)
@@ -852,7 +894,7 @@ func (r *EvalResult) JSON(info EvalInfo) EvalJSON {
 	doc.FailedImages = len(seen)
 	flips := r.Flips()
 	for _, p := range r.Protocols {
-		pj := ProtocolJSON{}
+		pj := ProtocolJSON{Dropped: p.Dropped}
 		if p.Err != nil {
 			pj.Error = p.Err.Error()
 		} else {
@@ -917,7 +959,9 @@ func (r *EvalResult) Flips() map[string][]Flip {
 	return out
 }
 
-// Markdown renders the results as a table, one row per protocol.
+// Markdown renders the results as a table, one row per protocol. Pairs
+// dropped for missing images (AllowMissing) get a column of their own and
+// a line saying why.
 func (r *EvalResult) Markdown(info EvalInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
@@ -930,21 +974,52 @@ func (r *EvalResult) Markdown(info EvalInfo) string {
 	if info.Folds != nil {
 		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))
 	}
-	b.WriteString(".\n\n")
-	b.WriteString("| protocol | pairs | failed | accuracy (10-fold) | EER | FNMR@FMR=1% | FNMR@FMR=0.1% | AUC | TAR@FAR=1e-3 | genuine mean | impostor mean | FDR | threshold |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString(".\n")
+	dropped := len(r.Dropped) > 0
+	if dropped {
+		fmt.Fprintf(&b, "\n%d of %d pairs dropped, not scored (--allow-missing): they name %s (first: %s).\n",
+			len(r.Dropped), len(r.Dropped)+len(r.Set.Pairs), nouns(len(r.Missing), "missing image"), missingList(r.Missing))
+	}
+	b.WriteString("\n| protocol | pairs | failed |")
+	if dropped {
+		b.WriteString(" dropped |")
+	}
+	b.WriteString(" accuracy (10-fold) | EER | FNMR@FMR=1% | FNMR@FMR=0.1% | AUC | TAR@FAR=1e-3 | genuine mean | impostor mean | FDR | threshold |\n")
+	b.WriteString("|---|---:|---:|")
+	if dropped {
+		b.WriteString("---:|")
+	}
+	b.WriteString("---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range r.Protocols {
+		drop := ""
+		if dropped {
+			drop = fmt.Sprintf(" %d |", p.Dropped)
+		}
 		if p.Err != nil {
-			fmt.Fprintf(&b, "| %s | %d | | n/a: %v | | | | | | | | | |\n", p.Name, len(p.Pairs), p.Err)
+			fmt.Fprintf(&b, "| %s | %d | |%s n/a: %v | | | | | | | | | |\n", p.Name, len(p.Pairs), drop, p.Err)
 			continue
 		}
 		s := p.Summary
-		fmt.Fprintf(&b, "| %s | %d | %d | %.2f ± %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.4f | %.2f %% | %.3f | %.3f | %.2f | %.4f |\n",
-			p.Name, s.NPairs, s.NFailed, 100*s.Accuracy, 100*s.AccuracyStd, 100*s.EER, 100*s.FMR100, 100*s.FMR1000,
+		fmt.Fprintf(&b, "| %s | %d | %d |%s %.2f ± %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.4f | %.2f %% | %.3f | %.3f | %.2f | %.4f |\n",
+			p.Name, s.NPairs, s.NFailed, drop, 100*s.Accuracy, 100*s.AccuracyStd, 100*s.EER, 100*s.FMR100, 100*s.FMR1000,
 			s.AUC, 100*s.TARAtFAR1e3, s.GenuineMean, s.ImpostorMean, s.FDR, mean(s.FoldThresholds))
 	}
-	b.WriteString("\nAccuracy: mean ± std of the 10 folds, each at the threshold chosen on the other nine; threshold: mean of those 10 thresholds. Failed pairs (no face in an image) score −1: \"different\".\n")
+	b.WriteString("\nAccuracy: mean ± std of the 10 folds, each at the threshold chosen on the other nine; threshold: mean of those 10 thresholds. " +
+		"Failed pairs (an image without an embedding: no face, undecodable) are scored −1, i.e. rejected as \"different\", in accuracy, EER, FNMR, AUC and TAR; " +
+		"the genuine and impostor means and FDR are over the other pairs.\n")
 	return b.String()
+}
+
+// missingList names the first missing images for a message.
+func missingList(missing []MissingImage) string {
+	var parts []string
+	for _, m := range missing[:min(len(missing), missingShown)] {
+		parts = append(parts, m.Key+" ("+m.Reason+")")
+	}
+	if n := len(missing) - missingShown; n > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Report file names, inside the --report folder.
@@ -972,23 +1047,35 @@ func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var protos []eval.Protocol
+	// The curves count failed pairs as rejected, as the table does; the
+	// histogram shows scores, and a failed pair has none.
+	var protos, scored []eval.Protocol
 	for _, p := range r.Protocols {
 		if p.Err != nil {
 			continue
 		}
 		pairs := make([]eval.Pair, len(p.Pairs))
+		hist := eval.Protocol{Name: p.Name}
 		for i, s := range p.Pairs {
-			pairs[i] = eval.Pair{Score: s.Score, Same: r.Set.Pairs[s.Pair].Same, Failed: s.Failed}
+			same := r.Set.Pairs[s.Pair].Same
+			pairs[i] = eval.Pair{Score: s.Score, Same: same, Failed: s.Failed}
+			if !s.Failed {
+				hist.Scores, hist.Same = append(hist.Scores, s.Score), append(hist.Same, same)
+			}
 		}
 		scores, same, _ := eval.Columns(pairs)
 		protos = append(protos, eval.Protocol{Name: p.Name, Scores: scores, Same: same})
+		scored = append(scored, hist)
 	}
 	if len(protos) > 0 {
-		for name, write := range map[string]func(string, []eval.Protocol, int, int) error{
-			ReportROC: eval.WriteROC, ReportDET: eval.WriteDET, ReportHistogram: eval.WriteHistogram,
+		for _, c := range []struct {
+			name   string
+			write  func(string, []eval.Protocol, int, int) error
+			protos []eval.Protocol
+		}{
+			{ReportROC, eval.WriteROC, protos}, {ReportDET, eval.WriteDET, protos}, {ReportHistogram, eval.WriteHistogram, scored},
 		} {
-			if err := write(filepath.Join(dir, name), protos, reportPlotW, reportPlotH); err != nil {
+			if err := c.write(filepath.Join(dir, c.name), c.protos, reportPlotW, reportPlotH); err != nil {
 				return err
 			}
 		}

@@ -24,6 +24,18 @@ func checkParseError(t *testing.T, err error) {
 	}
 }
 
+// checkLineError is checkParseError for text formats: the error names a
+// line, counted from 1, even for an empty file.
+func checkLineError(t *testing.T, err error) {
+	t.Helper()
+	checkParseError(t, err)
+	var pe *ParseError
+	errors.As(err, &pe)
+	if pe.Line < 1 {
+		t.Fatalf("error %v names line %d", err, pe.Line)
+	}
+}
+
 func FuzzLFWPairs(f *testing.F) {
 	f.Add([]byte(smallLFW))
 	f.Add([]byte("1 1\nA 1 2\nA 1 B 2\n"))
@@ -32,7 +44,7 @@ func FuzzLFWPairs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pairs, err := ParseLFWPairs(bytes.NewReader(data), "fuzz")
 		if err != nil {
-			checkParseError(t, err)
+			checkLineError(t, err)
 			return
 		}
 		var buf bytes.Buffer
@@ -56,7 +68,7 @@ func FuzzMFR2Pairs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pairs, err := ParseMFR2Pairs(bytes.NewReader(data), "fuzz")
 		if err != nil {
-			checkParseError(t, err)
+			checkLineError(t, err)
 			return
 		}
 		var buf bytes.Buffer
@@ -80,7 +92,7 @@ func FuzzMFR2Labels(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		labels, err := ParseMFR2Labels(bytes.NewReader(data), "fuzz")
 		if err != nil {
-			checkParseError(t, err)
+			checkLineError(t, err)
 			return
 		}
 		var buf bytes.Buffer

@@ -5,11 +5,21 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // NoMask is the MFR2 mask type of an unmasked image.
 const NoMask = "no-mask"
+
+// MaskTypes are the mask types of mfr2_labels.txt (MFR2 as published: 269
+// images), NoMask first. A label with any other type is an error, because
+// every type but NoMask counts as masked: a typo would move a pair into
+// another split without a word.
+func MaskTypes() []string {
+	return []string{NoMask, "KN95", "N95", "N99", "cloth_black", "cloth_purple", "cloth_red", "cloth_textured",
+		"cloth_white", "surgical_black", "surgical_blue", "surgical_green", "surgical_white"}
+}
 
 // MaskLabel is one line of mfr2_labels.txt: the mask an image shows.
 type MaskLabel struct {
@@ -104,7 +114,11 @@ func ParseMFR2Pairs(r io.Reader, name string) ([]Pair, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		pl, err := parsePairLine(strings.Fields(sc.Text()))
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			return nil, lineError(name, line, ErrSyntax, "blank line")
+		}
+		pl, err := parsePairLine(fields)
 		if err != nil {
 			return nil, lineError(name, line, ErrSyntax, "%v", err)
 		}
@@ -112,6 +126,9 @@ func ParseMFR2Pairs(r io.Reader, name string) ([]Pair, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, lineError(name, line+1, ErrLimit, "%v", err)
+	}
+	if len(pairs) == 0 {
+		return nil, lineError(name, 1, ErrTruncated, "empty file, want pair lines \"Name i j\" or \"NameA i NameB j\"")
 	}
 	return pairs, nil
 }
@@ -127,8 +144,9 @@ func WriteMFR2Pairs(w io.Writer, pairs []Pair) error {
 	return bw.Flush()
 }
 
-// ParseMFR2Labels parses mfr2_labels.txt: lines "Name, i, masktype".
-// Blank lines are skipped; a second label for the same image is an error.
+// ParseMFR2Labels parses mfr2_labels.txt: lines "Name, i, masktype", the
+// type one of MaskTypes. Blank lines are skipped; a second label for the
+// same image, an unknown mask type or a file without labels is an error.
 func ParseMFR2Labels(r io.Reader, name string) ([]MaskLabel, error) {
 	lr := newLineReader(r, name)
 	type key struct {
@@ -139,6 +157,9 @@ func ParseMFR2Labels(r io.Reader, name string) ([]MaskLabel, error) {
 	var labels []MaskLabel
 	for {
 		s, err := lr.next()
+		if err == io.EOF && len(labels) == 0 {
+			return nil, lineError(name, 1, ErrTruncated, "empty file, want lines \"Name, i, masktype\"")
+		}
 		if err == io.EOF {
 			return labels, nil
 		}
@@ -158,6 +179,9 @@ func ParseMFR2Labels(r io.Reader, name string) ([]MaskLabel, error) {
 		}
 		if err := checkMask(l.Mask); err != nil {
 			return nil, lr.errorf(ErrSyntax, "%v", err)
+		}
+		if !slices.Contains(MaskTypes(), l.Mask) {
+			return nil, lr.errorf(ErrUnsupported, "unknown mask type %q (MFR2's are %s)", l.Mask, strings.Join(MaskTypes(), ", "))
 		}
 		k := key{l.Identity, l.Number}
 		if first, dup := seen[k]; dup {
@@ -186,7 +210,7 @@ func WriteMFR2Labels(w io.Writer, labels []MaskLabel) error {
 		if _, err := imageNumber(fmt.Sprint(l.Number)); err != nil {
 			return fmt.Errorf("mfr2 labels: label %d: %w", i, err)
 		}
-		if err := checkMask(l.Mask); err != nil || strings.TrimSpace(l.Mask) != l.Mask {
+		if !slices.Contains(MaskTypes(), l.Mask) {
 			return fmt.Errorf("mfr2 labels: label %d: mask type %q", i, l.Mask)
 		}
 		fmt.Fprintf(bw, "%s, %d, %s\n", l.Identity, l.Number, l.Mask)

@@ -162,7 +162,9 @@ func ParseLFWPairs(r io.Reader, name string) ([]Pair, error) {
 	lr := newLineReader(r, name)
 	head, err := lr.next()
 	if err == io.EOF {
-		return nil, lr.errorf(ErrTruncated, "no header")
+		// Line 1, not the count of blank lines read: that is where the
+		// header belongs, and an empty file has no line to name.
+		return nil, lineError(name, 1, ErrTruncated, "empty file, want the header \"folds pairs-per-class\"")
 	}
 	if err != nil {
 		return nil, err

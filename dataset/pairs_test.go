@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,7 +59,10 @@ func TestParseLFWPairsErrors(t *testing.T) {
 		err      error
 		line     int
 	}{
-		{"empty", "", ErrTruncated, 0},
+		// An empty file names line 1 (before: line 0, printed as "offset 0"),
+		// and so does one of blank lines (before: the count of them).
+		{"empty", "", ErrTruncated, 1},
+		{"only whitespace", " \n\t\n\r\n", ErrTruncated, 1},
 		{"bad header", "10\n", ErrSyntax, 1},
 		{"zero folds", "0 300\n", ErrSyntax, 1},
 		{"short fold", "1 1\nA 1 2\n", ErrTruncated, 2},
@@ -228,29 +233,53 @@ func TestMFR2(t *testing.T) {
 func TestMFR2Errors(t *testing.T) {
 	pairTests := []struct {
 		name, in string
+		err      error
 		line     int
+		msg      string
 	}{
-		{"blank line", "A 1 2\n\nB 1 2\n", 2},
-		{"two fields", "A 1\n", 1},
-		{"bad number", "A 1 B -2\n", 1},
+		{"blank line", "A 1 2\n\nB 1 2\n", ErrSyntax, 2, "blank line"},
+		{"two fields", "A 1\n", ErrSyntax, 1, "2 fields"},
+		{"bad number", "A 1 B -2\n", ErrSyntax, 1, "image number"},
+		// Before, an empty pairs.txt parsed as no pairs, without a word.
+		{"empty", "", ErrTruncated, 1, "empty file"},
+		{"only whitespace", "  \n\n", ErrSyntax, 1, "blank line"},
 	}
 	for _, tt := range pairTests {
 		_, err := ParseMFR2Pairs(strings.NewReader(tt.in), "pairs.txt")
-		wantParseError(t, err, ErrSyntax, tt.line)
+		wantParseError(t, err, tt.err, tt.line)
+		if !strings.Contains(fmt.Sprint(err), "pairs.txt:") || !strings.Contains(fmt.Sprint(err), tt.msg) {
+			t.Errorf("pairs %s: error %v, want it to name the file and say %q", tt.name, err, tt.msg)
+		}
 	}
 	labelTests := []struct {
 		name, in string
+		err      error
 		line     int
+		msg      string
 	}{
-		{"two fields", "A, 1\n", 1},
-		{"bad number", "A, one, no-mask\n", 1},
-		{"empty mask", "A, 1, \n", 1},
-		{"duplicate", "A, 1, no-mask\nB, 1, N95\nA, 1, N95\n", 3},
-		{"bad name", "A/B, 1, no-mask\n", 1},
+		{"two fields", "A, 1\n", ErrSyntax, 1, "3 (name, number, mask)"},
+		{"bad number", "A, one, no-mask\n", ErrSyntax, 1, "image number"},
+		{"empty mask", "A, 1, \n", ErrSyntax, 1, "mask type"},
+		{"duplicate", "A, 1, no-mask\nB, 1, N95\nA, 1, N95\n", ErrSyntax, 3, "second label"},
+		{"bad name", "A/B, 1, no-mask\n", ErrSyntax, 1, "identity name"},
+		// Before, any type but no-mask counted as masked: a typo, a
+		// capitalisation or a made-up type moved pairs between splits.
+		{"unknown mask", "A, 1, no-mask\nA, 2, masked\n", ErrUnsupported, 2, `unknown mask type "masked"`},
+		{"wrong case", "A, 1, n95\n", ErrUnsupported, 1, `unknown mask type "n95"`},
+		{"typo of no-mask", "A, 1, no_mask\n", ErrUnsupported, 1, "no-mask, KN95"},
+		{"empty", "", ErrTruncated, 1, "empty file"},
+		{"only whitespace", "\n \n", ErrTruncated, 1, "empty file"},
 	}
 	for _, tt := range labelTests {
 		_, err := ParseMFR2Labels(strings.NewReader(tt.in), "labels.txt")
-		wantParseError(t, err, ErrSyntax, tt.line)
+		wantParseError(t, err, tt.err, tt.line)
+		if !strings.Contains(fmt.Sprint(err), "labels.txt:") || !strings.Contains(fmt.Sprint(err), tt.msg) {
+			t.Errorf("labels %s: error %v, want it to name the file and say %q", tt.name, err, tt.msg)
+		}
+	}
+	// The writer refuses what the reader would.
+	if err := WriteMFR2Labels(io.Discard, []MaskLabel{{Identity: "A", Number: 1, Mask: "masked"}}); err == nil {
+		t.Error("unknown mask type written")
 	}
 }
 

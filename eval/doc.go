@@ -18,12 +18,16 @@
 // # Failed pairs
 //
 // A pair whose face was not found in one of its images (Pair.Failed) is not
-// dropped: it enters every metric with FailedScore (−1, the lowest cosine),
-// i.e. it is treated as "different". A failed genuine pair therefore costs a
-// false reject at every useful threshold, and a failed impostor pair can only
-// be a correct reject. Dropping failures instead would flatter an engine
-// that fails on exactly the hard (masked) pairs. Summary.NFailed reports how
-// many pairs were so treated.
+// dropped: it enters every decision metric (accuracy, thresholds, EER, FNMR,
+// TAR, AUC) with FailedScore (−1, the lowest cosine), i.e. it is rejected as
+// "different" at every threshold above −1. A failed genuine pair therefore
+// costs a false reject, and a failed impostor pair can only be a correct
+// reject. Dropping failures instead would flatter an engine that fails on
+// exactly the hard (masked) pairs. Summary.NFailed reports how many pairs
+// were so treated. FailedScore is no score the recogniser gave, so the
+// score moments (means, deviations) and FDR leave failed pairs out, and a
+// class whose pairs all failed has nothing measured: Summarize returns
+// ErrNoScores.
 //
 // # Ties
 //

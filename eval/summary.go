@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -31,7 +32,7 @@ type Summary struct {
 	FMR100         float64   `json:"fmr100"`  // lowest FNMR at FMR <= 1%
 	FMR1000        float64   `json:"fmr1000"` // lowest FNMR at FMR <= 0.1%
 	AUC            float64   `json:"auc"`
-	GenuineMean    float64   `json:"genuine_mean"`
+	GenuineMean    float64   `json:"genuine_mean"` // moments and FDR: pairs that did not fail
 	GenuineStd     float64   `json:"genuine_std"`
 	ImpostorMean   float64   `json:"impostor_mean"`
 	ImpostorStd    float64   `json:"impostor_std"`
@@ -60,14 +61,30 @@ func Columns(pairs []Pair) (scores []float64, same []bool, folds []int) {
 	return scores, same, folds
 }
 
-// Summarize computes the Summary of pairs. It needs both classes and at
-// least two fold labels (see AssignFolds); failed pairs are scored
-// FailedScore.
+// ErrNoScores: every pair of a class failed, so nothing was measured of
+// it and its score moments are undefined.
+var ErrNoScores = errors.New("eval: no scored pairs")
+
+// Summarize computes the Summary of pairs. It needs both classes, each with
+// at least one pair that did not fail (ErrNoScores), and at least two fold
+// labels (see AssignFolds). Failed pairs enter the decision metrics
+// (accuracy, thresholds, EER, FNMR, TAR, AUC) scored FailedScore, i.e.
+// rejected; the score moments and FDR describe the scored pairs only, since
+// FailedScore is no score the recogniser gave.
 func Summarize(pairs []Pair) (Summary, error) {
 	scores, same, folds := Columns(pairs)
 	c, err := ROC(scores, same)
 	if err != nil {
 		return Summary{}, err
+	}
+	g, im := scoredMoments(pairs)
+	switch {
+	case g.N == 0 && im.N == 0:
+		return Summary{}, fmt.Errorf("%w: all %d pairs failed", ErrNoScores, len(pairs))
+	case g.N == 0:
+		return Summary{}, fmt.Errorf("%w: all %d genuine pairs failed", ErrNoScores, c.Genuine)
+	case im.N == 0:
+		return Summary{}, fmt.Errorf("%w: all %d impostor pairs failed", ErrNoScores, c.Impostor)
 	}
 	kf, err := KFold(scores, same, folds)
 	if err != nil {
@@ -77,7 +94,6 @@ func Summarize(pairs []Pair) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	g, im := ScoreMoments(scores, same)
 	s := Summary{
 		Accuracy:     kf.Mean,
 		AccuracyStd:  kf.Std,
@@ -105,6 +121,19 @@ func Summarize(pairs []Pair) (Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// scoredMoments is ScoreMoments of the pairs that did not fail.
+func scoredMoments(pairs []Pair) (genuine, impostor Moments) {
+	var scores []float64
+	var same []bool
+	for _, p := range pairs {
+		if !p.Failed {
+			scores = append(scores, p.Score)
+			same = append(same, p.Same)
+		}
+	}
+	return ScoreMoments(scores, same)
 }
 
 func finiteFDR(f float64) float64 {

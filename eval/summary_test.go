@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -80,10 +81,11 @@ func checkSummary(t *testing.T, got, want Summary) {
 }
 
 func TestSummarizeFailed(t *testing.T) {
-	// A failed pair counts as score −1 whatever score it carries: flagging
-	// the genuine .9 and the impostor .7 as failed must give exactly the
-	// summary of the same data with those scores set to −1, plus
-	// NFailed = 2.
+	// In the decision metrics a failed pair counts as score −1 whatever
+	// score it carries: flagging the genuine .9 and the impostor .7 as
+	// failed must give the summary of the same data with those scores set
+	// to −1, plus NFailed = 2. The score moments and FDR are those of the
+	// six pairs that did not fail: −1 is not a score the recogniser gave.
 	failed := exAPairs()
 	failed[0].Failed, failed[4].Failed = true, true
 	manual := exAPairs()
@@ -97,6 +99,19 @@ func TestSummarizeFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	want.NFailed = 2
+	var scores []float64
+	var same []bool
+	for _, p := range failed {
+		if !p.Failed {
+			scores, same = append(scores, p.Score), append(same, p.Same)
+		}
+	}
+	g, im := ScoreMoments(scores, same) // genuine .8 .6 .3, impostor .4 .2 .1
+	want.GenuineMean, want.GenuineStd, want.ImpostorMean, want.ImpostorStd = g.Mean, g.Std, im.Mean, im.Std
+	want.FDR = FDR(g, im)
+	if !near(got.GenuineMean, 1.7/3) || !near(got.ImpostorMean, 0.7/3) {
+		t.Errorf("means %v, %v over the scored pairs, want 1.7/3 and 0.7/3", got.GenuineMean, got.ImpostorMean)
+	}
 	checkSummary(t, got, want)
 	// The failed genuine costs: genuine −1 .8 .6 .3 against impostor
 	// −1 .4 .2 .1. .8 and .6 beat all 4, .3 beats 3, and −1 ties −1 for
@@ -116,6 +131,26 @@ func TestSummarizeErrors(t *testing.T) {
 	}
 	if _, err := Summarize(nil); !errors.Is(err, ErrNoGenuine) {
 		t.Errorf("no pairs: err = %v, want ErrNoGenuine", err)
+	}
+	// Nothing measured: all pairs, or all of one class, failed. Before,
+	// every pair at −1 gave a full row (50 %, threshold −2).
+	for _, tt := range []struct {
+		name string
+		fail func(Pair) bool
+		msg  string
+	}{
+		{"all", func(Pair) bool { return true }, "all 8 pairs failed"},
+		{"genuine", func(p Pair) bool { return p.Same }, "all 4 genuine pairs failed"},
+		{"impostor", func(p Pair) bool { return !p.Same }, "all 4 impostor pairs failed"},
+	} {
+		ps := exAPairs()
+		for i := range ps {
+			ps[i].Failed = tt.fail(ps[i])
+		}
+		_, err := Summarize(ps)
+		if !errors.Is(err, ErrNoScores) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s failed: err = %v, want ErrNoScores saying %q", tt.name, err, tt.msg)
+		}
 	}
 }
 

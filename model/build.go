@@ -75,6 +75,7 @@ func (n *Net) build(batch int) (p *program, err error) {
 		}
 		p.outputs = append(p.outputs, v)
 	}
+	p.mem = planMemory(b.g, p.outputs, &n.pool)
 	p.vm = G.NewTapeMachine(b.g)
 	p.kernels = b.kernels
 	return p, nil

@@ -41,6 +41,7 @@ type Net struct {
 
 	mu       sync.Mutex
 	programs map[int]*program
+	pool     bufferPool // activation buffers shared by the programs' runs
 }
 
 // Load reads and decodes an ONNX model file.
@@ -257,12 +258,14 @@ type program struct {
 	in      *G.Node
 	outputs []*G.Node
 	vm      G.VM
-	kernels []kernel // the forward kernels, for FLOP counts
+	kernels []kernel   // the forward kernels, for FLOP counts
+	mem     *runMemory // the kernels' output buffers during a run
 }
 
 func (p *program) run(in Tensor) (outs []Tensor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer p.mem.reset() // after the outputs are copied
 	defer p.vm.Reset()
 	defer func() {
 		// gorgonia panics on some states a strange model can reach; report
