@@ -80,8 +80,15 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 		return res, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	outFiles := trainOutFiles(opt.Out, opt.Config.ExportCheckpoints)
-	if err := checkFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
-		return res, err
+	// A run resumed from its checkpoint proves the folder its own once
+	// tr.Resume accepts that checkpoint's fingerprint, so the check waits
+	// for it: runs made before folders were marked resume without --force.
+	_, statErr := os.Stat(filepath.Join(opt.Out, train.CheckpointFile))
+	resuming := opt.Resume && statErr == nil
+	if !resuming {
+		if err := checkFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
+			return res, err
+		}
 	}
 	var d *train.Dataset
 	switch kind {
@@ -169,7 +176,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 			return res, err
 		}
 	}
-	if err := claimFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
+	if err := claimFolder(opt.Out, "train", outFiles, opt.Force || resumed); err != nil {
 		return res, err
 	}
 	logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), opt.Config.Batch, opt.Config.LossName, opt.Config.KDWeight, opt.Config.LR)

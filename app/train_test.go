@@ -72,9 +72,22 @@ func TestTrainCommandEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &rec); err != nil || len(rec.Embedding) != 512 {
 		t.Fatalf("embed output %q: %v", stdout, err)
 	}
-	// Resuming a finished run does nothing more and still succeeds.
+	// Resuming a finished run does nothing more and still succeeds, also
+	// for a run made before folders were marked: its checkpoint is the
+	// proof that the folder is ours.
+	if err := os.Remove(filepath.Join(out, markerName("train"))); err != nil {
+		t.Fatal(err)
+	}
 	if _, stderr, code := runCLI(t, "train", "--data", data, "--out", out, "--batch", "2", "--max-steps", "2", "--lr", "1e-4", "--resume", "--crops", t.TempDir()); code != 0 || !strings.Contains(stderr, "resumed at step 2") {
 		t.Errorf("resume: exit %d: %s", code, stderr)
+	}
+	if ours, _ := marked(out, "train"); !ours {
+		t.Error("a resumed run did not mark its folder")
+	}
+	// A checkpoint of another run proves nothing: resuming it fails and
+	// replaces nothing.
+	if _, stderr, code := runCLI(t, "train", "--data", data, "--out", out, "--batch", "2", "--max-steps", "3", "--lr", "1e-4", "--resume", "--crops", t.TempDir()); code != 1 || !strings.Contains(stderr, "checkpoint") {
+		t.Errorf("resume with other settings: exit %d: %s", code, stderr)
 	}
 }
 
