@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,9 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/internal/childtest"
 )
 
 // TestMain runs main instead of the tests when MASKINV_TEST_MAIN=1, so that
@@ -54,40 +49,23 @@ func TestSignalExitStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "embed", "--batch", "1", dir)
-			cmd.Env = append(os.Environ(), "MASKINV_TEST_MAIN=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
+			child := childtest.Start(t, []string{"MASKINV_TEST_MAIN=1"}, "embed", "--batch", "1", dir)
+			if child.Each(func(string) bool { return false }) == 0 {
+				t.Fatalf("no first result; stderr:\n%s", child.Stderr.String())
+			}
+			if err := child.Cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			out := bufio.NewReader(stdout)
-			first, err := out.ReadString('\n')
-			if err != nil {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-				t.Fatalf("no first result: %v; stderr:\n%s", err, stderr.String())
-			}
-			if err := cmd.Process.Signal(tc.sig); err != nil {
-				t.Fatal(err)
-			}
-			rest, _ := io.ReadAll(out)
-			err = cmd.Wait()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != tc.code {
-				t.Fatalf("%v after %s, want exit status %d; stderr:\n%s", err, tc.name, tc.code, stderr.String())
+			written := 1 + child.Each(func(string) bool { return true })
+			stderr := &child.Stderr
+			if code, err := child.Wait(); err != nil || code != tc.code {
+				t.Fatalf("exit %d (%v) after %s, want exit status %d; stderr:\n%s", code, err, tc.name, tc.code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "maskinv embed: cancelled by "+tc.name) {
 				t.Errorf("stderr does not say it was cancelled:\n%s", stderr.String())
 			}
-			if n := 1 + strings.Count(string(rest), "\n"); n >= photos {
-				t.Errorf("%d of %d photos written after %s: it did not stop early\n%s", n, photos, tc.name, first)
+			if written >= photos {
+				t.Errorf("%d of %d photos written after %s: it did not stop early", written, photos, tc.name)
 			}
 		})
 	}

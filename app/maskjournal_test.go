@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,12 +8,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maskinv/workbench/internal/childtest"
 )
 
 const (
@@ -238,33 +238,21 @@ func TestMaskKillResume(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMaskKillResume$", "-test.count=1")
-	cmd.Env = append(os.Environ(), maskChildEnv+"="+in+string(os.PathListSeparator)+out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := childtest.Start(t, []string{maskChildEnv + "=" + in + string(os.PathListSeparator) + out}, "-test.run=^TestMaskKillResume$", "-test.count=1")
 	reported := 0
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		if d, ok := strings.CutPrefix(sc.Text(), "done "); ok {
+	child.Each(func(line string) bool {
+		if d, ok := strings.CutPrefix(line, "done "); ok {
 			reported, _ = strconv.Atoi(d)
 			if reported == killAfter {
-				if err := cmd.Process.Kill(); err != nil { // SIGKILL
+				if err := child.Cmd.Process.Kill(); err != nil { // SIGKILL
 					t.Fatal(err)
 				}
 			}
 		}
-	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != -1 {
-		t.Fatalf("child was not killed (it reported %d of %d): %v\n%s", reported, n, err, stderr.Bytes())
+		return true
+	})
+	if code, err := child.Wait(); err != nil || code != -1 {
+		t.Fatalf("child was not killed (it reported %d of %d): exit %d, %v\n%s", reported, n, code, err, child.Stderr.Bytes())
 	}
 	if reported >= n {
 		t.Fatalf("the kill came after the run finished")

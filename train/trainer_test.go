@@ -1,16 +1,12 @@
 package train
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +15,7 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/childtest"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -208,33 +205,21 @@ func TestKillResumesFromLastCheckpoint(t *testing.T) {
 	}
 
 	out := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillResumesFromLastCheckpoint$", "-test.count=1")
-	cmd.Env = append(os.Environ(), trainChildEnv+"="+root+string(os.PathListSeparator)+out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := childtest.Start(t, []string{trainChildEnv + "=" + root + string(os.PathListSeparator) + out}, "-test.run=^TestKillResumesFromLastCheckpoint$", "-test.count=1")
 	last := 0
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		if n, ok := strings.CutPrefix(sc.Text(), "checkpoint "); ok {
+	child.Each(func(line string) bool {
+		if n, ok := strings.CutPrefix(line, "checkpoint "); ok {
 			last, _ = strconv.Atoi(n)
 			if last == 3 {
-				if err := cmd.Process.Kill(); err != nil {
+				if err := child.Cmd.Process.Kill(); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != -1 || last < 3 {
-		t.Fatalf("child not killed after its third checkpoint (last checkpoint %d): %v\n%s", last, err, stderr.Bytes())
+		return true
+	})
+	if code, err := child.Wait(); err != nil || code != -1 || last < 3 {
+		t.Fatalf("child not killed after its third checkpoint (last checkpoint %d): exit %d, %v\n%s", last, code, err, child.Stderr.Bytes())
 	}
 	b := newTestTrainerWith(t, root, out, killConfig)
 	ok, err := b.Resume()
