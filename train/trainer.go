@@ -379,7 +379,6 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 	stop = min(stop, t.steps)
 	start, first := time.Now(), t.step
 	lastSave := start
-	d := t.head.Dim
 	dW := make([]float64, len(t.head.W))
 	for t.step < stop {
 		if err := ctx.Err(); err != nil {
@@ -397,44 +396,13 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 		if err != nil {
 			return err
 		}
-		teacher := make([]float64, len(items)*d)
-		for k, e := range tEmb {
-			for j, v := range e {
-				teacher[k*d+j] = float64(v)
-			}
-		}
-		labels := make([]int, len(items))
-		for k, i := range items {
-			labels[k] = t.data.Items[i].Label
-		}
-		var marginLoss, kdLoss float64
-		mr := rand.New(rand.NewSource(mix(t.cfg.Seed, 3, uint64(t.step))))
-		loss := func(out, grad []float32) float64 {
-			emb := make([]float64, len(out))
-			for i, v := range out {
-				emb[i] = float64(v)
-			}
-			dEmb := make([]float64, len(out))
-			dKD := make([]float64, len(out))
-			marginLoss = t.head.Loss(t.cfg.Loss, emb, labels, mr, dEmb, dW)
-			kdLoss = KD(t.cfg.KDWeight, emb, teacher, d, dKD)
-			for i := range grad {
-				grad[i] = float32(dEmb[i] + dKD[i])
-			}
-			return marginLoss + kdLoss
-		}
-		total, _, err := t.student.Step(ctx, x, loss)
+		sl := t.newStepLoss(items, tEmb, dW)
+		total, _, err := t.student.Step(ctx, x, sl.loss)
 		if err != nil {
 			return err
 		}
-		vars := []Var{{Name: "head", F64: t.head.W, G64: dW}}
-		for _, p := range t.student.Params() {
-			if p.Grad != nil {
-				vars = append(vars, Var{Name: p.Name, F32: p.Value, G32: p.Grad})
-			}
-		}
 		lr := t.opt.Rate(t.step)
-		norm, err := t.opt.Step(t.step, vars)
+		norm, err := t.opt.Step(t.step, t.trainableVars(dW))
 		if err != nil {
 			return err
 		}
@@ -445,23 +413,90 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 				return err
 			}
 			lastSave = time.Now()
-			if t.cfg.ExportCheckpoints {
-				if err := t.ExportTo(filepath.Join(t.out, fmt.Sprintf("student-step%06d.onnx", t.step))); err != nil {
-					return err
-				}
+			if err := t.exportStepCheckpoint(); err != nil {
+				return err
 			}
 			saved = true
 		}
 		if report != nil {
 			el := time.Since(start)
 			per := el / time.Duration(t.step-first)
-			report(Stats{Step: t.step, Steps: t.steps, Epoch: epoch + 1, Loss: total, Margin: marginLoss, KD: kdLoss,
+			report(Stats{Step: t.step, Steps: t.steps, Epoch: epoch + 1, Loss: total, Margin: sl.margin, KD: sl.kd,
 				LR: lr, GradNorm: norm, ImagesPerSecond: float64((t.step-first)*t.cfg.Batch) / el.Seconds(),
 				Elapsed: el, Remaining: per * time.Duration(t.steps-t.step), CheckpointWritten: saved})
 		}
 	}
 	if t.step >= t.steps {
 		return t.ExportTo(filepath.Join(t.out, StudentFile))
+	}
+	return nil
+}
+
+// stepLoss holds one step's targets and keeps the two loss terms of the
+// last evaluation, so the step's Stats can report them separately.
+type stepLoss struct {
+	t       *Trainer
+	teacher []float64 // teacher embeddings, row-major, len(items)*Dim
+	labels  []int
+	mr      *rand.Rand
+	dW      []float64 // head gradient, filled by the margin loss
+	margin  float64
+	kd      float64
+}
+
+// newStepLoss gathers the targets of one batch. The margin loss's random
+// source is seeded by the step so a resumed run draws the same numbers.
+func (t *Trainer) newStepLoss(items []int, tEmb [][]float32, dW []float64) *stepLoss {
+	d := t.head.Dim
+	teacher := make([]float64, len(items)*d)
+	for k, e := range tEmb {
+		for j, v := range e {
+			teacher[k*d+j] = float64(v)
+		}
+	}
+	labels := make([]int, len(items))
+	for k, i := range items {
+		labels[k] = t.data.Items[i].Label
+	}
+	mr := rand.New(rand.NewSource(mix(t.cfg.Seed, 3, uint64(t.step))))
+	return &stepLoss{t: t, teacher: teacher, labels: labels, mr: mr, dW: dW}
+}
+
+// loss is the student's loss callback: margin loss plus distillation, with
+// the gradient with respect to the student's output written into grad.
+func (s *stepLoss) loss(out, grad []float32) float64 {
+	t := s.t
+	emb := make([]float64, len(out))
+	for i, v := range out {
+		emb[i] = float64(v)
+	}
+	dEmb := make([]float64, len(out))
+	dKD := make([]float64, len(out))
+	s.margin = t.head.Loss(t.cfg.Loss, emb, s.labels, s.mr, dEmb, s.dW)
+	s.kd = KD(t.cfg.KDWeight, emb, s.teacher, t.head.Dim, dKD)
+	for i := range grad {
+		grad[i] = float32(dEmb[i] + dKD[i])
+	}
+	return s.margin + s.kd
+}
+
+// trainableVars lists what the optimiser updates: the head, then every
+// student parameter that received a gradient (frozen ones have none).
+func (t *Trainer) trainableVars(dW []float64) []Var {
+	vars := []Var{{Name: "head", F64: t.head.W, G64: dW}}
+	for _, p := range t.student.Params() {
+		if p.Grad != nil {
+			vars = append(vars, Var{Name: p.Name, F32: p.Value, G32: p.Grad})
+		}
+	}
+	return vars
+}
+
+// exportStepCheckpoint writes, when asked, an ONNX export of the student at
+// this step next to the resumable checkpoint.
+func (t *Trainer) exportStepCheckpoint() error {
+	if t.cfg.ExportCheckpoints {
+		return t.ExportTo(filepath.Join(t.out, fmt.Sprintf("student-step%06d.onnx", t.step)))
 	}
 	return nil
 }
