@@ -70,11 +70,7 @@ func ParseTrainData(s string) (kind, path string, err error) {
 // Train runs template-level knowledge distillation (see package train).
 func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	var res TrainResult
-	logf := func(format string, a ...any) {
-		if opt.Log != nil {
-			fmt.Fprintf(opt.Log, format+"\n", a...)
-		}
-	}
+	ts := &trainSession{opt: opt}
 	kind, root, err := ParseTrainData(opt.Data)
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", ErrUsage, err)
@@ -90,21 +86,12 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 			return res, err
 		}
 	}
-	var d *train.Dataset
-	switch kind {
-	case "lfw":
-		d, err = train.FromLFW(root, opt.TrainFolds)
-	case "rec":
-		d, err = train.FromRec(root)
-	default:
-		d, err = train.FromFolder(root)
-	}
+	d, err := openTrainData(kind, root, opt.TrainFolds)
 	if err != nil {
 		return res, err
 	}
 	defer d.CloseRecords()
-	eng, err := LoadEngine(EngineOptions{RecogniserPath: opt.TeacherPath})
-	if err != nil {
+	if ts.eng, err = LoadEngine(EngineOptions{RecogniserPath: opt.TeacherPath}); err != nil {
 		return res, err
 	}
 	cache := opt.CropCache
@@ -113,40 +100,18 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 			return res, err
 		}
 	}
-	logf("data: %d photos of %d people in %s; aligned crops cached in %s", len(d.Items), d.Classes(), root, cache)
-	align := func(ctx context.Context, img image.Image) (*image.NRGBA, error) {
-		r, err := eng.Locate(ctx, img)
-		if err != nil {
-			return nil, err
-		}
-		return r.Aligned, nil
-	}
-	var prog progress.Func = progress.Nop
-	if opt.Log != nil {
-		prog = progress.Terminal(opt.Log, "align")
-	}
-	crops, err := train.LoadCrops(ctx, d, align, cache, prog)
+	ts.logf("data: %d photos of %d people in %s; aligned crops cached in %s", len(d.Items), d.Classes(), root, cache)
+	crops, err := ts.alignCrops(ctx, d, cache)
 	if err != nil {
 		return res, err
 	}
 	res.Images, res.Classes, res.Failed = len(d.Items), d.Classes(), crops.Failed
 	if crops.Failed > 0 {
-		logf("note: %d photos without a usable face were left out", crops.Failed)
+		ts.logf("note: %d photos without a usable face were left out", crops.Failed)
 	}
 	if opt.Config.PhotoMasks > 0 && opt.Config.PhotoMaskShare > 0 {
-		dir := filepath.Join(cache, "photo-masks", photoMaskID(eng, opt.Config))
-		logf("photo masks: %d per photo, masked then aligned again; cached in %s", opt.Config.PhotoMasks, dir)
-		if opt.Log != nil {
-			prog = progress.Terminal(opt.Log, "photo masks")
-		}
-		if err := train.LoadPhotoMasks(ctx, d, crops, photoMasker(eng, opt.Config.Mask), opt.Config.PhotoMasks, dir, prog); err != nil {
+		if err := ts.maskPhotos(ctx, d, crops, cache); err != nil {
 			return res, err
-		}
-		if crops.MaskFailed > 0 {
-			logf("note: %d photos have no face the detector finds again once masked; their crops are masked instead", crops.MaskFailed)
-		}
-		if crops.NoPhoto > 0 {
-			logf("note: %d images are aligned crops, with no photo to mask; their crops are masked instead", crops.NoPhoto)
 		}
 	}
 	// The student is a second decode of the teacher's bytes, so that the
@@ -155,49 +120,124 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	tr, err := train.New(ctx, eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
+	tr, err := train.New(ctx, ts.eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
 	if err != nil {
 		return res, err
 	}
 	res.Steps = tr.Steps()
-	resumed := false
-	if opt.Resume {
-		if resumed, err = tr.Resume(); err != nil {
-			return res, err
-		}
-	}
-	if resumed {
-		logf("resumed at step %d of %d", tr.Step(), tr.Steps())
-	} else {
-		if opt.Log != nil {
-			prog = progress.Terminal(opt.Log, "teacher")
-		}
-		if err := tr.Prepare(ctx, prog); err != nil {
-			return res, err
-		}
+	resumed, err := ts.resumeOrPrepare(ctx, tr)
+	if err != nil {
+		return res, err
 	}
 	if err := claimFolder(opt.Out, "train", outFiles, opt.Force || resumed); err != nil {
 		return res, err
 	}
-	logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), opt.Config.Batch, opt.Config.LossName, opt.Config.KDWeight, opt.Config.LR)
-	last := time.Time{}
-	err = tr.Run(ctx, func(s train.Stats) {
-		res.ImagesPerSecond = s.ImagesPerSecond
-		if time.Since(last) < 10*time.Second && s.Step != s.Steps && !s.CheckpointWritten {
-			return
-		}
-		last = time.Now()
-		logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s  elapsed %s  ETA %s",
-			s.Step, s.Steps, s.Epoch, s.Loss, s.Margin, s.KD, s.GradNorm, s.LR, s.ImagesPerSecond,
-			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
-	})
+	err = ts.run(ctx, tr, &res)
 	res.Done = tr.Step()
 	if err != nil {
 		return res, err
 	}
 	res.Student = filepath.Join(opt.Out, train.StudentFile)
-	logf("student written to %s", res.Student)
+	ts.logf("student written to %s", res.Student)
 	return res, nil
+}
+
+// trainSession carries what every stage of Train shares: the options, the
+// teacher's engine and the log.
+type trainSession struct {
+	opt TrainOptions
+	eng *Engine
+}
+
+func (ts *trainSession) logf(format string, a ...any) {
+	if ts.opt.Log != nil {
+		fmt.Fprintf(ts.opt.Log, format+"\n", a...)
+	}
+}
+
+// progress shows a stage's progress on the log, or nowhere without one.
+func (ts *trainSession) progress(stage string) progress.Func {
+	if ts.opt.Log != nil {
+		return progress.Terminal(ts.opt.Log, stage)
+	}
+	return progress.Nop
+}
+
+func openTrainData(kind, root string, folds []int) (*train.Dataset, error) {
+	switch kind {
+	case "lfw":
+		return train.FromLFW(root, folds)
+	case "rec":
+		return train.FromRec(root)
+	default:
+		return train.FromFolder(root)
+	}
+}
+
+// alignCrops aligns every photo with the teacher's detector; the crops are
+// cached in cache so later runs skip the detector.
+func (ts *trainSession) alignCrops(ctx context.Context, d *train.Dataset, cache string) (*train.Crops, error) {
+	align := func(ctx context.Context, img image.Image) (*image.NRGBA, error) {
+		r, err := ts.eng.Locate(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		return r.Aligned, nil
+	}
+	return train.LoadCrops(ctx, d, align, cache, ts.progress("align"))
+}
+
+// maskPhotos masks the photos themselves and aligns them again, so that the
+// student also sees masks as the detector and aligner see them.
+func (ts *trainSession) maskPhotos(ctx context.Context, d *train.Dataset, crops *train.Crops, cache string) error {
+	cfg := ts.opt.Config
+	dir := filepath.Join(cache, "photo-masks", photoMaskID(ts.eng, cfg))
+	ts.logf("photo masks: %d per photo, masked then aligned again; cached in %s", cfg.PhotoMasks, dir)
+	prog := ts.progress("photo masks")
+	if err := train.LoadPhotoMasks(ctx, d, crops, photoMasker(ts.eng, cfg.Mask), cfg.PhotoMasks, dir, prog); err != nil {
+		return err
+	}
+	if crops.MaskFailed > 0 {
+		ts.logf("note: %d photos have no face the detector finds again once masked; their crops are masked instead", crops.MaskFailed)
+	}
+	if crops.NoPhoto > 0 {
+		ts.logf("note: %d images are aligned crops, with no photo to mask; their crops are masked instead", crops.NoPhoto)
+	}
+	return nil
+}
+
+// resumeOrPrepare continues from the checkpoint when asked and one fits;
+// otherwise it computes the teacher's embeddings for a fresh run.
+func (ts *trainSession) resumeOrPrepare(ctx context.Context, tr *train.Trainer) (bool, error) {
+	if ts.opt.Resume {
+		resumed, err := tr.Resume()
+		if err != nil {
+			return false, err
+		}
+		if resumed {
+			ts.logf("resumed at step %d of %d", tr.Step(), tr.Steps())
+			return true, nil
+		}
+	}
+	return false, tr.Prepare(ctx, ts.progress("teacher"))
+}
+
+// run trains to the end, logging a step at most every 10 s, except the last
+// step and steps that wrote a checkpoint, which are always logged.
+func (ts *trainSession) run(ctx context.Context, tr *train.Trainer, res *TrainResult) error {
+	cfg := ts.opt.Config
+	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), cfg.Batch, cfg.LossName, cfg.KDWeight, cfg.LR)
+	last := time.Time{}
+	return tr.Run(ctx, func(s train.Stats) {
+		res.ImagesPerSecond = s.ImagesPerSecond
+		if time.Since(last) < 10*time.Second && s.Step != s.Steps && !s.CheckpointWritten {
+			return
+		}
+		last = time.Now()
+		ts.logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s  elapsed %s  ETA %s",
+			s.Step, s.Steps, s.Epoch, s.Loss, s.Margin, s.KD, s.GradNorm, s.LR, s.ImagesPerSecond,
+			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
+	})
 }
 
 // trainOutFiles are the files a run may write into out: the checkpoint,
