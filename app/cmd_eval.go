@@ -44,184 +44,242 @@ func evalCommandWith(load evalEngineLoader) Command {
 }
 
 func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoader) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	datasetFlag := fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)")
-	protoFlag := fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m")
-	foldsFlag := fs.String("folds", "", "folds to evaluate, 1-based, e.g. 1-10, 10 or 1,3,5-7 (default: all)")
-	modelPath := fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
-	style := fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…")
-	color := fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb")
-	maskOn := fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)")
-	seed := fs.Uint64("seed", 1, "seed of the masks, of the masked side of blr-m pairs and of folder impostor pairs")
-	jsonOut := fs.String("json", "", "write the metrics as JSON to this file")
-	reportDir := fs.String("report", "", "write charts (PNG), per-pair scores, flips and failures (CSV) into this folder")
-	cacheDir := fs.String("cache", "", "embedding cache folder (default: <user cache dir>/maskinv/embeddings)")
-	noCache := fs.Bool("no-cache", false, "neither read nor write the embedding cache")
-	aligned := fs.Bool("aligned", false, "lfw/folder images are already 112×112 aligned crops (.bin always is)")
-	fallback := fs.Bool("detect-fallback", false, "take the best face below the detector threshold when none passes it (default: on for mfr2, off otherwise)")
-	workers := fs.Int("workers", 0, "images decoded and located at once (default: number of CPUs)")
-	batch := fs.Int("batch", 32, "crops per recogniser batch")
-	force := fs.Bool("force", false, "let --report replace files that an earlier eval did not write there")
-	allowMissing := fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
-		fs.PrintDefaults()
-	}
+	fs, fl := newEvalFlags(stdio.Err)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: unexpected arguments %q", ErrUsage, fs.Args())
-	}
-	kind, path, ok := strings.Cut(*datasetFlag, "=")
-	if !ok || path == "" {
-		fs.Usage()
-		return fmt.Errorf("%w: --dataset wants KIND=PATH, got %q", ErrUsage, *datasetFlag)
-	}
-	switch kind {
-	case SetLFW, SetMFR2, SetBin, SetFolder:
-	default:
-		return fmt.Errorf("%w: --dataset kind %q: want lfw, mfr2, bin or folder", ErrUsage, kind)
-	}
-	protos, err := parseProtocols(*protoFlag, kind)
+	es, err := fl.settings(fs)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return err
 	}
-	var folds []int
-	if *foldsFlag != "" {
-		if folds, err = parseFolds(*foldsFlag); err != nil {
-			return fmt.Errorf("%w: --folds: %v", ErrUsage, err)
-		}
-	}
-	var cfg maskgen.Config
-	if cfg.Style, err = maskgen.ParseStyle(*style); err != nil {
-		return fmt.Errorf("%w: --mask-style: %v", ErrUsage, err)
-	}
-	if cfg.Color, err = maskgen.ParseColor(*color); err != nil {
-		return fmt.Errorf("%w: --mask-color: %v", ErrUsage, err)
-	}
-	cfg.Seed = *seed
-	if *maskOn != "crop" && *maskOn != "photo" {
-		return fmt.Errorf("%w: --mask-on %q: want crop or photo", ErrUsage, *maskOn)
-	}
-	onPhoto := *maskOn == "photo"
-	if *batch < 1 {
-		return fmt.Errorf("%w: --batch %d", ErrUsage, *batch)
-	}
-	detectFallback := kind == SetMFR2
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "detect-fallback" {
-			detectFallback = *fallback
-		}
-	})
 
-	if *reportDir != "" {
-		if err := checkFolder(*reportDir, "eval", reportFiles(), *force); err != nil {
+	if *fl.report != "" {
+		if err := checkFolder(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
-	set, err := LoadEvalSet(kind, path, cfg.Seed, *aligned)
+	set, err := LoadEvalSet(es.kind, es.path, es.mask.Seed, *fl.aligned)
 	if err != nil {
 		return err
 	}
-	if folds != nil {
-		if err := set.SelectFolds(folds); err != nil {
+	if es.folds != nil {
+		if err := set.SelectFolds(es.folds); err != nil {
 			return err
 		}
 	}
-	if onPhoto && set.Aligned {
-		return fmt.Errorf("%w: --mask-on photo needs photos; %s holds aligned crops", ErrUsage, path)
+	if es.onPhoto && set.Aligned {
+		return fmt.Errorf("%w: --mask-on photo needs photos; %s holds aligned crops", ErrUsage, es.path)
 	}
-	eng, modelName, modelHash, pipeline, err := load(EngineOptions{RecogniserPath: *modelPath, DetectFallback: detectFallback}, set.Aligned, *batch)
+	eng, modelName, modelHash, pipeline, err := load(EngineOptions{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}
-	var cache *EmbeddingCache
-	if !*noCache {
-		dir := *cacheDir
-		if dir == "" {
-			if dir, err = DefaultCacheDir(); err != nil {
-				fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
-			}
-		}
-		if dir != "" {
-			if cache, err = OpenEmbeddingCache(dir, modelHash); err != nil {
-				fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
-				cache = nil
-			} else {
-				defer cache.Close()
-				if n := cache.Skipped(); n > 0 {
-					fmt.Fprintf(stdio.Err, "eval: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", cache.Path(), n)
-				}
-			}
-		}
+	cache := fl.openCache(stdio, modelHash)
+	if cache != nil {
+		defer cache.Close()
 	}
 	res, err := Evaluate(ctx, eng, set, EvalOptions{
-		Protocols:    protos,
-		Mask:         cfg,
-		MaskOnPhoto:  onPhoto,
+		Protocols:    es.protos,
+		Mask:         es.mask,
+		MaskOnPhoto:  es.onPhoto,
 		ModelHash:    modelHash,
 		Pipeline:     pipeline,
 		Cache:        cache,
-		Workers:      *workers,
-		Batch:        *batch,
-		Progress:     progress.Terminal(stdio.Err, "eval "+kind),
-		AllowMissing: *allowMissing,
+		Workers:      *fl.workers,
+		Batch:        *fl.batch,
+		Progress:     progress.Terminal(stdio.Err, "eval "+es.kind),
+		AllowMissing: *fl.allowMissing,
 	})
 	if err != nil {
 		return err
 	}
-	info := EvalInfo{Model: modelName, ModelHash: modelHash, Mask: cfg, MaskOnPhoto: onPhoto, Folds: folds, DetectFallback: detectFallback}
-	st := res.Stats
-	fmt.Fprintf(stdio.Err, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
-	if st.Fallback > 0 {
-		fmt.Fprintf(stdio.Err, ", %d faces below the detector threshold (fallback)", st.Fallback)
-	}
-	fmt.Fprintf(stdio.Err, "; %.1f s\n", time.Since(start).Seconds())
-	if st.CacheErrs > 0 {
-		fmt.Fprintf(stdio.Err, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
-	}
-	if len(res.Dropped) > 0 {
-		fmt.Fprintf(stdio.Err, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
-	}
-	if len(res.Failures) > 0 {
-		fmt.Fprintf(stdio.Err, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
-		for i, f := range res.Failures {
-			if i == 10 {
-				fmt.Fprintf(stdio.Err, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
-				break
-			}
-			fmt.Fprintf(stdio.Err, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
-		}
-	}
+	info := EvalInfo{Model: modelName, ModelHash: modelHash, Mask: es.mask, MaskOnPhoto: es.onPhoto, Folds: es.folds, DetectFallback: es.detectFallback}
+	printEvalSummary(stdio.Err, res, start)
 	if err := res.measured(); err != nil {
 		return err
 	}
 	if _, err := io.WriteString(stdio.Out, res.Markdown(info)); err != nil {
 		return err
 	}
-	if *jsonOut != "" {
+	return fl.writeOutputs(res, info)
+}
+
+// evalFlags are eval's command-line flags as the flag package fills them.
+type evalFlags struct {
+	dataset, protocol, folds, model, style, color, maskOn *string
+	json, report, cache                                   *string
+	seed                                                  *uint64
+	noCache, aligned, fallback, force, allowMissing       *bool
+	workers, batch                                        *int
+}
+
+func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fl := &evalFlags{
+		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
+		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
+		folds:        fs.String("folds", "", "folds to evaluate, 1-based, e.g. 1-10, 10 or 1,3,5-7 (default: all)"),
+		model:        fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+		style:        fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…"),
+		color:        fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb"),
+		maskOn:       fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)"),
+		seed:         fs.Uint64("seed", 1, "seed of the masks, of the masked side of blr-m pairs and of folder impostor pairs"),
+		json:         fs.String("json", "", "write the metrics as JSON to this file"),
+		report:       fs.String("report", "", "write charts (PNG), per-pair scores, flips and failures (CSV) into this folder"),
+		cache:        fs.String("cache", "", "embedding cache folder (default: <user cache dir>/maskinv/embeddings)"),
+		noCache:      fs.Bool("no-cache", false, "neither read nor write the embedding cache"),
+		aligned:      fs.Bool("aligned", false, "lfw/folder images are already 112×112 aligned crops (.bin always is)"),
+		fallback:     fs.Bool("detect-fallback", false, "take the best face below the detector threshold when none passes it (default: on for mfr2, off otherwise)"),
+		workers:      fs.Int("workers", 0, "images decoded and located at once (default: number of CPUs)"),
+		batch:        fs.Int("batch", 32, "crops per recogniser batch"),
+		force:        fs.Bool("force", false, "let --report replace files that an earlier eval did not write there"),
+		allowMissing: fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)"),
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
+		fs.PrintDefaults()
+	}
+	return fs, fl
+}
+
+// evalSettings are the flags checked and parsed into what Evaluate takes.
+type evalSettings struct {
+	kind, path     string
+	protos         []string
+	folds          []int
+	mask           maskgen.Config
+	onPhoto        bool
+	detectFallback bool
+}
+
+// settings checks the parsed flags; every mistake is a usage error, found
+// before anything is loaded.
+func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
+	var es evalSettings
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return es, fmt.Errorf("%w: unexpected arguments %q", ErrUsage, fs.Args())
+	}
+	kind, path, ok := strings.Cut(*fl.dataset, "=")
+	if !ok || path == "" {
+		fs.Usage()
+		return es, fmt.Errorf("%w: --dataset wants KIND=PATH, got %q", ErrUsage, *fl.dataset)
+	}
+	switch kind {
+	case SetLFW, SetMFR2, SetBin, SetFolder:
+	default:
+		return es, fmt.Errorf("%w: --dataset kind %q: want lfw, mfr2, bin or folder", ErrUsage, kind)
+	}
+	es.kind, es.path = kind, path
+	var err error
+	if es.protos, err = parseProtocols(*fl.protocol, kind); err != nil {
+		return es, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if *fl.folds != "" {
+		if es.folds, err = parseFolds(*fl.folds); err != nil {
+			return es, fmt.Errorf("%w: --folds: %v", ErrUsage, err)
+		}
+	}
+	if es.mask.Style, err = maskgen.ParseStyle(*fl.style); err != nil {
+		return es, fmt.Errorf("%w: --mask-style: %v", ErrUsage, err)
+	}
+	if es.mask.Color, err = maskgen.ParseColor(*fl.color); err != nil {
+		return es, fmt.Errorf("%w: --mask-color: %v", ErrUsage, err)
+	}
+	es.mask.Seed = *fl.seed
+	if *fl.maskOn != "crop" && *fl.maskOn != "photo" {
+		return es, fmt.Errorf("%w: --mask-on %q: want crop or photo", ErrUsage, *fl.maskOn)
+	}
+	es.onPhoto = *fl.maskOn == "photo"
+	if *fl.batch < 1 {
+		return es, fmt.Errorf("%w: --batch %d", ErrUsage, *fl.batch)
+	}
+	// MFR2 photos are hard for the detector, so it falls back there unless
+	// the flag, set either way, says otherwise.
+	es.detectFallback = kind == SetMFR2
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "detect-fallback" {
+			es.detectFallback = *fl.fallback
+		}
+	})
+	return es, nil
+}
+
+// openCache opens the embedding cache unless --no-cache; a cache that cannot
+// be opened is only a warning, as eval then just embeds everything.
+func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *EmbeddingCache {
+	if *fl.noCache {
+		return nil
+	}
+	dir := *fl.cache
+	if dir == "" {
+		var err error
+		if dir, err = DefaultCacheDir(); err != nil {
+			fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+		}
+	}
+	if dir == "" {
+		return nil
+	}
+	cache, err := OpenEmbeddingCache(dir, modelHash)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+		return nil
+	}
+	if n := cache.Skipped(); n > 0 {
+		fmt.Fprintf(stdio.Err, "eval: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", cache.Path(), n)
+	}
+	return cache
+}
+
+// printEvalSummary tells on stderr what the run did and what it could not
+// score, before the table, so that a failed run still explains itself.
+func printEvalSummary(w io.Writer, res *EvalResult, start time.Time) {
+	st := res.Stats
+	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
+	if st.Fallback > 0 {
+		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
+	}
+	fmt.Fprintf(w, "; %.1f s\n", time.Since(start).Seconds())
+	if st.CacheErrs > 0 {
+		fmt.Fprintf(w, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
+	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(w, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
+	}
+	if len(res.Failures) > 0 {
+		fmt.Fprintf(w, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
+		for i, f := range res.Failures {
+			if i == 10 {
+				fmt.Fprintf(w, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
+		}
+	}
+}
+
+// writeOutputs writes the --json metrics and the --report folder.
+func (fl *evalFlags) writeOutputs(res *EvalResult, info EvalInfo) error {
+	if *fl.json != "" {
 		b, err := json.MarshalIndent(res.JSON(info), "", "  ")
 		if err != nil {
 			return err
 		}
-		if err := imageio.WriteAtomic(*jsonOut, func(w io.Writer) error {
+		if err := imageio.WriteAtomic(*fl.json, func(w io.Writer) error {
 			_, err := w.Write(append(b, '\n'))
 			return err
 		}); err != nil {
 			return err
 		}
 	}
-	if *reportDir != "" {
-		if err := claimFolder(*reportDir, "eval", reportFiles(), *force); err != nil {
+	if *fl.report != "" {
+		if err := claimFolder(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
 			return err
 		}
-		if err := res.WriteReport(*reportDir, info); err != nil {
-			return err
-		}
+		return res.WriteReport(*fl.report, info)
 	}
 	return nil
 }
