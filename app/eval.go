@@ -534,66 +534,18 @@ func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uin
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-
-	emb := make([][2]CacheEntry, len(set.Images))
-	pending := make([]atomic.Int32, len(set.Images))
-	var done, located, embedded, cached, fallback, cacheErrs atomic.Int64
-	finish := func() { prog(int(done.Add(1)), len(todo)) }
-	putCache := func(puts ...CachePut) {
-		if err := opt.Cache.Put(puts...); err != nil {
-			cacheErrs.Add(1)
-		}
-	}
+	p := &variantPipeline{ctx: ctx, cancel: cancel, eng: eng, set: set, need: need, opt: opt, prog: prog, todo: todo,
+		emb: make([][2]CacheEntry, len(set.Images)), pending: make([]atomic.Int32, len(set.Images))}
 
 	jobs := make(chan variantJob, 2*batch)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	go func() {
-		defer close(next)
-		for _, i := range todo {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go p.feed(next)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				out, err := prepareImage(ctx, eng, set, i, need[i], opt)
-				if err != nil {
-					cancel(err)
-					return
-				}
-				located.Add(int64(out.located))
-				if out.fallback {
-					fallback.Add(1)
-				}
-				pending[i].Store(int32(len(out.jobs)))
-				for v, e := range out.known {
-					if e != nil {
-						emb[i][v] = *e
-					}
-				}
-				cached.Add(int64(out.cached))
-				if len(out.puts) > 0 {
-					putCache(out.puts...)
-				}
-				if len(out.jobs) == 0 {
-					finish()
-					continue
-				}
-				for _, j := range out.jobs {
-					select {
-					case jobs <- j:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
+			p.prepareAll(next, jobs)
 		}()
 	}
 	go func() {
@@ -601,54 +553,7 @@ func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uin
 		close(jobs)
 	}()
 
-	// The embedding stage: one goroutine, full batches.
-	var buf []variantJob
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		crops := make([]*image.NRGBA, len(buf))
-		for k, j := range buf {
-			crops[k] = j.crop
-		}
-		vecs, err := eng.Embed(ctx, crops)
-		if err != nil {
-			return err
-		}
-		if len(vecs) != len(buf) {
-			return fmt.Errorf("embed: %d embeddings for %d crops", len(vecs), len(buf))
-		}
-		embedded.Add(int64(len(buf)))
-		var puts []CachePut
-		for k, j := range buf {
-			e := CacheEntry{Vec: vecs[k], Flags: j.flags}
-			emb[j.img][j.variant] = e
-			puts = append(puts, CachePut{Key: j.key, Entry: e})
-		}
-		putCache(puts...)
-		for _, j := range buf {
-			if pending[j.img].Add(-1) == 0 {
-				finish()
-			}
-		}
-		buf = buf[:0]
-		return nil
-	}
-	var embedErr error
-	for j := range jobs {
-		if embedErr != nil {
-			continue // drain, so that workers can finish
-		}
-		buf = append(buf, j)
-		if len(buf) == batch {
-			if embedErr = flush(); embedErr != nil {
-				cancel(embedErr)
-			}
-		}
-	}
-	if embedErr == nil {
-		embedErr = flush()
-	}
+	embedErr := p.embedAll(jobs, batch)
 	if err := context.Cause(ctx); err != nil {
 		return nil, EvalStats{}, err
 	}
@@ -657,13 +562,146 @@ func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uin
 	}
 	stats := EvalStats{
 		Images:    len(todo),
-		Located:   int(located.Load()),
-		Embedded:  int(embedded.Load()),
-		Cached:    int(cached.Load()),
-		Fallback:  int(fallback.Load()),
-		CacheErrs: int(cacheErrs.Load()),
+		Located:   int(p.located.Load()),
+		Embedded:  int(p.embedded.Load()),
+		Cached:    int(p.cached.Load()),
+		Fallback:  int(p.fallback.Load()),
+		CacheErrs: int(p.cacheErrs.Load()),
 	}
-	return emb, stats, nil
+	return p.emb, stats, nil
+}
+
+// variantPipeline is the state embedVariants' stages share: workers that
+// read, locate and mask images feed one embedding stage through a channel.
+// An image counts as done once all its variants are resolved, which the
+// pending counters track across the two stages.
+type variantPipeline struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	eng    EvalEngine
+	set    *EvalSet
+	need   []uint8
+	opt    EvalOptions
+	prog   progress.Func
+	todo   []int // images with a needed variant
+
+	emb     [][2]CacheEntry
+	pending []atomic.Int32 // per image, variants still to embed
+
+	done, located, embedded, cached, fallback, cacheErrs atomic.Int64
+}
+
+func (p *variantPipeline) finish() { p.prog(int(p.done.Add(1)), len(p.todo)) }
+
+// putCache writes entries to the cache; a failed write only costs a later
+// run the work again, so it is counted, not fatal.
+func (p *variantPipeline) putCache(puts ...CachePut) {
+	if err := p.opt.Cache.Put(puts...); err != nil {
+		p.cacheErrs.Add(1)
+	}
+}
+
+// feed hands out the images to prepare until all are out or the run is
+// cancelled.
+func (p *variantPipeline) feed(next chan<- int) {
+	defer close(next)
+	for _, i := range p.todo {
+		select {
+		case next <- i:
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// prepareAll is one worker: it prepares images from next and sends their
+// crops on to the embedding stage. An error cancels the whole run.
+func (p *variantPipeline) prepareAll(next <-chan int, jobs chan<- variantJob) {
+	for i := range next {
+		out, err := prepareImage(p.ctx, p.eng, p.set, i, p.need[i], p.opt)
+		if err != nil {
+			p.cancel(err)
+			return
+		}
+		p.located.Add(int64(out.located))
+		if out.fallback {
+			p.fallback.Add(1)
+		}
+		p.pending[i].Store(int32(len(out.jobs)))
+		for v, e := range out.known {
+			if e != nil {
+				p.emb[i][v] = *e
+			}
+		}
+		p.cached.Add(int64(out.cached))
+		if len(out.puts) > 0 {
+			p.putCache(out.puts...)
+		}
+		if len(out.jobs) == 0 {
+			p.finish()
+			continue
+		}
+		for _, j := range out.jobs {
+			select {
+			case jobs <- j:
+			case <-p.ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// embedAll is the embedding stage: one goroutine, full batches. After an
+// error it keeps draining jobs, so that the workers can finish.
+func (p *variantPipeline) embedAll(jobs <-chan variantJob, batch int) error {
+	var buf []variantJob
+	var embedErr error
+	for j := range jobs {
+		if embedErr != nil {
+			continue // drain, so that workers can finish
+		}
+		buf = append(buf, j)
+		if len(buf) == batch {
+			if embedErr = p.embedBatch(buf); embedErr != nil {
+				p.cancel(embedErr)
+			}
+			buf = buf[:0]
+		}
+	}
+	if embedErr == nil && len(buf) > 0 {
+		embedErr = p.embedBatch(buf)
+	}
+	return embedErr
+}
+
+// embedBatch embeds one batch of crops, stores and caches the embeddings
+// and marks the images whose last variant this was as done.
+func (p *variantPipeline) embedBatch(buf []variantJob) error {
+	crops := make([]*image.NRGBA, len(buf))
+	for k, j := range buf {
+		crops[k] = j.crop
+	}
+	vecs, err := p.eng.Embed(p.ctx, crops)
+	if err != nil {
+		return err
+	}
+	if len(vecs) != len(buf) {
+		return fmt.Errorf("embed: %d embeddings for %d crops", len(vecs), len(buf))
+	}
+	p.embedded.Add(int64(len(buf)))
+	var puts []CachePut
+	for k, j := range buf {
+		e := CacheEntry{Vec: vecs[k], Flags: j.flags}
+		p.emb[j.img][j.variant] = e
+		puts = append(puts, CachePut{Key: j.key, Entry: e})
+	}
+	p.putCache(puts...)
+	for _, j := range buf {
+		if p.pending[j.img].Add(-1) == 0 {
+			p.finish()
+		}
+	}
+	return nil
 }
 
 // prepared is what one worker made of one image.
