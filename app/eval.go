@@ -719,127 +719,159 @@ type prepared struct {
 // problems become failure entries; only a cancelled context (or another
 // error that is not the image's fault) is returned as an error.
 func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
-	var out prepared
-	img := set.Images[i]
-	fail := func(v int, msg string) { out.known[v] = &CacheEntry{Failure: msg} }
-	data := img.Data
+	ip := &imagePrep{ctx: ctx, eng: eng, set: set, i: i, img: set.Images[i], opt: opt}
+	data := ip.img.Data
 	if data == nil {
 		var err error
-		if data, err = os.ReadFile(img.Path); err != nil {
+		if data, err = os.ReadFile(ip.img.Path); err != nil {
 			// Evaluate checked that the file opens; failing now is the
 			// disk's fault, not the image's, and no score may stand for it.
-			return out, fmt.Errorf("image %s: %w", img.Key, err)
+			return ip.out, fmt.Errorf("image %s: %w", ip.img.Key, err)
 		}
 	}
+	if err := ip.lookUp(data, need); err != nil || ip.missing == 0 {
+		return ip.out, err
+	}
+	decoded, err := imageio.DecodeReader(bytes.NewReader(data), ip.img.Key)
+	if err != nil {
+		ip.failAll(err)
+		return ip.out, nil
+	}
+	crop, located, flags, ok, err := ip.locate(decoded)
+	if err != nil || !ok {
+		return ip.out, err
+	}
+	err = ip.cropVariants(decoded, crop, located, flags)
+	return ip.out, err
+}
+
+// imagePrep is prepareImage's state for one image: what it has resolved so
+// far and which needed variants are still missing.
+type imagePrep struct {
+	ctx     context.Context
+	eng     EvalEngine
+	set     *EvalSet
+	i       int
+	img     EvalImage
+	opt     EvalOptions
+	out     prepared
+	keys    [2]CacheKey
+	missing uint8 // bit v: variant v is needed and not in the cache
+}
+
+// lookUp computes the cache key of each needed variant and takes what the
+// cache already holds.
+func (ip *imagePrep) lookUp(data []byte, need uint8) error {
 	sum := sha256.Sum256(data)
 	content := hex.EncodeToString(sum[:])
-	var keys [2]CacheKey
-	missing := uint8(0)
 	for v := range 2 {
 		if need&(1<<v) == 0 {
 			continue
 		}
 		mask := "none"
 		if v == maskedVariant {
-			b, err := json.Marshal(opt.Mask.Choose(img.Key))
+			b, err := json.Marshal(ip.opt.Mask.Choose(ip.img.Key))
 			if err != nil {
-				return out, err
+				return err
 			}
 			mask = string(b)
-			if opt.MaskOnPhoto {
+			if ip.opt.MaskOnPhoto {
 				mask = PhotoMaskVersion + ":" + mask
 			}
 		}
-		keys[v] = EmbeddingKey(opt.ModelHash, opt.Pipeline, content, mask)
-		if e, ok := opt.Cache.Get(keys[v]); ok {
-			out.known[v] = &e
-			out.cached++
+		ip.keys[v] = EmbeddingKey(ip.opt.ModelHash, ip.opt.Pipeline, content, mask)
+		if e, ok := ip.opt.Cache.Get(ip.keys[v]); ok {
+			ip.out.known[v] = &e
+			ip.out.cached++
 			if e.Flags&FlagFallback != 0 {
-				out.fallback = true
+				ip.out.fallback = true
 			}
 			continue
 		}
-		missing |= 1 << v
+		ip.missing |= 1 << v
 	}
-	if missing == 0 {
-		return out, nil
+	return nil
+}
+
+// failVariant records a failure, cached when it is a property of the image
+// (decode error, no face).
+func (ip *imagePrep) failVariant(v int, err error) {
+	ip.out.known[v] = &CacheEntry{Failure: err.Error()}
+	if cacheableFailure(err) {
+		ip.out.puts = append(ip.out.puts, CachePut{Key: ip.keys[v], Entry: *ip.out.known[v]})
 	}
-	// failVariant records a failure, cached when it is a property of the
-	// image (decode error, no face); failAll does so for every missing
-	// variant.
-	failVariant := func(v int, err error) {
-		fail(v, err.Error())
-		if cacheableFailure(err) {
-			out.puts = append(out.puts, CachePut{Key: keys[v], Entry: *out.known[v]})
-		}
-	}
-	failAll := func(err error) {
-		for v := range 2 {
-			if missing&(1<<v) != 0 {
-				failVariant(v, err)
-			}
-		}
-	}
-	decoded, err := imageio.DecodeReader(bytes.NewReader(data), img.Key)
-	if err != nil {
-		failAll(err)
-		return out, nil
-	}
-	var crop *image.NRGBA
-	var located face.Result
-	var flags uint8
-	if set.Aligned {
-		if b := decoded.Bounds(); b.Dx() != face.AlignedSize || b.Dy() != face.AlignedSize {
-			failAll(fmt.Errorf("%s: aligned input is %d×%d, want %d×%d: %w", img.Key, b.Dx(), b.Dy(), face.AlignedSize, face.AlignedSize, face.ErrSize))
-			return out, nil
-		}
-		crop = decoded
-	} else {
-		res, err := eng.Locate(ctx, decoded)
-		out.located = 1
-		if err != nil {
-			if ctx.Err() != nil {
-				return out, context.Cause(ctx)
-			}
-			failAll(fmt.Errorf("%s: %w", img.Key, err))
-			return out, nil
-		}
-		crop, located = res.Aligned, res
-		if f := res.Choice.Faces; len(f) > 0 && f[res.Choice.Index].Fallback {
-			flags |= FlagFallback
-			out.fallback = true
-		}
-	}
+}
+
+// failAll records err for every missing variant.
+func (ip *imagePrep) failAll(err error) {
 	for v := range 2 {
-		if missing&(1<<v) == 0 {
+		if ip.missing&(1<<v) != 0 {
+			ip.failVariant(v, err)
+		}
+	}
+}
+
+// locate turns the decoded image into the aligned crop: an aligned set's
+// image is one already, a photo goes through the detector. ok is false when
+// the image failed, which is then recorded for every missing variant.
+func (ip *imagePrep) locate(decoded *image.NRGBA) (crop *image.NRGBA, located face.Result, flags uint8, ok bool, err error) {
+	if ip.set.Aligned {
+		if b := decoded.Bounds(); b.Dx() != face.AlignedSize || b.Dy() != face.AlignedSize {
+			ip.failAll(fmt.Errorf("%s: aligned input is %d×%d, want %d×%d: %w", ip.img.Key, b.Dx(), b.Dy(), face.AlignedSize, face.AlignedSize, face.ErrSize))
+			return nil, located, 0, false, nil
+		}
+		return decoded, located, 0, true, nil
+	}
+	res, err := ip.eng.Locate(ip.ctx, decoded)
+	ip.out.located = 1
+	if err != nil {
+		if ip.ctx.Err() != nil {
+			return nil, located, 0, false, context.Cause(ip.ctx)
+		}
+		ip.failAll(fmt.Errorf("%s: %w", ip.img.Key, err))
+		return nil, located, 0, false, nil
+	}
+	if f := res.Choice.Faces; len(f) > 0 && f[res.Choice.Index].Fallback {
+		flags |= FlagFallback
+		ip.out.fallback = true
+	}
+	return res.Aligned, res, flags, true, nil
+}
+
+// cropVariants queues a crop to embed for every missing variant, masking it
+// for the masked one: on the photo (then aligned again) or on the crop.
+func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Result, flags uint8) error {
+	img, opt := ip.img, ip.opt
+	for v := range 2 {
+		if ip.missing&(1<<v) == 0 {
 			continue
 		}
 		c := crop
-		if v == maskedVariant && opt.MaskOnPhoto && !set.Aligned {
-			nl, ok := eng.(NearLocator)
+		if v == maskedVariant && opt.MaskOnPhoto && !ip.set.Aligned {
+			nl, ok := ip.eng.(NearLocator)
 			if !ok {
-				return out, errors.New("eval: masks on the photo need an engine that can locate a face near a box")
+				return errors.New("eval: masks on the photo need an engine that can locate a face near a box")
 			}
-			r, err := MaskPhoto(ctx, nl, decoded, located, opt.Mask, img.Key)
+			r, err := MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
 			if err != nil {
-				if ctx.Err() != nil {
-					return out, context.Cause(ctx)
+				if ip.ctx.Err() != nil {
+					return context.Cause(ip.ctx)
 				}
-				failVariant(v, fmt.Errorf("%s: %w", img.Key, err))
+				ip.failVariant(v, fmt.Errorf("%s: %w", img.Key, err))
 				continue
 			}
 			c = r.Aligned
 		} else if v == maskedVariant {
 			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
 			if err != nil {
-				failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
+				ip.failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
 				continue
 			}
 			c = r.Image
 		}
-		out.jobs = append(out.jobs, variantJob{img: i, variant: v, key: keys[v], crop: c, flags: flags})
+		ip.out.jobs = append(ip.out.jobs, variantJob{img: ip.i, variant: v, key: ip.keys[v], crop: c, flags: flags})
 	}
-	return out, nil
+	return nil
 }
 
 // cacheableFailure reports whether err is a property of the image itself,
