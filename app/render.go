@@ -502,133 +502,186 @@ const (
 // known, a strip of faces unmasked and masked, the decision flips and the
 // photos that failed.
 func RenderComparison(c *Comparison, opt RenderOptions) *image.NRGBA {
-	n := c.N()
-	cell := opt.Cell
-	if cell <= 0 {
-		cell = max(1, (360+n-1)/max(n, 1)) // at least 360 px, whole pixels per cell
+	r := &comparisonRender{c: c, opt: opt}
+	r.layout()
+	r.dst = image.NewNRGBA(image.Rect(0, 0, r.width, r.height))
+	fillRect(r.dst, r.dst.Rect, color.NRGBA{255, 255, 255, 255})
+	y := r.drawHeader(renderMargin)
+	y = r.drawMaps(y)
+	y = r.drawLegends(y)
+	y = r.drawHistograms(y)
+	y = r.drawFaces(y)
+	r.drawTables(y)
+	return r.dst
+}
+
+// comparisonRender is the report's layout, worked out in full before
+// drawing so that the image is allocated once at its final height, and the
+// image the sections are drawn into, top to bottom.
+type comparisonRender struct {
+	c   *Comparison
+	opt RenderOptions
+	dst *image.NRGBA
+
+	n, cell, side  int // photos, pixels per heatmap cell, heatmap side
+	maps           []Heatmap
+	panelW, labelW int // width of one heatmap panel; of the identity names
+	width, height  int
+	inner          int // width inside the margins
+
+	faces     []int // rows shown in the face strip
+	perLine   int   // face tiles per line
+	faceLines int
+	failed    []string
+}
+
+func (r *comparisonRender) layout() {
+	c := r.c
+	r.n = c.N()
+	r.cell = r.opt.Cell
+	if r.cell <= 0 {
+		r.cell = max(1, (360+r.n-1)/max(r.n, 1)) // at least 360 px, whole pixels per cell
 	}
-	side := max(n*cell, 1)
-	maps := c.Heatmaps(opt.Diff)
-	panelW := max(side, 200)
+	r.side = max(r.n*r.cell, 1)
+	r.maps = c.Heatmaps(r.opt.Diff)
+	r.panelW = max(r.side, 200)
 
 	// Identity names left of the first map, when a block is tall enough.
-	labelW := 0
 	if len(c.Blocks) > 1 {
 		for _, b := range c.Blocks {
-			if (b.End-b.Start)*cell >= styleSmall.lineHeight() {
-				labelW = max(labelW, min(textWidth(b.Name, styleSmall)+8, 160))
+			if (b.End-b.Start)*r.cell >= styleSmall.lineHeight() {
+				r.labelW = max(r.labelW, min(textWidth(b.Name, styleSmall)+8, 160))
 			}
 		}
 	}
-	mapsW := labelW + len(maps)*panelW + (len(maps)-1)*renderGap
-	width := max(2*renderMargin+mapsW, 1240)
-	inner := width - 2*renderMargin
+	mapsW := r.labelW + len(r.maps)*r.panelW + (len(r.maps)-1)*renderGap
+	r.width = max(2*renderMargin+mapsW, 1240)
+	r.inner = r.width - 2*renderMargin
 
-	faces := stripRows(c, opt.MaxFaces)
-	perLine := max(1, (inner+8)/(faceTile+8))
-	faceLines := (len(faces) + perLine - 1) / perLine
-	failed := c.FailureLines(10)
-	textLines := 4 + len(c.Stats) + len(failed)
+	r.faces = stripRows(c, r.opt.MaxFaces)
+	r.perLine = max(1, (r.inner+8)/(faceTile+8))
+	r.faceLines = (len(r.faces) + r.perLine - 1) / r.perLine
+	r.failed = c.FailureLines(10)
+	textLines := 4 + len(c.Stats) + len(r.failed)
 	if len(c.Stats) > 0 {
 		textLines++ // the table's header
 	}
 
 	height := renderMargin + styleTitle.lineHeight() + 2*styleBody.lineHeight() + 12 // header
-	height += styleHeading.lineHeight() + styleSmall.lineHeight() + 4 + side + 12    // maps
+	height += styleHeading.lineHeight() + styleSmall.lineHeight() + 4 + r.side + 12  // maps
 	height += LegendHeight + 16
 	if len(c.Stats) > 0 {
 		height += histH + 16
 	}
-	if faceLines > 0 {
-		height += styleHeading.lineHeight() + faceLines*(2*faceTile+styleSmall.lineHeight()+10) + 8
+	if r.faceLines > 0 {
+		height += styleHeading.lineHeight() + r.faceLines*(2*faceTile+styleSmall.lineHeight()+10) + 8
 	}
-	height += textLines*styleBody.lineHeight() + renderMargin
+	r.height = height + textLines*styleBody.lineHeight() + renderMargin
+}
 
-	dst := image.NewNRGBA(image.Rect(0, 0, width, height))
-	fillRect(dst, dst.Rect, color.NRGBA{255, 255, 255, 255})
-	x0, y := renderMargin, renderMargin
+// Each draw method draws one section from y down and returns where the
+// next section starts.
 
-	// Header.
-	drawText(dst, x0, y, "MaskInv comparison: "+c.Source, styleTitle, inner)
+func (r *comparisonRender) drawHeader(y int) int {
+	c, x0 := r.c, renderMargin
+	drawText(r.dst, x0, y, "MaskInv comparison: "+c.Source, styleTitle, r.inner)
 	y += styleTitle.lineHeight()
-	drawText(dst, x0, y, c.Summary(), styleBody, inner)
+	drawText(r.dst, x0, y, c.Summary(), styleBody, r.inner)
 	y += styleBody.lineHeight()
-	drawText(dst, x0, y, fmt.Sprintf("Masks: %s (MaskInv protocol: drawn on the aligned 112×112 crops). Threshold %.4f: same person when cosine ≥ threshold.", c.Mask, c.Threshold), styleBody, inner)
-	y += styleBody.lineHeight() + 12
+	drawText(r.dst, x0, y, fmt.Sprintf("Masks: %s (MaskInv protocol: drawn on the aligned 112×112 crops). Threshold %.4f: same person when cosine ≥ threshold.", c.Mask, c.Threshold), styleBody, r.inner)
+	return y + styleBody.lineHeight() + 12
+}
 
-	// Heatmaps.
-	x := x0 + labelW
-	for _, h := range maps {
-		drawText(dst, x, y, h.Title, styleHeading, panelW)
-		drawText(dst, x, y+styleHeading.lineHeight(), h.Caption, styleSmall, panelW)
-		r := image.Rect(x, 0, x+side, side).Add(image.Pt(0, y+styleHeading.lineHeight()+styleSmall.lineHeight()+4))
-		DrawHeatmap(dst, r, h)
-		x += panelW + renderGap
+// drawMaps draws the heatmaps side by side, with the identity names left
+// of the first one.
+func (r *comparisonRender) drawMaps(y int) int {
+	x0 := renderMargin
+	x := x0 + r.labelW
+	for _, h := range r.maps {
+		drawText(r.dst, x, y, h.Title, styleHeading, r.panelW)
+		drawText(r.dst, x, y+styleHeading.lineHeight(), h.Caption, styleSmall, r.panelW)
+		rect := image.Rect(x, 0, x+r.side, r.side).Add(image.Pt(0, y+styleHeading.lineHeight()+styleSmall.lineHeight()+4))
+		DrawHeatmap(r.dst, rect, h)
+		x += r.panelW + renderGap
 	}
 	top := y + styleHeading.lineHeight() + styleSmall.lineHeight() + 4
-	if labelW > 0 {
-		for _, b := range c.Blocks {
-			if (b.End-b.Start)*cell < styleSmall.lineHeight() {
+	if r.labelW > 0 {
+		for _, b := range r.c.Blocks {
+			if (b.End-b.Start)*r.cell < styleSmall.lineHeight() {
 				continue
 			}
-			my := top + (b.Start+b.End)*cell/2 - styleSmall.lineHeight()/2
+			my := top + (b.Start+b.End)*r.cell/2 - styleSmall.lineHeight()/2
 			tw := textWidth(b.Name, styleSmall)
-			drawText(dst, x0+max(0, labelW-8-tw), my, b.Name, styleSmall, labelW-8)
+			drawText(r.dst, x0+max(0, r.labelW-8-tw), my, b.Name, styleSmall, r.labelW-8)
 		}
 	}
-	y = top + side + 12
+	return top + r.side + 12
+}
 
-	// Legends.
-	lw := min(inner-labelW, 3*panelW+2*renderGap)
-	if opt.Diff != DiffNone {
+func (r *comparisonRender) drawLegends(y int) int {
+	x0, panelW := renderMargin, r.panelW
+	lw := min(r.inner-r.labelW, 3*panelW+2*renderGap)
+	if r.opt.Diff != DiffNone {
 		lw = min(lw, 2*panelW+renderGap)
 	}
-	DrawLegend(dst, image.Rect(x0+labelW, y, x0+labelW+lw, y+LegendHeight), SimilarityScale(), "cosine similarity", c.Threshold, nil)
-	if opt.Diff != DiffNone {
-		dx := x0 + labelW + 3*(panelW+renderGap)
-		DrawLegend(dst, image.Rect(dx, y, dx+panelW, y+LegendHeight), DifferenceScale(), "masked − unmasked", math.NaN(), nil)
+	DrawLegend(r.dst, image.Rect(x0+r.labelW, y, x0+r.labelW+lw, y+LegendHeight), SimilarityScale(), "cosine similarity", r.c.Threshold, nil)
+	if r.opt.Diff != DiffNone {
+		dx := x0 + r.labelW + 3*(panelW+renderGap)
+		DrawLegend(r.dst, image.Rect(dx, y, dx+panelW, y+LegendHeight), DifferenceScale(), "masked − unmasked", math.NaN(), nil)
 	}
-	y += LegendHeight + 16
+	return y + LegendHeight + 16
+}
 
-	// Histograms.
-	if len(c.Stats) > 0 {
-		hw := max(panelW, 240)
-		for k := range c.Stats {
-			hx := x0 + labelW + k*(hw+renderGap)
-			if hx+hw > width-renderMargin {
-				break
-			}
-			DrawHistogram(dst, image.Rect(hx, y, hx+hw, y+histH), &c.Stats[k], c.Threshold)
+// drawHistograms draws one histogram per statistics row, as many as fit.
+func (r *comparisonRender) drawHistograms(y int) int {
+	c := r.c
+	if len(c.Stats) == 0 {
+		return y
+	}
+	hw := max(r.panelW, 240)
+	for k := range c.Stats {
+		hx := renderMargin + r.labelW + k*(hw+renderGap)
+		if hx+hw > r.width-renderMargin {
+			break
 		}
-		y += histH + 16
+		DrawHistogram(r.dst, image.Rect(hx, y, hx+hw, y+histH), &c.Stats[k], c.Threshold)
 	}
+	return y + histH + 16
+}
 
-	// Faces.
-	if len(faces) > 0 {
-		drawText(dst, x0, y, "Faces: aligned crop, and below it the same crop masked", styleHeading, inner)
-		y += styleHeading.lineHeight()
-		for k, row := range faces {
-			p := c.Row(row)
-			fx := x0 + (k%perLine)*(faceTile+8)
-			fy := y + (k/perLine)*(2*faceTile+styleSmall.lineHeight()+10)
-			drawScaled(dst, image.Rect(fx, fy, fx+faceTile, fy+faceTile), p.Aligned)
-			drawScaled(dst, image.Rect(fx, fy+faceTile+2, fx+faceTile, fy+2*faceTile+2), p.Masked)
-			drawTextTail(dst, fx, fy+2*faceTile+4, p.Name(), textStyle{9, false, color.NRGBA{60, 60, 60, 255}}, faceTile+6)
-		}
-		y += faceLines*(2*faceTile+styleSmall.lineHeight()+10) + 8
+// drawFaces draws the face strip: each aligned crop above its masked copy.
+func (r *comparisonRender) drawFaces(y int) int {
+	if len(r.faces) == 0 {
+		return y
 	}
+	x0 := renderMargin
+	drawText(r.dst, x0, y, "Faces: aligned crop, and below it the same crop masked", styleHeading, r.inner)
+	y += styleHeading.lineHeight()
+	for k, row := range r.faces {
+		p := r.c.Row(row)
+		fx := x0 + (k%r.perLine)*(faceTile+8)
+		fy := y + (k/r.perLine)*(2*faceTile+styleSmall.lineHeight()+10)
+		drawScaled(r.dst, image.Rect(fx, fy, fx+faceTile, fy+faceTile), p.Aligned)
+		drawScaled(r.dst, image.Rect(fx, fy+faceTile+2, fx+faceTile, fy+2*faceTile+2), p.Masked)
+		drawTextTail(r.dst, fx, fy+2*faceTile+4, p.Name(), textStyle{9, false, color.NRGBA{60, 60, 60, 255}}, faceTile+6)
+	}
+	return y + r.faceLines*(2*faceTile+styleSmall.lineHeight()+10) + 8
+}
 
-	// Statistics, flips and failures.
+// drawTables draws the statistics table (or why there is none), the flips
+// and the failures.
+func (r *comparisonRender) drawTables(y int) {
+	c, x0, inner := r.c, renderMargin, r.inner
 	if len(c.Stats) > 0 {
 		widths := []int{170, 200, 210, 80, 80, 80, 90, 80}
-		for r, row := range c.StatsTable() {
+		for row, cells := range c.StatsTable() {
 			st := styleBody
-			if r == 0 {
+			if row == 0 {
 				st.bold = true
 			}
 			cx := x0
-			for k, cell := range row {
-				drawText(dst, cx, y, cell, st, widths[k]-8)
+			for k, cell := range cells {
+				drawText(r.dst, cx, y, cell, st, widths[k]-8)
 				cx += widths[k]
 			}
 			y += styleBody.lineHeight()
@@ -638,21 +691,20 @@ func RenderComparison(c *Comparison, opt RenderOptions) *image.NRGBA {
 		if c.StatsErr != nil {
 			why = "No statistics: " + c.StatsErr.Error()
 		}
-		drawText(dst, x0, y, why, styleBody, inner)
+		drawText(r.dst, x0, y, why, styleBody, inner)
 		y += styleBody.lineHeight()
 	}
-	drawText(dst, x0, y, c.FlipLine(), styleBody, inner)
+	drawText(r.dst, x0, y, c.FlipLine(), styleBody, inner)
 	y += styleBody.lineHeight()
-	if len(failed) == 0 {
-		drawText(dst, x0, y, "Every photo was analysed.", styleBody, inner)
-	} else {
-		drawText(dst, x0, y, fmt.Sprintf("%d photos failed:", len(c.Photos)-n), styleBody, inner)
-		for _, line := range failed {
-			y += styleBody.lineHeight()
-			drawText(dst, x0+12, y, line, styleBody, inner-12)
-		}
+	if len(r.failed) == 0 {
+		drawText(r.dst, x0, y, "Every photo was analysed.", styleBody, inner)
+		return
 	}
-	return dst
+	drawText(r.dst, x0, y, fmt.Sprintf("%d photos failed:", len(c.Photos)-r.n), styleBody, inner)
+	for _, line := range r.failed {
+		y += styleBody.lineHeight()
+		drawText(r.dst, x0+12, y, line, styleBody, inner-12)
+	}
 }
 
 // Summary is "folder: 12 photos, 12 analysed, 0 failed; 4 identities".
