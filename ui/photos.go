@@ -21,84 +21,10 @@ func photosScreen(wb *Workbench) fyne.CanvasObject {
 	detail := widget.NewLabel("Select a photo to see what was found.")
 	detail.Truncation = fyne.TextTruncateEllipsis
 
-	photos := func() []app.ComparePhoto {
-		if wb.cmp == nil {
-			return nil
-		}
-		return wb.cmp.Photos
-	}
-	grid := widget.NewGridWrap(
-		func() int { return len(photos()) },
-		func() fyne.CanvasObject {
-			img := canvas.NewImageFromImage(image.NewNRGBA(image.Rect(0, 0, 1, 1)))
-			img.FillMode = canvas.ImageFillContain
-			img.SetMinSize(fyne.NewSquareSize(app.ThumbSize))
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			l.Alignment = fyne.TextAlignCenter
-			return container.NewBorder(nil, l, nil, nil, img)
-		},
-		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
-			ps := photos()
-			if id >= len(ps) {
-				return
-			}
-			p := &ps[id]
-			box := o.(*fyne.Container)
-			img := box.Objects[0].(*canvas.Image)
-			l := box.Objects[1].(*widget.Label)
-			img.Image = p.Thumb
-			if p.Thumb == nil { // unreadable file
-				img.Image = image.NewNRGBA(image.Rect(0, 0, 1, 1))
-			}
-			img.Refresh()
-			if p.Err != "" {
-				l.Importance = widget.DangerImportance
-				l.SetText("✗ " + p.Name())
-			} else {
-				l.Importance = widget.MediumImportance
-				l.SetText(p.Name())
-			}
-		})
-	grid.OnSelected = func(id widget.GridWrapItemID) {
-		ps := photos()
-		if id >= len(ps) {
-			return
-		}
-		p := &ps[id]
-		if p.Err != "" {
-			detail.SetText("Failed: " + p.Err)
-			return
-		}
-		ident := p.Identity
-		if ident == "" {
-			ident = "unknown identity"
-		}
-		detail.SetText(fmt.Sprintf("%s (%s): %d×%d photo, %s, box %.0f,%.0f %.0f×%.0f; mask %s covers %.0f%% of the crop",
-			p.Key, ident, p.Size.X, p.Size.Y, p.Choice, p.Box[0], p.Box[1], p.Box[2], p.Box[3], p.Params.Style, 100*p.Coverage))
-		wb.selectRow(p.Row)
-	}
-
+	grid := photoGrid(wb, detail)
 	failedHead := widget.NewLabel("")
 	failedHead.TextStyle.Bold = true
-	failed := widget.NewList(
-		func() int {
-			if wb.cmp == nil {
-				return 0
-			}
-			return len(wb.cmp.Photos) - wb.cmp.N()
-		},
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			fs := wb.cmp.Failed()
-			if id < len(fs) {
-				o.(*widget.Label).SetText(fs[id].Err)
-			}
-		})
+	failed := failedList(wb)
 
 	wb.onChange(func() {
 		c := wb.cmp
@@ -118,4 +44,97 @@ func photosScreen(wb *Workbench) fyne.CanvasObject {
 	split := container.NewVSplit(grid, failures)
 	split.Offset = 0.78
 	return container.NewBorder(top, detail, nil, nil, split)
+}
+
+// photoGrid shows every photo's thumbnail; selecting one tells in detail
+// what was found in it and selects its row in the heatmaps.
+func photoGrid(wb *Workbench, detail *widget.Label) *widget.GridWrap {
+	photos := func() []app.ComparePhoto {
+		if wb.cmp == nil {
+			return nil
+		}
+		return wb.cmp.Photos
+	}
+	grid := widget.NewGridWrap(
+		func() int { return len(photos()) },
+		newPhotoTile,
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
+			ps := photos()
+			if id >= len(ps) {
+				return
+			}
+			updatePhotoTile(o, &ps[id])
+		})
+	grid.OnSelected = func(id widget.GridWrapItemID) {
+		ps := photos()
+		if id >= len(ps) {
+			return
+		}
+		p := &ps[id]
+		if p.Err != "" {
+			detail.SetText("Failed: " + p.Err)
+			return
+		}
+		ident := p.Identity
+		if ident == "" {
+			ident = "unknown identity"
+		}
+		detail.SetText(fmt.Sprintf("%s (%s): %d×%d photo, %s, box %.0f,%.0f %.0f×%.0f; mask %s covers %.0f%% of the crop",
+			p.Key, ident, p.Size.X, p.Size.Y, p.Choice, p.Box[0], p.Box[1], p.Box[2], p.Box[3], p.Params.Style, 100*p.Coverage))
+		wb.selectRow(p.Row)
+	}
+	return grid
+}
+
+// newPhotoTile is a thumbnail above its name.
+func newPhotoTile() fyne.CanvasObject {
+	img := canvas.NewImageFromImage(image.NewNRGBA(image.Rect(0, 0, 1, 1)))
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSquareSize(app.ThumbSize))
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	l.Alignment = fyne.TextAlignCenter
+	return container.NewBorder(nil, l, nil, nil, img)
+}
+
+// updatePhotoTile shows p in a tile made by newPhotoTile; a failed photo's
+// name is marked and shown in red.
+func updatePhotoTile(o fyne.CanvasObject, p *app.ComparePhoto) {
+	box := o.(*fyne.Container)
+	img := box.Objects[0].(*canvas.Image)
+	l := box.Objects[1].(*widget.Label)
+	img.Image = p.Thumb
+	if p.Thumb == nil { // unreadable file
+		img.Image = image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	}
+	img.Refresh()
+	if p.Err != "" {
+		l.Importance = widget.DangerImportance
+		l.SetText("✗ " + p.Name())
+	} else {
+		l.Importance = widget.MediumImportance
+		l.SetText(p.Name())
+	}
+}
+
+// failedList lists why each failed photo has no row in the heatmaps.
+func failedList(wb *Workbench) *widget.List {
+	return widget.NewList(
+		func() int {
+			if wb.cmp == nil {
+				return 0
+			}
+			return len(wb.cmp.Photos) - wb.cmp.N()
+		},
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			fs := wb.cmp.Failed()
+			if id < len(fs) {
+				o.(*widget.Label).SetText(fs[id].Err)
+			}
+		})
 }
