@@ -253,19 +253,7 @@ func TestMaskDatasetResume(t *testing.T) {
 	want := maskContentHashes(t, full)
 
 	out := filepath.Join(t.TempDir(), "out")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	opt := maskAlignedOpts(in, out, "random", 5)
-	opt.Workers = 1
-	opt.Progress = func(done, total int) {
-		if done >= 2 {
-			cancel()
-		}
-	}
-	sum, err := MaskDataset(ctx, opt)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: %v", err)
-	}
+	opt, sum := interruptedMask(t, in, out)
 	// An unfinished run has a journal and no manifest yet.
 	if _, err := os.Stat(filepath.Join(out, ManifestName)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("manifest written by an interrupted run: %v", err)
@@ -274,8 +262,7 @@ func TestMaskDatasetResume(t *testing.T) {
 		t.Fatalf("interrupted run journalled %d images, summary %+v", got, sum)
 	}
 
-	opt.Progress = nil
-	sum, err = MaskDataset(context.Background(), opt)
+	sum, err := MaskDataset(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

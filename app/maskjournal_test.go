@@ -113,9 +113,10 @@ func FuzzReadMaskJournal(f *testing.F) {
 	})
 }
 
-// interruptedMask cancels a two-worker run after two images: a folder
-// with a journal and no manifest.
-func interruptedMask(t *testing.T, in, out string) MaskOptions {
+// interruptedMask cancels a one-worker run after two images: a folder
+// with a journal and no manifest. It returns the options to resume with
+// and the interrupted run's summary.
+func interruptedMask(t *testing.T, in, out string) (MaskOptions, MaskSummary) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -126,11 +127,12 @@ func interruptedMask(t *testing.T, in, out string) MaskOptions {
 			cancel()
 		}
 	}
-	if _, err := MaskDataset(ctx, opt); !errors.Is(err, context.Canceled) {
+	sum, err := MaskDataset(ctx, opt)
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	opt.Progress = nil
-	return opt
+	return opt, sum
 }
 
 // TestMaskJournalDamage: a torn last line (a write cut by a kill) is
@@ -156,7 +158,7 @@ func TestMaskJournalDamage(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	opt := interruptedMask(t, in, out)
+	opt, _ := interruptedMask(t, in, out)
 	appendTo(filepath.Join(out, JournalName), `{"image":{"key":"carol.JP`)
 	sum, err := MaskDataset(context.Background(), opt)
 	if err != nil || sum.Skipped < 2 || !strings.Contains(strings.Join(sum.Notes, "\n"), "torn last line") {
@@ -167,7 +169,7 @@ func TestMaskJournalDamage(t *testing.T) {
 	}
 
 	out = filepath.Join(t.TempDir(), "out")
-	opt = interruptedMask(t, in, out)
+	opt, _ = interruptedMask(t, in, out)
 	appendTo(filepath.Join(out, JournalName), "garbage\n")
 	before := maskTreeHashes(t, out)
 	if _, err := MaskDataset(context.Background(), opt); !errors.Is(err, errJournal) || !strings.Contains(err.Error(), JournalName) || !strings.Contains(err.Error(), "line 5") {
