@@ -96,7 +96,7 @@ type Lib struct {
 }
 
 type funcs struct {
-	getPlatformIDs, getPlatformInfo, getDeviceIDs, getDeviceInfo   uintptr
+	getPlatformIDs, getPlatformInfo, getDeviceIDs, getDeviceInfo    uintptr
 	createContext, createCommandQueue, createBuffer                 uintptr
 	createProgramWithSource, buildProgram, getProgramBuildInfo      uintptr
 	createKernel, setKernelArg, getKernelWorkGroupInfo              uintptr
