@@ -152,7 +152,7 @@ func (d *Device) alloc(n int) (buffer, error) {
 		d.trim()
 	}
 	if d.used+need > d.limit {
-		return nil, fmt.Errorf("%d MiB more would pass the limit of %d MiB (%d MiB in use): %w", need>>20, d.limit>>20, d.used>>20, ErrDeviceMemory)
+		return nil, fmt.Errorf("%s more would pass the limit of %s (%s in use): %w", mib(need), mib(d.limit), mib(d.used), ErrDeviceMemory)
 	}
 	b, err := d.be.alloc(n)
 	if errors.Is(err, ErrDeviceMemory) {
@@ -318,7 +318,7 @@ func (r *DeviceNet) MaxBatch() (int, error) {
 	}
 	if c < 1 {
 		return 0, &DeviceMemoryError{Device: r.dev.String(), Model: r.net.name, Batch: 1,
-			Err: fmt.Errorf("one image needs %d MiB of activations, %d MiB are free beside the weights: %w", per>>20, avail>>20, ErrDeviceMemory)}
+			Err: fmt.Errorf("one image needs %s of activations, %s are free beside the weights: %w", mib(per), mib(avail), ErrDeviceMemory)}
 	}
 	r.mu.Lock()
 	r.chunk = c
@@ -466,3 +466,5 @@ func (r *DeviceNet) memoryError(batch int, err error) error {
 	}
 	return &DeviceMemoryError{Device: r.dev.String(), Model: r.net.name, Batch: batch, Fits: batch / 2, Err: err}
 }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
