@@ -1,0 +1,65 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// BenchmarkEmbedDevices measures the recogniser on the CPU engine and on
+// every OpenCL device, in the same run, at batch 1, 32 and 256: emb/s and
+// GFLOP/s (Net.FLOPs per image). Sub-benchmarks are named
+// device/batchN, the device as "cpu" or "opencl-P.D".
+func BenchmarkEmbedDevices(b *testing.B) {
+	net := loadShared(b, "fr_feature.onnx")
+	models := []Model{net}
+	infos, err := Devices()
+	if err != nil {
+		b.Logf("OpenCL devices: none (%v)", err)
+	}
+	for _, info := range infos {
+		spec, err := ParseDeviceSpec(info.Spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dev, err := OpenDevice(spec, DeviceOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer dev.Close()
+		m, err := dev.Bind(net)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%s: %s", info.Spec, info)
+		models = append(models, m)
+	}
+	for _, m := range models {
+		name := strings.ReplaceAll(strings.Fields(m.Device())[0], ":", "-")
+		for _, batch := range []int{1, 32, 256} {
+			b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) { benchmarkModel(b, m, batch) })
+		}
+	}
+}
+
+func benchmarkModel(b *testing.B, m Model, batch int) {
+	in := NewTensor(append([]int{batch}, m.InputShape()[1:]...)...)
+	for i := range in.Data {
+		in.Data[i] = float32(i%255-127) / 128
+	}
+	ctx := context.Background()
+	if _, err := m.Run(ctx, in); err != nil { // plans and kernels outside the timer
+		b.Fatal(err)
+	}
+	flops := m.FLOPs() * float64(batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Run(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*batch)/s, "emb/s")
+	b.ReportMetric(flops*float64(b.N)/s/1e9, "GFLOP/s")
+}
