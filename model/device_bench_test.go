@@ -3,14 +3,16 @@ package model
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
 
 // BenchmarkEmbedDevices measures the recogniser on the CPU engine and on
 // every OpenCL device, in the same run, at batch 1, 32 and 256: emb/s and
-// GFLOP/s (Net.FLOPs per image). Sub-benchmarks are named
-// device/batchN, the device as "cpu" or "opencl-P.D".
+// GFLOP/s (Net.FLOPs per image). Sub-benchmarks are named device/batchN,
+// the device as "cpu" or "opencl-P.D-GEMM", GEMM the matrix-product code:
+// "tiled" unless MASKINV_BENCH_GEMM lists others ("tiled,clblast").
 func BenchmarkEmbedDevices(b *testing.B) {
 	net := loadShared(b, "fr_feature.onnx")
 	models := []Model{net}
@@ -18,25 +20,33 @@ func BenchmarkEmbedDevices(b *testing.B) {
 	if err != nil {
 		b.Logf("OpenCL devices: none (%v)", err)
 	}
+	gemms := []string{GEMMTiled}
+	if g := os.Getenv("MASKINV_BENCH_GEMM"); g != "" {
+		gemms = strings.Split(g, ",")
+	}
+	names := []string{"cpu"}
 	for _, info := range infos {
 		spec, err := ParseDeviceSpec(info.Spec)
 		if err != nil {
 			b.Fatal(err)
 		}
-		dev, err := OpenDevice(spec, DeviceOptions{})
-		if err != nil {
-			b.Fatal(err)
+		for _, gemm := range gemms {
+			dev, err := OpenDevice(spec, DeviceOptions{GEMM: gemm})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer dev.Close()
+			m, err := dev.Bind(net)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s: %s", info.Spec, info)
+			models = append(models, m)
+			names = append(names, strings.ReplaceAll(info.Spec, ":", "-")+"-"+gemm)
 		}
-		defer dev.Close()
-		m, err := dev.Bind(net)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("%s: %s", info.Spec, info)
-		models = append(models, m)
 	}
-	for _, m := range models {
-		name := strings.ReplaceAll(strings.Fields(m.Device())[0], ":", "-")
+	for i, m := range models {
+		name := names[i]
 		for _, batch := range []int{1, 32, 256} {
 			b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) { benchmarkModel(b, m, batch) })
 		}

@@ -157,3 +157,37 @@ func sameShape(a, b []int) bool {
 	}
 	return true
 }
+
+// TestDeviceNetConcurrent: runs from several goroutines take turns on the
+// device and each gets its own batch's result.
+func TestDeviceNetConcurrent(t *testing.T) {
+	net := loadShared(t, "fr_landmark.onnx")
+	dn, err := newHostDevice(1<<30, 4, nil).NewDeviceNet(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 4
+	ins := make([]Tensor, workers)
+	wants := make([][]Tensor, workers)
+	for i := range ins {
+		ins[i] = netInput(net, 3+i, uint64(10+i))
+		wants[i] = runInChunks(t, net, ins[i], 4)
+	}
+	errs := make(chan error, workers)
+	gots := make([][]Tensor, workers)
+	for i := range ins {
+		go func() {
+			var err error
+			gots[i], err = dn.Run(context.Background(), ins[i])
+			errs <- err
+		}()
+	}
+	for range ins {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ins {
+		sameTensors(t, gots[i], wants[i])
+	}
+}

@@ -83,7 +83,7 @@ func openOpenCL(spec DeviceSpec, opt DeviceOptions) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	be, err := newOpenCLBackend(chosen)
+	be, err := newOpenCLBackend(chosen, opt.GEMM)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoDevice, chosen, err)
 	}

@@ -185,8 +185,16 @@ type DeviceNet struct {
 	mu     sync.Mutex
 	plans  map[int]*plan
 	consts map[[32]byte]buffer // weights on the device, by content
-	chunk  int                 // the largest batch per device run, once known
+	// byData finds a constant's buffer by its host slice without hashing
+	// it again (plans of every batch size share the Net's weights).
+	byData map[constKey]buffer
+	chunk  int // the largest batch per device run, once known
 	closed bool
+}
+
+type constKey struct {
+	p *float32
+	n int
 }
 
 // NewDeviceNet uploads n's weights to the device. d must not be the CPU.
@@ -194,7 +202,7 @@ func (d *Device) NewDeviceNet(n *Net) (*DeviceNet, error) {
 	if d.IsCPU() {
 		return nil, fmt.Errorf("model %s: the CPU engine runs *Net directly: %w", n.name, ErrNoDevice)
 	}
-	r := &DeviceNet{net: n, dev: d, plans: map[int]*plan{}, consts: map[[32]byte]buffer{}}
+	r := &DeviceNet{net: n, dev: d, plans: map[int]*plan{}, consts: map[[32]byte]buffer{}, byData: map[constKey]buffer{}}
 	pl, err := r.plan(n.declaredBatch())
 	if err != nil {
 		return nil, err
@@ -241,14 +249,20 @@ func (r *DeviceNet) releaseLocked() error {
 		errs = append(errs, b.release())
 		delete(r.consts, k)
 	}
+	clear(r.byData)
 	return errors.Join(errs...)
 }
 
 // constant returns the device copy of a constant, uploading it the first
 // time. Call with the device lock held.
 func (r *DeviceNet) constant(c []float32) (buffer, error) {
-	key := sha256.Sum256(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c))), 4*len(c)))
+	dk := constKey{unsafe.SliceData(c), len(c)}
+	if b, ok := r.byData[dk]; ok {
+		return b, nil
+	}
+	key := sha256.Sum256(unsafe.Slice((*byte)(unsafe.Pointer(dk.p)), 4*len(c)))
 	if b, ok := r.consts[key]; ok {
+		r.byData[dk] = b
 		return b, nil
 	}
 	b, err := r.dev.alloc(len(c))
@@ -260,6 +274,7 @@ func (r *DeviceNet) constant(c []float32) (buffer, error) {
 		return nil, err
 	}
 	r.consts[key] = b
+	r.byData[dk] = b
 	r.dev.weights += 4 * int64(b.len())
 	return b, nil
 }
@@ -287,7 +302,19 @@ type DeviceOptions struct {
 	// MaxBatch caps the images of one device run (larger batches are
 	// split); 0 means 512, past which GPUs gain nothing.
 	MaxBatch int
+	// GEMM chooses the code of matrix products (Gemm, 1×1 convolutions):
+	// GEMMTiled (the default, "") or GEMMCLBlast.
+	GEMM string
 }
+
+// Matrix-product implementations of an OpenCL device (DeviceOptions.GEMM).
+const (
+	// GEMMTiled is the engine's own tiled kernels, built with the others.
+	GEMMTiled = "tiled"
+	// GEMMCLBlast is CLBlast (libclblast.so.1, loaded at run time), tuned
+	// per device; it compiles each routine at first use, 15–60 s on PoCL.
+	GEMMCLBlast = "clblast"
+)
 
 const defaultMaxBatch = 512
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/maskinv/workbench/internal/clblast"
 	"github.com/maskinv/workbench/internal/opencl"
 )
 
@@ -16,7 +17,8 @@ var openCLSource string
 func openCLKernelNames() []string {
 	return []string{"gemm", "conv_fwd", "conv_fwd_pw", "conv_depthwise", "conv_grad_x", "conv_grad_w", "channel_sum",
 		"binary_same", "binary_bc", "binary_grad", "binary_grad_group", "unary", "unary_grad",
-		"bn_infer", "bn_grad_x", "bn_grad_scale", "bn_train", "bn_train_grad", "softmax", "softmax_grad", "nd_copy"}
+		"bn_infer", "bn_grad_x", "bn_grad_scale", "bn_train", "bn_train_grad", "softmax", "softmax_grad", "nd_copy",
+		"bias_act"}
 }
 
 // Work-group geometry shared with opencl_kernels.cl.
@@ -34,15 +36,26 @@ type oclBackend struct {
 	prog    *opencl.Program
 	kernels map[string]*opencl.Kernel
 	dummy   *opencl.Buffer // bound to absent optional inputs
+	blas    *clblast.Lib   // CLBlast for matrix products, nil: our tiled kernels
 	scratch *opencl.Buffer // batch statistics of training batch norms
 }
 
-func newOpenCLBackend(dev *opencl.Device) (_ *oclBackend, err error) {
+func newOpenCLBackend(dev *opencl.Device, gemm string) (_ *oclBackend, err error) {
+	var blas *clblast.Lib
+	switch gemm {
+	case "", GEMMTiled:
+	case GEMMCLBlast:
+		if blas, err = clblast.Load(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("matrix products %q: want %q or %q", gemm, GEMMTiled, GEMMCLBlast)
+	}
 	ctx, err := dev.NewContext()
 	if err != nil {
 		return nil, err
 	}
-	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}}
+	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}, blas: blas}
 	defer func() {
 		if err != nil {
 			_ = o.close()
@@ -257,6 +270,8 @@ func (o *oclBackend) conv(k convKernel, out devTensor, in []devTensor) error {
 	switch {
 	case g.depthwise():
 		return o.linear("conv_depthwise", out.n, args...)
+	case g.pointwise() && o.blas != nil:
+		return o.blasPointwise(g, flags, args)
 	case g.pointwise():
 		return o.tiles("conv_fwd_pw", g.n*g.cols(), g.mg(), g.group, args...)
 	default:
@@ -344,7 +359,35 @@ func (o *oclBackend) bnTrain(k *bnTrainKernel, out devTensor, in []devTensor) er
 		int32(n), int32(c), int32(plane), float32(k.eps))
 }
 
+// blasPointwise runs a 1×1 convolution as CLBlast products, per group a
+// batch over the images sharing the weights, then bias and activation.
+func (o *oclBackend) blasPointwise(g *convGeom, flags int32, args []any) error {
+	x, w, y := args[0].(*opencl.Buffer), args[1].(*opencl.Buffer), args[4].(*opencl.Buffer)
+	p, cg, mg := g.cols(), g.cg(), g.mg()
+	for gr := 0; gr < g.group; gr++ {
+		err := o.blas.SgemmBatched(o.ctx, mg, p, cg, 1,
+			clblast.Matrix{Buf: w, Offset: gr * mg * cg, Ld: cg},
+			clblast.Matrix{Buf: x, Offset: gr * cg * p, Ld: p, BatchStride: g.c * p}, 0,
+			clblast.Matrix{Buf: y, Offset: gr * mg * p, Ld: p, BatchStride: g.m * p}, g.n)
+		if err != nil {
+			return err
+		}
+	}
+	if flags == 0 {
+		return nil
+	}
+	n := g.n * g.m * p
+	return o.linear("bias_act", n, y, args[2], args[3], flags, int32(g.m), int32(p), int32(n))
+}
+
 func (o *oclBackend) gemm(c gemmCall, out devTensor, in []devTensor) error {
+	if o.blas != nil {
+		// A batch of one; CLBlast rejects a zero stride for C.
+		return o.blas.SgemmBatched(o.ctx, c.m, c.n, c.k, float32(c.alpha),
+			clblast.Matrix{Buf: clBuf(in[c.a]), Ld: c.lda, Trans: c.ta, BatchStride: in[c.a].n},
+			clblast.Matrix{Buf: clBuf(in[c.b]), Ld: c.ldb, Trans: c.tb, BatchStride: in[c.b].n}, 0,
+			clblast.Matrix{Buf: clBuf(out), Ld: c.ldc, BatchStride: out.n}, 1)
+	}
 	d, err := int8Of(c.m, c.n, c.k, c.lda, c.ldb, c.ldc, b2int(c.ta), b2int(c.tb))
 	if err != nil {
 		return err

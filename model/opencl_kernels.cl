@@ -83,6 +83,14 @@ inline float activate(float v, int flags, __global const float *bias, __global c
 	return v;
 }
 
+// Bias and activation over an N×M×P convolution output, in place, after a
+// product that did not apply them (CLBlast).
+__kernel void bias_act(__global float *y, __global const float *bias, __global const float *slope, int flags, int M,
+		int P, int n) {
+	const int i = get_global_id(0);
+	if (i < n) y[i] = activate(y[i], flags, bias, slope, (i / P) % M);
+}
+
 // Stores a conv tile: column col = n·P + p of group g's output channels.
 inline void conv_store(__global float *y, const float *acc, int lx, int ly, int m0, int n0, int mg, int M, int P, int NP,
 		int g, int flags, __global const float *bias, __global const float *slope) {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/maskinv/workbench/internal/clblast"
 	"github.com/maskinv/workbench/internal/opencltest"
 	"gorgonia.org/tensor"
 )
@@ -331,4 +332,45 @@ func ExampleParseDeviceSpec() {
 	// auto <nil>
 	// opencl <nil>
 	// opencl:1.0 <nil>
+}
+
+// TestOpenCLCLBlast runs the kernels that CLBlast takes over (1×1
+// convolutions, matrix products and their gradients) with GEMMCLBlast.
+func TestOpenCLCLBlast(t *testing.T) {
+	shared := openCLDevice(t)
+	lib, err := clblast.Load()
+	if err != nil {
+		opencltest.Unavailable(t, err)
+	}
+	be := *shared.be.(*oclBackend)
+	be.blas = lib
+	d := &Device{spec: shared.spec, info: shared.info, be: &be, limit: shared.limit, maxBatch: shared.maxBatch}
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range []struct {
+		x, w  tensor.Shape
+		group int
+		bias  bool
+	}{{tensor.Shape{3, 8, 5, 6}, tensor.Shape{12, 8, 1, 1}, 1, true}, {tensor.Shape{2, 6, 4, 4}, tensor.Shape{4, 3, 1, 1}, 2, false}} {
+		g := mustConv(t, tc.x, tc.w, tc.group, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, tc.bias)
+		in := [][]float32{randData(r, tc.x.TotalSize()), randData(r, tc.w.TotalSize())}
+		if tc.bias {
+			in = append(in, randData(r, g.m))
+		}
+		checkOnDevice(t, d, kernelCase{convKernel{g: g}, in}, false)
+		checkOnDevice(t, d, kernelCase{convKernel{g: g, act: actPRelu}, append(append([][]float32{}, in...), randData(r, g.m))}, false)
+	}
+	for _, tr := range [][2]bool{{false, false}, {true, true}} {
+		a, b := tensor.Shape{9, 7}, tensor.Shape{7, 5}
+		if tr[0] {
+			a = tensor.Shape{7, 9}
+		}
+		if tr[1] {
+			b = tensor.Shape{5, 7}
+		}
+		k, err := newMatmulKernel(a, b, tr[0], tr[1], 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOnDevice(t, d, kernelCase{k, [][]float32{randData(r, a.TotalSize()), randData(r, b.TotalSize())}}, true)
+	}
 }

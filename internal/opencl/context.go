@@ -99,6 +99,14 @@ func (c *Context) NewBuffer(size int64) (*Buffer, error) {
 	return &Buffer{ctx: c, mem: mem, Size: size}, nil
 }
 
+// Handle is the buffer's cl_mem, for libraries that take OpenCL objects
+// (CLBlast).
+func (b *Buffer) Handle() uintptr { return b.mem }
+
+// QueueHandle is the context's cl_command_queue, for libraries that
+// enqueue on it (CLBlast).
+func (c *Context) QueueHandle() uintptr { return c.queue }
+
 // Release frees the buffer; releasing a nil or released buffer does nothing.
 func (b *Buffer) Release() error {
 	if b == nil || b.mem == 0 {
