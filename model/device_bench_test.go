@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -12,7 +13,8 @@ import (
 // every OpenCL device, in the same run, at batch 1, 32 and 256: emb/s and
 // GFLOP/s (Net.FLOPs per image). Sub-benchmarks are named device/batchN,
 // the device as "cpu" or "opencl-P.D-GEMM", GEMM the matrix-product code:
-// "tiled" unless MASKINV_BENCH_GEMM lists others ("tiled,clblast").
+// "tiled" unless MASKINV_BENCH_GEMM lists others ("tiled,clblast");
+// MASKINV_BENCH_BATCHES replaces the batch sizes (scripts/gpu-check).
 func BenchmarkEmbedDevices(b *testing.B) {
 	net := loadShared(b, "fr_feature.onnx")
 	models := []Model{net}
@@ -40,14 +42,25 @@ func BenchmarkEmbedDevices(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Logf("%s: %s", info.Spec, info)
+			b.Logf("%s", info)
 			models = append(models, m)
 			names = append(names, strings.ReplaceAll(info.Spec, ":", "-")+"-"+gemm)
 		}
 	}
+	batches := []int{1, 32, 256}
+	if s := os.Getenv("MASKINV_BENCH_BATCHES"); s != "" {
+		batches = batches[:0]
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				b.Fatalf("MASKINV_BENCH_BATCHES=%q: want batch sizes like 1,32,256", s)
+			}
+			batches = append(batches, n)
+		}
+	}
 	for i, m := range models {
 		name := names[i]
-		for _, batch := range []int{1, 32, 256} {
+		for _, batch := range batches {
 			b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) { benchmarkModel(b, m, batch) })
 		}
 	}

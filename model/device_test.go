@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/internal/childtest"
+	"github.com/maskinv/workbench/internal/opencltest"
 )
 
 func TestParseDeviceSpec(t *testing.T) {
@@ -123,5 +124,23 @@ func TestOpenDeviceMissingIndex(t *testing.T) {
 	_, err := OpenDevice(DeviceSpec{Kind: DeviceOpenCL, Platform: 99, Device: 0}, DeviceOptions{})
 	if !errors.Is(err, ErrNoDevice) || !strings.Contains(err.Error(), "opencl:99.0") || !strings.Contains(err.Error(), "opencl:0.0") {
 		t.Fatalf("opencl:99.0: %v", err)
+	}
+}
+
+// TestDevicesListed logs the OpenCL devices (scripts/gpu-check prints
+// them), and checks their properties are plausible.
+func TestDevicesListed(t *testing.T) {
+	devs, err := Devices()
+	if err != nil {
+		opencltest.Unavailable(t, err)
+	}
+	for _, d := range devs {
+		t.Logf("device %s", d)
+		if d.Name == "" || d.GlobalMemory <= 0 || d.ComputeUnits < 1 || !strings.HasPrefix(d.Spec, "opencl:") {
+			t.Errorf("implausible device %+v", d)
+		}
+		if _, err := ParseDeviceSpec(d.Spec); err != nil {
+			t.Errorf("%s: %v", d.Spec, err)
+		}
 	}
 }
