@@ -58,16 +58,17 @@ func (paperStyle) draw(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params) e
 	return drawPaper(dst, cov, f, p)
 }
 
-// builder is a realistic style (see realistic.go).
+// builder is a realistic style (see realistic.go and skeleton.go): what
+// it draws at random, and how it builds its shape on a face.
 type builder interface {
-	choose(rs func(string) *stream, cs ColorSpec, p *Params)
+	choices() choices
 	build(g *faceGeom, p *Params) shape
 }
 
 type realisticStyle struct{ b builder }
 
 func (r realisticStyle) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	r.b.choose(rs, cs, p)
+	r.b.choices().choose(rs, cs, p)
 }
 
 func (r realisticStyle) draw(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params) error {
