@@ -29,7 +29,7 @@ func goldenCases(t *testing.T) map[string]Result {
 		clothSpec, _ := ParseStyle("cloth")
 		p := Config{Style: clothSpec, Seed: 7}.Choose("golden/face.png")
 		p.Texture, p.Color, p.Color2, p.Angle = tex, Color{0x23, 0x2f, 0x55}, Color{0xf4, 0xf2, 0xec}, 45
-		img := ToNRGBA(src)
+		img := toNRGBA(src)
 		cov, err := Render(img, face, p)
 		if err != nil {
 			t.Fatal(err)

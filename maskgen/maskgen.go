@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // Algorithm names the drawing code's version. It is recorded in every
@@ -133,7 +134,7 @@ func CoveredFraction(cov *image.Alpha) float64 {
 // Apply masks a copy of src (src is not modified) with the choices for key.
 func (c Config) Apply(src image.Image, f Face, key string) (Result, error) {
 	p := c.Choose(key)
-	img := ToNRGBA(src)
+	img := toNRGBA(src)
 	cov, err := Render(img, f, p)
 	if err != nil {
 		return Result{}, err
@@ -162,7 +163,7 @@ func Render(dst draw.Image, f Face, p Params) (*image.Alpha, error) {
 	}
 	img, direct := dst.(*image.NRGBA)
 	if !direct {
-		img = ToNRGBA(dst)
+		img = toNRGBA(dst)
 	}
 	cov := image.NewAlpha(img.Rect)
 	if err := st.draw(img, cov, &f, &p); err != nil {
@@ -174,48 +175,17 @@ func Render(dst draw.Image, f Face, p Params) (*image.Alpha, error) {
 	return cov, nil
 }
 
-// ToNRGBA returns a new *image.NRGBA copy of src, with fast paths for the
-// types decoders return.
-func ToNRGBA(src image.Image) *image.NRGBA {
-	b := src.Bounds()
-	switch s := src.(type) {
-	case *image.NRGBA:
-		dst := image.NewNRGBA(b)
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			copy(dst.Pix[dst.PixOffset(b.Min.X, y):][:4*b.Dx()], s.Pix[s.PixOffset(b.Min.X, y):])
-		}
-		return dst
-	case *image.YCbCr, *image.Gray:
-		// Opaque: RGBA and NRGBA bytes agree, and draw has fast paths
-		// into *image.RGBA.
-		rgba := image.NewRGBA(b)
-		draw.Draw(rgba, b, src, b.Min, draw.Src)
-		return &image.NRGBA{Pix: rgba.Pix, Stride: rgba.Stride, Rect: rgba.Rect}
-	case *image.RGBA:
-		dst := image.NewNRGBA(b)
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			sp := s.Pix[s.PixOffset(b.Min.X, y):][:4*b.Dx()]
-			dp := dst.Pix[dst.PixOffset(b.Min.X, y):][:4*b.Dx()]
-			for i := 0; i < len(sp); i += 4 {
-				switch a := uint32(sp[i+3]); a {
-				case 255:
-					copy(dp[i:i+4], sp[i:i+4])
-				case 0:
-				default:
-					dp[i] = uint8((uint32(sp[i])*255 + a/2) / a)
-					dp[i+1] = uint8((uint32(sp[i+1])*255 + a/2) / a)
-					dp[i+2] = uint8((uint32(sp[i+2])*255 + a/2) / a)
-					dp[i+3] = uint8(a)
-				}
-			}
-		}
-		return dst
-	}
-	dst := image.NewNRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			dst.SetNRGBA(x, y, color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA))
-		}
-	}
-	return dst
+// toNRGBA returns a new *image.NRGBA copy of src with src's bounds:
+// imageio's conversion, the project's one (YCbCr converted as libjpeg
+// does), whose copy starts at (0, 0), given src's origin back.
+func toNRGBA(src image.Image) *image.NRGBA {
+	img := imageio.ToNRGBA(src)
+	img.Rect = src.Bounds()
+	return img
 }
+
+// ToNRGBA returns a new *image.NRGBA copy of src, with src's bounds.
+//
+// Deprecated: use imageio.ToNRGBA (whose copy starts at (0, 0)), or
+// Config.Apply / Config.ApplyAligned, which copy for you.
+func ToNRGBA(src image.Image) *image.NRGBA { return toNRGBA(src) }
