@@ -39,11 +39,24 @@ type Params struct {
 }
 
 // Config says which masks to make. The zero value makes paper masks of
-// random colour with seed 0.
+// random colour with seed 0 and the protocol's random shift.
 type Config struct {
 	Style StyleSpec
 	Color ColorSpec
 	Seed  uint64
+	// Shift, when not nil, replaces the random shift of the styles that
+	// have one (StyleHasShift: paper) in every mask; Apply refuses one
+	// beyond MaxShift.
+	Shift *Shift
+}
+
+// Validate reports settings Apply would refuse: a shift out of range.
+func (c Config) Validate() error { return c.Shift.check() }
+
+// String describes the settings, e.g. "paper, colour auto, seed 0, shift
+// random"; different settings give different strings.
+func (c Config) String() string {
+	return fmt.Sprintf("%s, colour %s, seed %d, shift %s", c.Style, c.Color, c.Seed, c.Shift)
 }
 
 // style is one mask style: it makes its random choices, then draws.
@@ -95,13 +108,17 @@ func styleOf(name string) (style, bool) {
 }
 
 // Choose makes every random choice for the image called key: which style,
-// colour, shift, texture. It depends on (c, key) only.
+// colour, shift, texture. It depends on (c, key) only. A fixed c.Shift
+// replaces the style's random shift (unchecked: Apply checks it).
 func (c Config) Choose(key string) Params {
 	rs := func(label string) *stream { return newStream(c.Seed, key, label) }
 	p := Params{Algorithm: Algorithm, Seed: c.Seed, Key: key}
 	p.Style = c.Style.pick(rs("style"))
 	st, _ := styleOf(p.Style) // the spec holds known names only
 	st.choose(rs, c.Color, &p)
+	if sh, ok := st.(shifter); ok && c.Shift != nil {
+		sh.shift(&p, *c.Shift)
+	}
 	return p
 }
 
@@ -131,8 +148,12 @@ func CoveredFraction(cov *image.Alpha) float64 {
 	return float64(n) / float64(cov.Rect.Dx()*cov.Rect.Dy())
 }
 
-// Apply masks a copy of src (src is not modified) with the choices for key.
+// Apply masks a copy of src (src is not modified) with the choices for key,
+// placed by f. The copy has src's bounds.
 func (c Config) Apply(src image.Image, f Face, key string) (Result, error) {
+	if err := c.Validate(); err != nil {
+		return Result{}, err
+	}
 	p := c.Choose(key)
 	img := toNRGBA(src)
 	cov, err := Render(img, f, p)
@@ -140,6 +161,20 @@ func (c Config) Apply(src image.Image, f Face, key string) (Result, error) {
 		return Result{}, err
 	}
 	return Result{Image: img, Coverage: cov, Params: p}, nil
+}
+
+// ApplyAligned masks a copy of an aligned crop (src is not modified) with
+// the choices for key: the mask is placed by the ArcFace template for the
+// crop's size (AlignedFace), at the crop's bounds, so that a sub-image is
+// masked as the crop it is. This is the one way to mask an aligned crop.
+func (c Config) ApplyAligned(crop image.Image, key string) (Result, error) {
+	b := crop.Bounds()
+	f := AlignedFace(b.Dx(), b.Dy())
+	for i := range f.Points5 {
+		f.Points5[i].X += float64(b.Min.X)
+		f.Points5[i].Y += float64(b.Min.Y)
+	}
+	return c.Apply(crop, f, key)
 }
 
 // ErrParams reports Params that Render cannot draw.
