@@ -335,7 +335,7 @@ func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, e
 		crop := unpackRGB(t.crops.Data[i], flips[k])
 		if masked {
 			key := fmt.Sprintf("%s#%d", t.data.Items[i].Key, epoch)
-			res, err := t.cfg.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), key)
+			res, err := t.cfg.Mask.ApplyAligned(crop, key)
 			if err != nil {
 				errs[k] = err
 				return
