@@ -7,13 +7,13 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 )
 
 // Item is one training photo: its path under the dataset root and its
@@ -152,34 +152,15 @@ func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, 
 func forEachItem(ctx context.Context, n int, progress func(done, total int), fn func(i int)) error {
 	var mu sync.Mutex
 	done := 0
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done, n)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	return parallel.Each(ctx, n, 0, func(i int) {
+		fn(i)
+		mu.Lock()
+		done++
+		if progress != nil {
+			progress(done, n)
 		}
-	}
-	close(next)
-	wg.Wait()
-	return ctx.Err()
+		mu.Unlock()
+	})
 }
 
 func firstError(errs []error) error {
