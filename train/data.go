@@ -16,15 +16,12 @@ import (
 	"github.com/maskinv/workbench/internal/parallel"
 )
 
-// Item is one training photo: its path under the dataset root and its
-// identity (class) number.
-type Item struct {
-	Key   string // path relative to the root, slash-separated
-	Label int
-}
+// Item is one training photo: its key (path under the dataset root, or
+// record number) and its identity (class) number.
+type Item = dataset.TrainItem
 
 // Dataset is a list of photos with identity labels. Classes counts the
-// identities; Names[label] is each one's folder name.
+// identities; Names[label] is each one's name.
 type Dataset struct {
 	Root  string
 	Items []Item
@@ -35,60 +32,34 @@ type Dataset struct {
 // Classes is the number of identities.
 func (d *Dataset) Classes() int { return len(d.Names) }
 
+// Open reads the training data of the dataset kind called kind at path,
+// from kinds (dataset.Builtin(): folder, lfw, rec). folds are, for LFW,
+// the 0-based folds whose people may be trained on (dataset.TrainOptions).
+// Close a RecordIO dataset's records when done (CloseRecords).
+func Open(kinds *dataset.Kinds, kind, path string, folds []int) (*Dataset, error) {
+	s, err := kinds.OpenTrain(kind, path, dataset.TrainOptions{Folds: folds})
+	if err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	return FromSet(s), nil
+}
+
+// FromSet is the training dataset of s; it takes over s's records.
+func FromSet(s *dataset.TrainSet) *Dataset {
+	return &Dataset{Root: s.Root, Items: s.Items, Names: s.Names, rec: s.Records}
+}
+
 // FromFolder reads an identity-folder dataset (one subfolder per person).
-func FromFolder(root string) (*Dataset, error) {
-	f, err := dataset.ScanFolder(root)
-	if err != nil {
-		return nil, fmt.Errorf("training data: %w", err)
-	}
-	return fromIdentities(root, f.Identities, nil), nil
-}
+//
+// Deprecated: use Open(dataset.Builtin(), "folder", root, nil).
+func FromFolder(root string) (*Dataset, error) { return Open(dataset.Builtin(), "folder", root, nil) }
 
-func fromIdentities(root string, ids []dataset.Identity, skip map[string]bool) *Dataset {
-	d := &Dataset{Root: root}
-	for _, id := range ids {
-		if skip[id.Name] || len(id.Images) == 0 {
-			continue
-		}
-		label := len(d.Names)
-		d.Names = append(d.Names, id.Name)
-		for _, img := range id.Images {
-			d.Items = append(d.Items, Item{Key: img, Label: label})
-		}
-	}
-	return d
-}
-
-// FromLFW reads LFW (root holds one folder per person and pairs.txt) and
-// keeps everyone who appears in none of the held-out folds: folds not in
-// trainFolds (0-based, as dataset.Pair.Fold). LFW's folds are identity-disjoint, so this trains
-// on every person the held-out pairs never show, including the many with a
-// single photo (distillation needs no second image of a person).
+// FromLFW reads LFW and keeps everyone who appears in none of the
+// held-out folds: folds not in trainFolds (0-based, as dataset.Pair.Fold).
+//
+// Deprecated: use Open(dataset.Builtin(), "lfw", root, trainFolds).
 func FromLFW(root string, trainFolds []int) (*Dataset, error) {
-	pairs, err := dataset.ReadLFWPairs(filepath.Join(root, "pairs.txt"))
-	if err != nil {
-		return nil, fmt.Errorf("training data: %w", err)
-	}
-	keep := map[int]bool{}
-	for _, f := range trainFolds {
-		keep[f] = true
-	}
-	held := map[string]bool{}
-	for _, p := range pairs {
-		if !keep[p.Fold] {
-			held[p.A.Identity] = true
-			held[p.B.Identity] = true
-		}
-	}
-	f, err := dataset.ScanFolder(root)
-	if err != nil {
-		return nil, fmt.Errorf("training data: %w", err)
-	}
-	d := fromIdentities(root, f.Identities, held)
-	if len(d.Items) == 0 {
-		return nil, fmt.Errorf("training data: no LFW identity outside the held-out folds in %s", root)
-	}
-	return d, nil
+	return Open(dataset.Builtin(), "lfw", root, trainFolds)
 }
 
 // Aligner turns a photo into the 112×112 aligned crop of its face

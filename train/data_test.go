@@ -8,11 +8,11 @@ import (
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// TestFromLFWHoldsOutFold: training on folds 1–9 keeps nobody who appears
+// TestOpenLFWHoldsOutFold: training on folds 1–9 keeps nobody who appears
 // in a fold-10 pair, and everybody else, single-photo people included.
-func TestFromLFWHoldsOutFold(t *testing.T) {
+func TestOpenLFWHoldsOutFold(t *testing.T) {
 	root := sharedtest.Path(t, "data", "lfw")
-	d, err := FromLFW(root, []int{0, 1, 2, 3, 4, 5, 6, 7, 8})
+	d, err := Open(dataset.Builtin(), "lfw", root, []int{0, 1, 2, 3, 4, 5, 6, 7, 8})
 	if err != nil {
 		t.Fatal(err)
 	}

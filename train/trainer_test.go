@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/childtest"
 	"github.com/maskinv/workbench/model"
@@ -49,7 +50,7 @@ func synthFolder(t testing.TB, ids, per int) string {
 // loadFolder reads an identity folder and its crops (aligned by align).
 func loadFolder(t *testing.T, root string, align Aligner) (*Dataset, *Crops) {
 	t.Helper()
-	d, err := FromFolder(root)
+	d, err := Open(dataset.Builtin(), "folder", root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
