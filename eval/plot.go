@@ -2,9 +2,8 @@ package eval
 
 import (
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // Protocol is one named set of scored pairs (e.g. "blr-m": unmasked probe
@@ -164,10 +165,9 @@ func writePlot(path string, build func([]Protocol) (*plot.Plot, error), protos [
 }
 
 // WritePNG renders p as a width×height pixel PNG and writes it to path
-// atomically: into a temporary file in the same directory, then renamed,
-// so a reader never sees a half-written chart. It panics on non-positive
-// sizes.
-func WritePNG(path string, p *plot.Plot, width, height int) (err error) {
+// atomically (imageio.WriteAtomic), so a reader never sees a half-written
+// chart. It panics on non-positive sizes.
+func WritePNG(path string, p *plot.Plot, width, height int) error {
 	if width <= 0 || height <= 0 {
 		panic(fmt.Sprintf("eval: plot size %dx%d", width, height))
 	}
@@ -177,28 +177,12 @@ func WritePNG(path string, p *plot.Plot, width, height int) (err error) {
 	)
 	p.Draw(draw.New(c))
 
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err := imageio.WriteAtomic(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = (vgimg.PngCanvas{Canvas: c}).WriteTo(f); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; a chart is meant to be shared.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+		return fmt.Errorf("plot: %w", err)
 	}
 	return nil
 }
