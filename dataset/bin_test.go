@@ -195,13 +195,7 @@ func TestWriteBinMatchesPython(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := WriteBin(&buf, set); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("WriteBin output (%d bytes) differs from Python's protocol 4 (%d bytes)", buf.Len(), len(want))
-	}
+	wantWrites(t, "WriteBin, against Python's protocol 4", func(w io.Writer) error { return WriteBin(w, set) }, want)
 }
 
 // TestWriteBinPythonLoads has Python load a larger file we wrote (frames,

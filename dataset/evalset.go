@@ -56,9 +56,7 @@ func lfwEval(path string, opt EvalOptions) (*EvalSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &EvalSet{Path: path, Aligned: opt.Aligned}
-	set.addPairs(pairs, nil)
-	return set, nil
+	return fileSet(path, opt, pairs, nil), nil
 }
 
 func mfr2Eval(path string, opt EvalOptions) (*EvalSet, error) {
@@ -71,8 +69,7 @@ func mfr2Eval(path string, opt EvalOptions) (*EvalSet, error) {
 	for i, p := range mp {
 		pairs[i], splits[i] = p.Pair, p.Split().String()
 	}
-	set := &EvalSet{Path: path, Aligned: opt.Aligned}
-	set.addPairs(pairs, splits)
+	set := fileSet(path, opt, pairs, splits)
 	dealFolds(set.Pairs)
 	return set, nil
 }
@@ -88,9 +85,7 @@ func folderEval(path string, opt EvalOptions) (*EvalSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &EvalSet{Path: path, Aligned: opt.Aligned}
-	set.addPairs(pairs, nil)
-	return set, nil
+	return fileSet(path, opt, pairs, nil), nil
 }
 
 func binEval(path string, _ EvalOptions) (*EvalSet, error) {
@@ -108,16 +103,17 @@ func binEval(path string, _ EvalOptions) (*EvalSet, error) {
 	return set, nil
 }
 
-// addPairs appends pairs whose images are files under set.Path, listing
-// each image once; splits, when not nil, are the pairs' Split.
-func (set *EvalSet) addPairs(pairs []Pair, splits []string) {
+// fileSet is the set of pairs whose images are files under path, each
+// image listed once; splits, when not nil, are the pairs' Split.
+func fileSet(path string, opt EvalOptions, pairs []Pair, splits []string) *EvalSet {
+	set := &EvalSet{Path: path, Aligned: opt.Aligned}
 	index := map[string]int{}
 	ref := func(r ImageRef) int {
 		if i, ok := index[r.Path]; ok {
 			return i
 		}
 		index[r.Path] = len(set.Images)
-		set.Images = append(set.Images, EvalImage{Key: r.Path, Path: filepath.Join(set.Path, filepath.FromSlash(r.Path))})
+		set.Images = append(set.Images, EvalImage{Key: r.Path, Path: filepath.Join(path, filepath.FromSlash(r.Path))})
 		return len(set.Images) - 1
 	}
 	for i, p := range pairs {
@@ -127,6 +123,7 @@ func (set *EvalSet) addPairs(pairs []Pair, splits []string) {
 		}
 		set.Pairs = append(set.Pairs, ep)
 	}
+	return set
 }
 
 // SelectFolds keeps the pairs whose 0-based fold is in folds. When fewer

@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,5 +44,18 @@ func wantParseError(t *testing.T, err error, sentinel error, line int) {
 	}
 	if line > 0 && pe.Line != line {
 		t.Errorf("error %v at line %d, want line %d", err, pe.Line, line)
+	}
+}
+
+// wantWrites checks that write writes exactly want (what names the
+// output in messages).
+func wantWrites(t *testing.T, what string, write func(io.Writer) error, want []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got := buf.Bytes(); !bytes.Equal(got, want) {
+		t.Errorf("%s: wrote %d bytes, not the %d wanted; it begins %q", what, len(got), len(want), got[:min(len(got), 200)])
 	}
 }
