@@ -22,42 +22,16 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	case *image.YCbCr:
 		return ycbcrToNRGBA(m)
 	case *image.Gray:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				v := src[x]
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
-			}
-		})
+		return grayRows(b, m.Pix, m.PixOffset, 1)
 	case *image.Gray16:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				v := src[2*x] // big-endian: the high byte comes first
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
-			}
-		})
+		return grayRows(b, m.Pix, m.PixOffset, 2) // big-endian: the high byte comes first
 	case *image.NRGBA64:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				for c := 0; c < 4; c++ {
-					row[4*x+c] = src[8*x+2*c]
-				}
-			}
-		})
+		return highBytes(b, m.Pix, m.PixOffset)
 	case *image.RGBA64:
 		// Premultiplied: exact high bytes when opaque (16-bit RGB PNGs are),
 		// otherwise go through the colour model.
 		if m.Opaque() {
-			return convertRows(b, func(y int, row []byte) {
-				src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < b.Dx(); x++ {
-					for c := 0; c < 4; c++ {
-						row[4*x+c] = src[8*x+2*c]
-					}
-				}
-			})
+			return highBytes(b, m.Pix, m.PixOffset)
 		}
 	case *image.RGBA:
 		if m.Opaque() {
@@ -84,6 +58,31 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 	return dst
+}
+
+// grayRows converts grey samples of size bytes each, keeping the first
+// (high) byte; off is the source's PixOffset.
+func grayRows(b image.Rectangle, pix []byte, off func(x, y int) int, size int) *image.NRGBA {
+	return convertRows(b, func(y int, row []byte) {
+		src := pix[off(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < b.Dx(); x++ {
+			v := src[size*x]
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
+		}
+	})
+}
+
+// highBytes converts 16-bit RGBA samples (8 bytes a pixel, big-endian) by
+// their high bytes; off is the source's PixOffset.
+func highBytes(b image.Rectangle, pix []byte, off func(x, y int) int) *image.NRGBA {
+	return convertRows(b, func(y int, row []byte) {
+		src := pix[off(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < b.Dx(); x++ {
+			for c := 0; c < 4; c++ {
+				row[4*x+c] = src[8*x+2*c]
+			}
+		}
+	})
 }
 
 func convertRows(b image.Rectangle, fill func(y int, row []byte)) *image.NRGBA {
