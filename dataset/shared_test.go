@@ -11,20 +11,11 @@ import (
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// sharedDir finds the project's read-only shared/ folder by walking up
-// from the working directory to a folder that has shared/README.md (CI has
-// it at ../shared from the repo root). It skips the test when there is
-// none.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	return sharedtest.Dir(t)
-}
-
 // sharedFile returns a file under shared/, skipping the test if it is
 // missing.
 func sharedFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(sharedDir(t), filepath.FromSlash(rel))
+	p := filepath.Join(sharedtest.Dir(t), filepath.FromSlash(rel))
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		t.Skipf("%s missing from shared/: skipping", rel)
 	}

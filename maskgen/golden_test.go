@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/testfile"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current code")
@@ -53,7 +55,7 @@ func TestGolden(t *testing.T) {
 				}
 				continue
 			}
-			want, err := readPNG(path)
+			want, err := testfile.DecodePNG(path)
 			if err != nil {
 				t.Errorf("%s: %v (run go test -run TestGolden -update to create it)", file, err)
 				continue
@@ -110,13 +112,4 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return f.Close()
-}
-
-func readPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return png.Decode(f)
 }

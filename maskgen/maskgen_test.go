@@ -139,7 +139,7 @@ func TestCanonical68(t *testing.T) {
 	_, refs := loadReference(t)
 	var sum [68]Point
 	for _, r := range refs {
-		f, err := r.face()
+		f, err := refFace(r)
 		if err != nil {
 			t.Fatal(err)
 		}
