@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/progress"
@@ -193,14 +195,14 @@ func imagePaths(args []string) (paths []string, skipped []EmbedRecord, err error
 			paths = append(paths, a)
 			continue
 		}
-		scan, err := scanTree(a)
+		scan, err := folder.Scan(a)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, k := range scan.images {
+		for _, k := range scan.Images {
 			paths = append(paths, filepath.Join(a, filepath.FromSlash(k)))
 		}
-		for _, s := range scan.skipped {
+		for _, s := range scan.Skipped {
 			p := filepath.Join(a, filepath.FromSlash(s.Path))
 			skipped = append(skipped, EmbedRecord{Path: p, Error: fmt.Sprintf("%s: skipped: %v", p, s.Err)})
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
@@ -54,7 +56,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	}
 
 	if *fl.report != "" {
-		if err := checkFolder(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
+		if err := folder.Check(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
 			return err
 		}
 	}
@@ -276,7 +278,7 @@ func (fl *evalFlags) writeOutputs(res *EvalResult, info EvalInfo) error {
 		}
 	}
 	if *fl.report != "" {
-		if err := claimFolder(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
+		if err := folder.Claim(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
 			return err
 		}
 		return res.WriteReport(*fl.report, info)

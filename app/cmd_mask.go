@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -75,7 +77,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	for _, n := range sum.Notes {
 		fmt.Fprintln(stdio.Err, "note:", n)
 	}
-	if errors.Is(err, ErrNestedDirs) {
+	if errors.Is(err, folder.ErrNested) {
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/disintegration/imaging"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -261,13 +263,13 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	if err := opt.Mask.Shift.check(); err != nil {
 		return nil, err
 	}
-	scan, err := scanFS(src)
+	scan, err := folder.ScanFS(src)
 	if err != nil {
 		return nil, err
 	}
-	keys := scan.images
-	if len(keys) == 0 && len(scan.skipped) > 0 {
-		return nil, fmt.Errorf("no images (.jpg, .jpeg, .png) in the folder; skipped %s", scan.skipped[0])
+	keys := scan.Images
+	if len(keys) == 0 && len(scan.Skipped) > 0 {
+		return nil, fmt.Errorf("no images (.jpg, .jpeg, .png) in the folder; skipped %s", scan.Skipped[0])
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("no images (.jpg, .jpeg, .png) in the folder")
@@ -325,7 +327,7 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	}
 	// What the scan could not use (an unreadable subfolder, a broken or
 	// looping link) is listed with the failed photos, with its reason.
-	for _, s := range scan.skipped {
+	for _, s := range scan.Skipped {
 		photos = append(photos, ComparePhoto{Key: s.Path, Err: "skipped " + s.String(), Row: -1})
 	}
 	c := &Comparison{Source: opt.Source, Photos: photos, Mask: opt.Mask, Threshold: opt.Threshold, cache: newMaskedCache()}

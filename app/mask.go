@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
@@ -43,10 +44,6 @@ type LandmarkFinder interface {
 // it finds no face: the face engine's own sentinel.
 var ErrNoFace = face.ErrNoFace
 
-// ErrNestedDirs reports an output folder inside the input tree, or the
-// other way round: outputs could then overwrite inputs.
-var ErrNestedDirs = errors.New("input and output folders overlap")
-
 // MaskOptions configures MaskDataset.
 type MaskOptions struct {
 	In, Out string
@@ -64,7 +61,7 @@ type MaskOptions struct {
 	Workers  int
 	Progress progress.Func // nil: no progress reports
 	// Force allows replacing files in Out that no record of ours says we
-	// wrote (see ErrForeignFiles); without it the run refuses to start.
+	// wrote (see folder.ErrForeignFiles); without it the run refuses to start.
 	Force bool
 }
 
@@ -284,15 +281,12 @@ func validKey(k string) bool {
 	return k != "" && k != "." && fs.ValidPath(k) && !strings.Contains(k, "\\")
 }
 
-// imageExts are the extensions masked; everything else is copied.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
-
 // MaskDataset writes a masked copy of the images under opt.In to opt.Out,
 // mirroring the folder tree, with manifest.json at its root. Inputs are
 // never modified; each output file is written atomically (a temporary file
 // renamed into place). It never replaces a file in opt.Out that its own
 // records (manifest.json, the journal) do not say it wrote, byte for byte:
-// it refuses to start, naming them (ErrForeignFiles), unless opt.Force.
+// it refuses to start, naming them (folder.ErrForeignFiles), unless opt.Force.
 // Each image done is appended to the journal (JournalName) before its
 // file is renamed into place, so a rerun after a kill, a crash or a
 // cancellation skips what was done with the same parameters and source
@@ -313,21 +307,23 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if err := opt.Shift.check(); err != nil {
 		return sum, err
 	}
-	if err := checkDirs(opt.In, opt.Out); err != nil {
+	if err := folder.CheckDisjoint(opt.In, opt.Out); err != nil {
 		return sum, err
 	}
-	scan, err := scanTreeAvoiding(opt.In, opt.Out)
+	scan, err := folder.ScanAvoiding(opt.In, opt.Out)
 	if err != nil {
 		return sum, err
 	}
-	sum.Images = len(scan.images)
-	for _, s := range scan.skipped {
+	sum.Images = len(scan.Images)
+	for _, s := range scan.Skipped {
 		sum.Notes = append(sum.Notes, "skipped "+s.String())
-		if !errors.Is(s.Err, ErrLinkNotFollowed) {
+		if !errors.Is(s.Err, folder.ErrLinkNotFollowed) {
 			sum.Unreadable++
 		}
 	}
-	run := &maskRun{opt: opt, images: scan.images, others: scan.others, records: make([]*MaskRecord, len(scan.images))}
+	// The manifest at the input's root is an earlier run's, not data.
+	others := slices.DeleteFunc(scan.Others, func(k string) bool { return k == ManifestName })
+	run := &maskRun{opt: opt, images: scan.Images, others: others, records: make([]*MaskRecord, len(scan.Images))}
 	run.man = MaskManifest{
 		Tool: maskTool, Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
@@ -383,8 +379,8 @@ func (r *maskRun) prepare(sum *MaskSummary) error {
 	sum.Notes = append(sum.Notes, st.notes...)
 	targets := append(slices.Clone(r.images), r.others...)
 	r.existing = hashFiles(r.opt.Out, targets)
-	if err := refuseForeign(r.opt.Out, targets, r.owns); err != nil {
-		var fe *ForeignFilesError
+	if err := folder.Refuse(r.opt.Out, targets, r.owns); err != nil {
+		var fe *folder.ForeignFilesError
 		if !r.opt.Force || !errors.As(err, &fe) {
 			return err
 		}
@@ -408,7 +404,7 @@ func (r *maskRun) owns(rel string) bool {
 	if r.state.owned[rel][sum] {
 		return true
 	}
-	if imageExts[strings.ToLower(path.Ext(rel))] {
+	if folder.IsImage(rel) {
 		return false
 	}
 	src, err := os.ReadFile(filepath.Join(r.opt.In, filepath.FromSlash(rel)))
@@ -474,7 +470,7 @@ func (r *maskRun) copyOne(key string) (CopyRecord, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return rec, err
 	}
-	return rec, writeAtomic(dst, data)
+	return rec, imageio.WriteFile(dst, data)
 }
 
 func (r *maskRun) process(ctx context.Context) error {
@@ -541,7 +537,7 @@ func (r *maskRun) finish(runErr error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
+	if err := imageio.WriteFile(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(r.opt.Out, JournalName)); err != nil {
@@ -661,7 +657,7 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	if err := r.journal.append(journalLine{Image: &done}); err != nil {
 		return fail(err)
 	}
-	if err := writeAtomic(outPath, buf.Bytes()); err != nil {
+	if err := imageio.WriteFile(outPath, buf.Bytes()); err != nil {
 		return fail(err)
 	}
 	return done, false
@@ -684,71 +680,4 @@ func (r *maskRun) face(img image.Image) (maskgen.Face, error) {
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// checkDirs refuses a missing input and overlapping folders. Both are
-// compared as absolute paths with symbolic links resolved (for an output
-// that does not exist yet, as far as it exists).
-func checkDirs(in, out string) error {
-	if in == "" || out == "" {
-		return errors.New("need both an input and an output folder")
-	}
-	st, err := os.Stat(in)
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("%s is not a folder", in)
-	}
-	inReal, err := realPath(in)
-	if err != nil {
-		return err
-	}
-	outReal, err := realPath(out)
-	if err != nil {
-		return err
-	}
-	switch {
-	case within(outReal, inReal):
-		return fmt.Errorf("%w: output %s is inside input %s", ErrNestedDirs, out, in)
-	case within(inReal, outReal):
-		return fmt.Errorf("%w: input %s is inside output %s", ErrNestedDirs, in, out)
-	}
-	return nil
-}
-
-// realPath is p made absolute with symbolic links resolved, for as much of
-// it as exists.
-func realPath(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	rest := ""
-	for {
-		if r, err := filepath.EvalSymlinks(abs); err == nil {
-			return filepath.Join(r, rest), nil
-		}
-		parent := filepath.Dir(abs)
-		if parent == abs {
-			return filepath.Join(abs, rest), nil
-		}
-		rest = filepath.Join(filepath.Base(abs), rest)
-		abs = parent
-	}
-}
-
-// within reports whether p is parent or below it.
-func within(p, parent string) bool {
-	rel, err := filepath.Rel(parent, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// writeAtomic writes data through imageio.WriteAtomic (temp file + rename):
-// readers see the old file or the new one, never a part.
-func writeAtomic(name string, data []byte) error {
-	return imageio.WriteAtomic(name, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

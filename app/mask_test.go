@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/maskgen"
 )
 
@@ -294,8 +296,8 @@ func TestMaskDatasetResume(t *testing.T) {
 	if err := os.Remove(filepath.Join(out, "carol.JPEG")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = MaskDataset(context.Background(), opt); !errors.Is(err, ErrForeignFiles) || !strings.Contains(err.Error(), "big.png") {
-		t.Fatalf("rerun after a change: %v, want ErrForeignFiles naming big.png", err)
+	if _, err = MaskDataset(context.Background(), opt); !errors.Is(err, folder.ErrForeignFiles) || !strings.Contains(err.Error(), "big.png") {
+		t.Fatalf("rerun after a change: %v, want folder.ErrForeignFiles naming big.png", err)
 	}
 	opt.Force = true
 	sum, err = MaskDataset(context.Background(), opt)
@@ -463,8 +465,8 @@ func TestMaskDatasetRefusesOverlap(t *testing.T) {
 	} {
 		before := maskTreeHashes(t, in)
 		_, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
-		if !errors.Is(err, ErrNestedDirs) {
-			t.Errorf("%s: error %v, want ErrNestedDirs", name, err)
+		if !errors.Is(err, folder.ErrNested) {
+			t.Errorf("%s: error %v, want folder.ErrNested", name, err)
 		}
 		if fmt.Sprint(maskTreeHashes(t, in)) != fmt.Sprint(before) {
 			t.Fatalf("%s: input changed", name)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maskinv/workbench/folder"
 )
 
 func writeFile(t *testing.T, name, data string) {
@@ -78,8 +80,8 @@ func TestMaskRefusesForeignFiles(t *testing.T) {
 			tc.setup(out)
 			before := maskTreeHashes(t, out)
 			_, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
-			if !errors.Is(err, ErrForeignFiles) {
-				t.Fatalf("error %v, want ErrForeignFiles", err)
+			if !errors.Is(err, folder.ErrForeignFiles) {
+				t.Fatalf("error %v, want folder.ErrForeignFiles", err)
 			}
 			for _, n := range append(tc.names, out, "--force") {
 				if !strings.Contains(err.Error(), n) {
@@ -154,59 +156,6 @@ func TestMaskCommandForce(t *testing.T) {
 	}
 }
 
-// TestCheckFolder: the guard of eval --report and train --out. A folder
-// with the command's marker is its own; in any other, a file at a name
-// it writes is foreign; claiming writes the marker.
-func TestCheckFolder(t *testing.T) {
-	names := []string{"roc.png", "results.md"}
-	for _, tc := range []struct {
-		name    string
-		setup   func(dir string)
-		force   bool
-		foreign string // "" if accepted
-	}{
-		{"missing folder", func(dir string) {}, false, ""},
-		{"unrelated files", func(dir string) { writeFile(t, filepath.Join(dir, "notes.txt"), "x") }, false, ""},
-		{"a file at a name", func(dir string) { writeFile(t, filepath.Join(dir, "results.md"), "mine") }, false, "results.md"},
-		{"forced", func(dir string) { writeFile(t, filepath.Join(dir, "results.md"), "mine") }, true, ""},
-		{"our marker", func(dir string) {
-			writeFile(t, filepath.Join(dir, "results.md"), "old")
-			writeFile(t, filepath.Join(dir, markerName("eval")), fmt.Sprintf(folderMarker, "eval"))
-		}, false, ""},
-		{"another command's marker", func(dir string) {
-			writeFile(t, filepath.Join(dir, "results.md"), "old")
-			writeFile(t, filepath.Join(dir, markerName("train")), fmt.Sprintf(folderMarker, "train"))
-		}, false, "results.md"},
-		{"something else at the marker's name", func(dir string) {
-			writeFile(t, filepath.Join(dir, markerName("eval")), "hello")
-		}, false, markerName("eval")},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "report")
-			tc.setup(dir)
-			err := claimFolder(dir, "eval", names, tc.force)
-			if tc.foreign != "" {
-				if !errors.Is(err, ErrForeignFiles) || !strings.Contains(err.Error(), tc.foreign) {
-					t.Fatalf("error %v, want ErrForeignFiles naming %s", err, tc.foreign)
-				}
-				if ours, _ := marked(dir, "eval"); ours {
-					t.Error("marker written by a refused claim")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ours, _ := marked(dir, "eval"); !ours {
-				t.Error("no marker after the claim")
-			}
-			if err := checkFolder(dir, "eval", names, false); err != nil {
-				t.Errorf("claimed folder refused: %v", err)
-			}
-		})
-	}
-}
-
 // TestEvalReportRefusesForeign: eval checks --report before any work and
 // names the file; a report folder of its own is accepted.
 func TestEvalReportRefusesForeign(t *testing.T) {
@@ -223,7 +172,9 @@ func TestEvalReportRefusesForeign(t *testing.T) {
 	// (to fail on the missing dataset here).
 	for _, args := range [][]string{{"--force"}, {}} {
 		if len(args) == 0 {
-			writeFile(t, filepath.Join(report, markerName("eval")), fmt.Sprintf(folderMarker, "eval"))
+			if err := folder.Claim(report, "eval", nil, true); err != nil {
+				t.Fatal(err)
+			}
 		}
 		_, stderr, _ = runCLI(t, append([]string{"eval", "--dataset", "folder=" + filepath.Join(t.TempDir(), "missing"), "--report", report}, args...)...)
 		if strings.Contains(stderr, "--force") || !strings.Contains(stderr, "missing") {
@@ -255,7 +206,7 @@ func TestTrainRefusesForeign(t *testing.T) {
 func TestResultsFoldersAreMarked(t *testing.T) {
 	for _, d := range []string{"lfw", "mfr2"} {
 		dir := filepath.Join("..", "docs", "results", d)
-		if err := checkFolder(dir, "eval", reportFiles(), false); err != nil {
+		if err := folder.Check(dir, "eval", reportFiles(), false); err != nil {
 			t.Errorf("%s: %v", dir, err)
 		}
 	}

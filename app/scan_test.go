@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,60 +21,6 @@ func symlink(t *testing.T, target, link string) {
 	}
 }
 
-func skipReasons(res scanResult) map[string]string {
-	m := map[string]string{}
-	for _, s := range res.skipped {
-		m[s.Path] = s.Err.Error()
-	}
-	return m
-}
-
-// TestScanFollowsSymlinks: links to files are listed, links to folders
-// are followed once; a link back to an ancestor or to a folder scanned
-// already, and a broken link, are listed as skipped with the reason.
-func TestScanFollowsSymlinks(t *testing.T) {
-	base := t.TempDir()
-	root, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
-	writeImage(t, filepath.Join(root, "a", "x.png"), crop(8, 8, 0))
-	writeImage(t, filepath.Join(outside, "y.jpg"), crop(8, 8, 1))
-	symlink(t, "..", filepath.Join(root, "a", "loop"))                    // the root: a loop
-	symlink(t, "a", filepath.Join(root, "b"))                             // a sibling, scanned already
-	symlink(t, outside, filepath.Join(root, "c"))                         // outside the root: followed
-	symlink(t, ".", filepath.Join(outside, "self"))                       // seen from inside c: a loop
-	symlink(t, filepath.Join("a", "x.png"), filepath.Join(root, "d.png")) // a file
-	symlink(t, "nowhere.png", filepath.Join(root, "broken.png"))
-	symlink(t, "c", filepath.Join(root, "e")) // the same folder as c
-
-	res, err := scanTree(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"a/x.png", "c/y.jpg", "d.png"}; fmt.Sprint(res.images) != fmt.Sprint(want) {
-		t.Errorf("images %v, want %v", res.images, want)
-	}
-	want := map[string]string{
-		"a/loop":     "a folder it is inside (a loop)",
-		"b":          "it points to a, scanned already",
-		"broken.png": "broken symbolic link",
-		"c/self":     "it points to c, a folder it is inside (a loop)",
-		"e":          "it points to c, scanned already",
-	}
-	got := skipReasons(res)
-	for k, w := range want {
-		if !strings.Contains(got[k], w) {
-			t.Errorf("%s: skipped with %q, want it to say %q", k, got[k], w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("skipped %v, want exactly %v", got, want)
-	}
-	for _, s := range res.skipped {
-		if (s.Path == "broken.png") == errors.Is(s.Err, ErrLinkNotFollowed) {
-			t.Errorf("%s: ErrLinkNotFollowed %v", s.Path, errors.Is(s.Err, ErrLinkNotFollowed))
-		}
-	}
-}
-
 // failDirFS fails ReadDir for one folder, as an unreadable folder does
 // (root ignores permissions, so chmod cannot make one in CI).
 type failDirFS struct {
@@ -89,26 +33,6 @@ func (f failDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return fs.ReadDir(f.FS, name)
-}
-
-// TestScanUnreadableFolder: an unreadable subfolder is skipped with its
-// error and the rest is listed; an unreadable root is an error.
-func TestScanUnreadableFolder(t *testing.T) {
-	res, err := scanFS(failDirFS{testFolder(), "bob"})
-	if err != nil {
-		t.Fatalf("one unreadable subfolder stopped the scan: %v", err)
-	}
-	want := []string{"alice/alice_0001.png", "alice/alice_0002.png", "alice/alice_0003.png", "carol/broken.jpg",
-		"carol/carol_0001.png", "carol/carol_0002.png", "carol/carol_0003.png"}
-	if fmt.Sprint(res.images) != fmt.Sprint(want) {
-		t.Errorf("images %v\nwant %v", res.images, want)
-	}
-	if len(res.skipped) != 1 || res.skipped[0].Path != "bob" || !errors.Is(res.skipped[0].Err, fs.ErrPermission) {
-		t.Errorf("skipped %v, want bob: permission denied", res.skipped)
-	}
-	if _, err := scanFS(failDirFS{testFolder(), "."}); !errors.Is(err, fs.ErrPermission) {
-		t.Errorf("unreadable root: %v", err)
-	}
 }
 
 // TestCompareListsUnreadableFolder: compare goes on without the folder

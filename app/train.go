@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
@@ -82,7 +84,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	_, statErr := os.Stat(filepath.Join(opt.Out, train.CheckpointFile))
 	resuming := opt.Resume && statErr == nil
 	if !resuming {
-		if err := checkFolder(opt.Out, "train", outFiles, opt.Force); err != nil {
+		if err := folder.Check(opt.Out, "train", outFiles, opt.Force); err != nil {
 			return res, err
 		}
 	}
@@ -129,7 +131,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := claimFolder(opt.Out, "train", outFiles, opt.Force || resumed); err != nil {
+	if err := folder.Claim(opt.Out, "train", outFiles, opt.Force || resumed); err != nil {
 		return res, err
 	}
 	err = ts.run(ctx, tr, &res)

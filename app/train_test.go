@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/folder"
+
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/maskgen"
@@ -75,13 +77,13 @@ func TestTrainCommandEndToEnd(t *testing.T) {
 	// Resuming a finished run does nothing more and still succeeds, also
 	// for a run made before folders were marked: its checkpoint is the
 	// proof that the folder is ours.
-	if err := os.Remove(filepath.Join(out, markerName("train"))); err != nil {
+	if err := os.Remove(filepath.Join(out, folder.MarkerName("train"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, stderr, code := runCLI(t, "train", "--data", data, "--out", out, "--batch", "2", "--max-steps", "2", "--lr", "1e-4", "--resume", "--crops", t.TempDir()); code != 0 || !strings.Contains(stderr, "resumed at step 2") {
 		t.Errorf("resume: exit %d: %s", code, stderr)
 	}
-	if ours, _ := marked(out, "train"); !ours {
+	if ours, _ := folder.Marked(out, "train"); !ours {
 		t.Error("a resumed run did not mark its folder")
 	}
 	// A checkpoint of another run proves nothing: resuming it fails and

@@ -18,6 +18,7 @@ import (
 
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 )
@@ -372,7 +373,7 @@ func TestCreateDatasetRefusesForeign(t *testing.T) {
 	var run *datasetRun
 	ui(func() { run = wb.createDataset(in, out, app.MaskSettings{}) })
 	wait(t, run.done, "the refused masked dataset")
-	if !errors.Is(run.err, app.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
+	if !errors.Is(run.err, folder.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
 		t.Errorf("err %v, status %q", run.err, wb.status.Text)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, app.ManifestName)); string(b) != "my notes" {

@@ -1,4 +1,4 @@
-package app
+package folder
 
 import (
 	"errors"
@@ -11,24 +11,24 @@ import (
 	"strings"
 )
 
-// scanResult is a folder tree's files as slash-separated keys, sorted:
+// Tree is a folder tree's files as slash-separated keys, sorted:
 // images (by extension) and other files. Skipped lists, sorted by path,
 // what the scan came across but could not use, so that callers can tell
 // the user rather than drop it silently: unreadable folders, broken
 // symbolic links, links to folders that were scanned already, special
 // files.
-type scanResult struct {
-	images, others []string
-	skipped        []scanSkip
+type Tree struct {
+	Images, Others []string
+	Skipped        []Skip
 }
 
-// scanSkip is one path the scan did not list, and why.
-type scanSkip struct {
+// Skip is one path the scan did not list, and why.
+type Skip struct {
 	Path string // slash-separated, under the scanned folder
 	Err  error
 }
 
-func (s scanSkip) String() string { return fmt.Sprintf("%s: %v", s.Path, s.Err) }
+func (s Skip) String() string { return fmt.Sprintf("%s: %v", s.Path, s.Err) }
 
 // ErrLinkNotFollowed marks a symbolic link to a folder that the scan did
 // not enter: it leads to a folder scanned already (an ancestor, which
@@ -40,22 +40,22 @@ var ErrLinkNotFollowed = errors.New("symbolic link not followed")
 // only matters for file systems that cannot tell (no os.FileInfo).
 const maxLinkDepth = 16
 
-// scanTree scans the folder root: hidden files and folders (names starting
-// with ".") and a manifest.json at the root are left out; symbolic links
-// are followed, each folder once (see scanFS).
-func scanTree(root string) (scanResult, error) {
-	return scanTreeAvoiding(root, "")
+// Scan scans the folder root: hidden files and folders (names starting
+// with ".") are left out; symbolic links are followed, each folder once
+// (see ScanFS).
+func Scan(root string) (Tree, error) {
+	return ScanAvoiding(root, "")
 }
 
-// scanTreeAvoiding is scanTree that does not follow symbolic links leading
-// into the folder avoid, or to a folder holding it (mask's output: its
-// inputs must never be files it writes).
-func scanTreeAvoiding(root, avoid string) (scanResult, error) {
+// ScanAvoiding is Scan that does not follow symbolic links leading into
+// the folder avoid, or to a folder holding it (an output folder: a
+// command's inputs must never be files it writes).
+func ScanAvoiding(root, avoid string) (Tree, error) {
 	s := &treeScan{src: os.DirFS(root)}
 	if avoid != "" {
 		avoidReal, err := realPath(avoid)
 		if err != nil {
-			return scanResult{}, fmt.Errorf("scan %s: %w", root, err)
+			return Tree{}, fmt.Errorf("scan %s: %w", root, err)
 		}
 		s.avoid = func(key string) error {
 			real, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(key)))
@@ -70,17 +70,17 @@ func scanTreeAvoiding(root, avoid string) (scanResult, error) {
 	}
 	res, err := s.run()
 	if err != nil {
-		return scanResult{}, fmt.Errorf("scan %s: %w", root, err)
+		return Tree{}, fmt.Errorf("scan %s: %w", root, err)
 	}
 	return res, nil
 }
 
-// scanFS is scanTree over any file system (the GUI reads the embedded
+// ScanFS is Scan over any file system (the GUI reads the embedded
 // demo folder through it too). The real tree is scanned first, then each
 // symbolic link to a folder, unless that folder was scanned already. Only
 // an unreadable root is an error; an unreadable subfolder is skipped, and
 // the rest of the scan goes on.
-func scanFS(src fs.FS) (scanResult, error) {
+func ScanFS(src fs.FS) (Tree, error) {
 	return (&treeScan{src: src}).run()
 }
 
@@ -88,7 +88,7 @@ func scanFS(src fs.FS) (scanResult, error) {
 type treeScan struct {
 	src   fs.FS
 	avoid func(key string) error // nil: follow every link
-	res   scanResult
+	res   Tree
 	seen  []seenDir   // folders scanned, to recognise them behind links
 	links []linkedDir // links to folders, to follow after the real tree
 }
@@ -104,28 +104,28 @@ type linkedDir struct {
 	depth int         // links to folders on the way, this one included
 }
 
-func (s *treeScan) run() (scanResult, error) {
+func (s *treeScan) run() (Tree, error) {
 	root, err := fs.Stat(s.src, ".")
 	if err != nil {
-		return scanResult{}, err
+		return Tree{}, err
 	}
 	s.seen = append(s.seen, seenDir{".", root})
 	if err := s.walk(".", 0); err != nil {
-		return scanResult{}, err
+		return Tree{}, err
 	}
 	for len(s.links) > 0 {
 		l := s.links[0]
 		s.links = s.links[1:]
 		s.follow(l)
 	}
-	sort.Strings(s.res.images)
-	sort.Strings(s.res.others)
-	sort.Slice(s.res.skipped, func(i, j int) bool { return s.res.skipped[i].Path < s.res.skipped[j].Path })
+	sort.Strings(s.res.Images)
+	sort.Strings(s.res.Others)
+	sort.Slice(s.res.Skipped, func(i, j int) bool { return s.res.Skipped[i].Path < s.res.Skipped[j].Path })
 	return s.res, nil
 }
 
 func (s *treeScan) skip(key string, err error) {
-	s.res.skipped = append(s.res.skipped, scanSkip{Path: key, Err: err})
+	s.res.Skipped = append(s.res.Skipped, Skip{Path: key, Err: err})
 }
 
 // follow scans the folder behind a symbolic link, unless it was scanned
@@ -223,9 +223,19 @@ func (s *treeScan) link(key string, depth int) {
 
 func (s *treeScan) file(key string) {
 	switch {
-	case imageExts[strings.ToLower(path.Ext(key))]:
-		s.res.images = append(s.res.images, key)
-	case key != ManifestName:
-		s.res.others = append(s.res.others, key)
+	case IsImage(key):
+		s.res.Images = append(s.res.Images, key)
+	default:
+		s.res.Others = append(s.res.Others, key)
 	}
+}
+
+// IsImage reports whether a file is an image the workbench reads, by its
+// extension: .png, .jpg or .jpeg in any case.
+func IsImage(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
 }

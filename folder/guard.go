@@ -1,4 +1,4 @@
-package app
+package folder
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // ErrForeignFiles marks an output folder holding, where a command is about
@@ -42,13 +44,13 @@ func (e *ForeignFilesError) Error() string {
 // Is makes errors.Is(err, ErrForeignFiles) true.
 func (e *ForeignFilesError) Is(target error) bool { return target == ErrForeignFiles }
 
-// refuseForeign checks the files a command is about to write into dir
+// Refuse checks the files a command is about to write into dir
 // (slash-separated paths under it): one that exists and that owned does
 // not recognise is foreign, and the error is a *ForeignFilesError. A path
 // under a file rather than a folder is not foreign (writing it fails on
 // its own). This is the one guard of every command that writes into a
 // folder; a forced run calls it too, to say what it replaces.
-func refuseForeign(dir string, paths []string, owned func(rel string) bool) error {
+func Refuse(dir string, paths []string, owned func(rel string) bool) error {
 	var foreign []string
 	for _, rel := range paths {
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
@@ -64,52 +66,52 @@ func refuseForeign(dir string, paths []string, owned func(rel string) bool) erro
 	return &ForeignFilesError{Dir: dir, Paths: foreign}
 }
 
-// folderMarker is the text of the marker file that claimFolder leaves in
+// folderMarker is the text of the marker file that Claim leaves in
 // a folder, so that later runs know the folder as theirs.
 const folderMarker = "This folder was written by maskinv %s; its later runs may replace the files it wrote here.\n"
 
-// markerName is the marker file of command cmd ("eval", "train").
-func markerName(cmd string) string { return ".maskinv-" + cmd }
+// MarkerName is the marker file of command cmd ("eval", "train").
+func MarkerName(cmd string) string { return ".maskinv-" + cmd }
 
-// marked reports whether dir holds cmd's marker (ours), and whether
+// Marked reports whether dir holds cmd's marker (ours), and whether
 // something else is at its name (foreign: another file, a folder).
-func marked(dir, cmd string) (ours, other bool) {
-	b, err := os.ReadFile(filepath.Join(dir, markerName(cmd)))
+func Marked(dir, cmd string) (ours, other bool) {
+	b, err := os.ReadFile(filepath.Join(dir, MarkerName(cmd)))
 	if err == nil && bytes.Equal(b, []byte(fmt.Sprintf(folderMarker, cmd))) {
 		return true, false
 	}
 	return false, !errors.Is(err, fs.ErrNotExist)
 }
 
-// checkFolder reports whether command cmd (an eval report, a training
+// Check reports whether command cmd (an eval report, a training
 // run) may write the files names into dir: a folder holding cmd's marker
 // is ours, and any of names in it may be replaced; in any other folder,
-// one of names that exists is foreign (refuseForeign). force allows it.
+// one of names that exists is foreign (Refuse). force allows it.
 // It writes nothing, so a command checks before its work and claims the
-// folder (claimFolder) when it is about to write.
-func checkFolder(dir, cmd string, names []string, force bool) error {
-	ours, other := marked(dir, cmd)
+// folder (Claim) when it is about to write.
+func Check(dir, cmd string, names []string, force bool) error {
+	ours, other := Marked(dir, cmd)
 	if ours || force {
 		return nil
 	}
 	if other {
-		names = append(names[:len(names):len(names)], markerName(cmd))
+		names = append(names[:len(names):len(names)], MarkerName(cmd))
 	}
-	return refuseForeign(dir, names, func(string) bool { return false })
+	return Refuse(dir, names, func(string) bool { return false })
 }
 
-// claimFolder is checkFolder, then makes dir and writes cmd's marker
+// Claim is Check, then makes dir and writes cmd's marker
 // there before anything else, so that a run killed at any later point
 // leaves a folder its rerun accepts.
-func claimFolder(dir, cmd string, names []string, force bool) error {
-	if err := checkFolder(dir, cmd, names, force); err != nil {
+func Claim(dir, cmd string, names []string, force bool) error {
+	if err := Check(dir, cmd, names, force); err != nil {
 		return err
 	}
-	if ours, _ := marked(dir, cmd); ours {
+	if ours, _ := Marked(dir, cmd); ours {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, markerName(cmd)), []byte(fmt.Sprintf(folderMarker, cmd)))
+	return imageio.WriteFile(filepath.Join(dir, MarkerName(cmd)), []byte(fmt.Sprintf(folderMarker, cmd)))
 }
