@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -26,7 +27,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	mf := addMaskFlags(fl, "mask-", "mask seed: the same seed gives the same masks", true)
 	diff := fl.String("diff", "none", "difference map: none, um ((unmasked vs masked) − unmasked) or mm ((masked vs masked) − unmasked)")
 	modelPath := fl.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
-	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", DefaultThreshold))
+	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	cell := fl.Int("cell", 0, "heatmap cell size in pixels (0: fit 360 px, at least 1)")
 	fl.Usage = func() {
 		fmt.Fprintln(stdio.Err, "usage: maskinv compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
@@ -46,7 +47,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	case *cell < 0 || *cell > 64:
 		return usage("--cell must be within 0..64")
 	case *modelPath != "" && *threshold == 0:
-		return usage("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", DefaultThreshold)
+		return usage("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
 	mcfg, sh, err := mf.config()
 	if err != nil {
@@ -68,7 +69,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
+	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/maskinv/workbench/folder"
-
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/progress"
 )
@@ -80,7 +80,7 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images found in %v", fs.Args())
 	}
-	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
+	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func writeEmbedRow(w io.Writer, r EmbedRecord) error {
 // EmbedFiles runs the pipeline over image files in batches, in order, and
 // hands each record to emit. A file that cannot be read or holds no face
 // gives a record with Error set; the run goes on.
-func EmbedFiles(ctx context.Context, eng *Engine, paths []string, aligned bool, batch int, prog progress.Func, emit func(EmbedRecord) error) error {
+func EmbedFiles(ctx context.Context, eng *engine.Engine, paths []string, aligned bool, batch int, prog progress.Func, emit func(EmbedRecord) error) error {
 	if batch < 1 {
 		batch = 1
 	}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
-
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
@@ -22,15 +22,15 @@ import (
 // crops per recogniser run, and returns it with the recogniser's name and
 // SHA-256 and the pipeline ID for cache keys (see EnginePipelineID). Tests
 // substitute one that counts model calls.
-type evalEngineLoader func(opt EngineOptions, aligned bool, batch int) (eng EvalEngine, name, hash, pipeline string, err error)
+type evalEngineLoader func(opt engine.Options, aligned bool, batch int) (eng EvalEngine, name, hash, pipeline string, err error)
 
-func loadEvalEngine(opt EngineOptions, aligned bool, batch int) (EvalEngine, string, string, string, error) {
-	eng, err := LoadEngine(opt)
+func loadEvalEngine(opt engine.Options, aligned bool, batch int) (EvalEngine, string, string, string, error) {
+	eng, err := engine.Load(opt)
 	if err != nil {
 		return nil, "", "", "", err
 	}
 	eng.Embedder.Batch = batch
-	return eng, eng.Recogniser.Name(), eng.Recogniser.Hash(), EnginePipelineID(eng, aligned), nil
+	return eng, eng.Recogniser.Name(), eng.Recogniser.Hash(), eng.PipelineID(aligned), nil
 }
 
 func evalCommand() Command { return evalCommandWith(loadEvalEngine) }
@@ -73,7 +73,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if es.onPhoto && set.Aligned {
 		return fmt.Errorf("%w: --mask-on photo needs photos; %s holds aligned crops", ErrUsage, es.path)
 	}
-	eng, modelName, modelHash, pipeline, err := load(EngineOptions{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
+	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}

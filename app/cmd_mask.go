@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
-
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -53,7 +53,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 		return usage("--workers must be ≥ 0")
 	}
 	if !*aligned && finder == nil {
-		eng, err := LoadEngine(EngineOptions{})
+		eng, err := engine.Load(engine.Options{})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 )
@@ -33,7 +34,7 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	fs.SetOutput(stdio.Err)
 	ef := addEngineFlags(fs)
 	aligned, modelPath := ef.aligned, ef.model
-	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", DefaultThreshold))
+	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	asJSON := fs.Bool("json", false, `write {"score","threshold","same","face_a","face_b"} as JSON`)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: maskinv verify [--json] [--model F] [--threshold T] [--aligned] A B")
@@ -47,9 +48,9 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 		return fmt.Errorf("%w: want two images, got %d", ErrUsage, fs.NArg())
 	}
 	if *modelPath != "" && *threshold == 0 {
-		return fmt.Errorf("%w: --model needs --threshold (the default %.4f belongs to the embedded recogniser)", ErrUsage, DefaultThreshold)
+		return fmt.Errorf("%w: --model needs --threshold (the default %.4f belongs to the embedded recogniser)", ErrUsage, engine.DefaultThreshold)
 	}
-	eng, err := LoadEngine(EngineOptions{RecogniserPath: *modelPath})
+	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 }
 
 // Verify compares the chosen faces of two photos.
-func Verify(ctx context.Context, eng *Engine, a, b string, aligned bool) (VerifyResult, error) {
+func Verify(ctx context.Context, eng *engine.Engine, a, b string, aligned bool) (VerifyResult, error) {
 	var imgs [2]image.Image
 	for i, p := range []string{a, b} {
 		img, err := imageio.Decode(p)

@@ -18,14 +18,14 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/maskinv/workbench/folder"
-
 	"github.com/disintegration/imaging"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
@@ -252,7 +252,7 @@ type compareEngine interface {
 // scores every pair. Photos that fail (unreadable, no face) are kept with
 // their reason and get no row. Cancelling ctx stops between batches and
 // returns ctx's error.
-func Compare(ctx context.Context, eng *Engine, src fs.FS, opt CompareOptions) (*Comparison, error) {
+func Compare(ctx context.Context, eng *engine.Engine, src fs.FS, opt CompareOptions) (*Comparison, error) {
 	if opt.Threshold == 0 {
 		opt.Threshold = eng.Threshold
 	}
@@ -840,7 +840,7 @@ func (c *Comparison) CellText(s CompareSetting, diff DiffKind, i, j int) string 
 // embeddings and SettingUU scores are shared with c; only the masked crops
 // are redrawn and embedded, and embeddings of settings seen before are
 // reused. Progress counts rows.
-func (c *Comparison) Remask(ctx context.Context, eng *Engine, mask MaskSettings, prog progress.Func) (*Comparison, error) {
+func (c *Comparison) Remask(ctx context.Context, eng *engine.Engine, mask MaskSettings, prog progress.Func) (*Comparison, error) {
 	return c.remask(ctx, eng, mask, prog)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
@@ -458,7 +459,7 @@ func TestCompareDemoGolden(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: runs the face engine on 12 photos")
 	}
-	eng, err := LoadEngine(EngineOptions{})
+	eng, err := engine.Load(engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +620,7 @@ func TestDrawHeatmapPooled(t *testing.T) {
 func benchComparison(b *testing.B, n int) *Comparison {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(5, 6))
-	c := &Comparison{Threshold: DefaultThreshold, cache: newMaskedCache()}
+	c := &Comparison{Threshold: engine.DefaultThreshold, cache: newMaskedCache()}
 	for i := range n {
 		u, m := make([]float32, 512), make([]float32, 512)
 		for k := range u {

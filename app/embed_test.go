@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
@@ -95,7 +96,7 @@ func TestVerify(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 				t.Fatalf("%q: %v", stdout, err)
 			}
-			if r.Same != tc.same || r.Threshold != DefaultThreshold || (r.Score >= r.Threshold) != r.Same {
+			if r.Same != tc.same || r.Threshold != engine.DefaultThreshold || (r.Score >= r.Threshold) != r.Same {
 				t.Errorf("got %+v, want same=%v", r, tc.same)
 			}
 		})

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 
 	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
@@ -242,7 +243,7 @@ func pairVariants(protocol string, seed uint64, set *EvalSet, p EvalPair) (va, v
 	return plainVariant, plainVariant, maskedNone
 }
 
-// EvalEngine is what Evaluate needs of the face engine; *Engine has it.
+// EvalEngine is what Evaluate needs of the face engine; *engine.Engine has it.
 // Both methods must be safe for concurrent use.
 type EvalEngine interface {
 	// Locate detects, chooses and aligns the face of a photo.
@@ -258,7 +259,7 @@ type EvalOptions struct {
 	// MaskOnPhoto draws the synthetic masks on the photo before alignment
 	// and aligns the masked photo again (MaskPhoto), as real masked photos
 	// are aligned; false draws them on the aligned crop (the protocol's
-	// own). Photos only: the engine must be a NearLocator.
+	// own). Photos only: the engine must be a engine.NearLocator.
 	MaskOnPhoto bool
 	// ModelHash is the recogniser's SHA-256 and Pipeline describes how crops
 	// are made (see EnginePipelineID); both enter the cache keys.
@@ -473,35 +474,6 @@ func variantName(v int) string {
 		return "masked"
 	}
 	return "plain"
-}
-
-// PipelineVersion names the numerics of our own code that embeddings depend
-// on besides the model files: decoding, detection post-processing,
-// alignment and the engine's kernels. Bump it with any change that moves
-// the numbers, so that cached embeddings from older code are not reused.
-const PipelineVersion = "pipeline/1"
-
-// PhotoMaskVersion names how MaskPhoto finds the masked face again
-// (face.Pipeline.LocateNear's rule); it enters the cache keys of masks
-// drawn on the photo, in eval and in train. Bump it when that changes.
-const PhotoMaskVersion = "photo-mask/2"
-
-// EnginePipelineID describes how eng turns a photo into a crop, for cache
-// keys: aligned input needs no detector; photos depend on the detector and
-// landmarker models and on the detection fallback.
-func EnginePipelineID(eng *Engine, aligned bool) string {
-	if aligned {
-		return PipelineVersion + " aligned-112"
-	}
-	return fmt.Sprintf("%s photo det=%s lmk=%s fallback=%t", PipelineVersion,
-		runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net), eng.Detector.Config.Fallback)
-}
-
-func runnerHash(r face.Runner) string {
-	if h, ok := r.(interface{ Hash() string }); ok {
-		return h.Hash()
-	}
-	return fmt.Sprintf("%T", r)
 }
 
 // variantJob is one crop to embed.
@@ -776,7 +748,7 @@ func (ip *imagePrep) lookUp(data []byte, need uint8) error {
 			}
 			mask = string(b)
 			if ip.opt.MaskOnPhoto {
-				mask = PhotoMaskVersion + ":" + mask
+				mask = engine.PhotoMaskVersion + ":" + mask
 			}
 		}
 		ip.keys[v] = EmbeddingKey(ip.opt.ModelHash, ip.opt.Pipeline, content, mask)
@@ -848,11 +820,11 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 		}
 		c := crop
 		if v == maskedVariant && opt.MaskOnPhoto && !ip.set.Aligned {
-			nl, ok := ip.eng.(NearLocator)
+			nl, ok := ip.eng.(engine.NearLocator)
 			if !ok {
 				return errors.New("eval: masks on the photo need an engine that can locate a face near a box")
 			}
-			r, err := MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
+			r, err := engine.MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
 			if err != nil {
 				if ip.ctx.Err() != nil {
 					return context.Cause(ip.ctx)

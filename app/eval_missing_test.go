@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/maskinv/workbench/engine"
 )
 
 // missingPairs is an LFW View-2 pairs file over alice, bob, carol (three
@@ -47,7 +49,7 @@ func personPhoto(key string) []byte {
 }
 
 func fakeLoader(eng EvalEngine) evalEngineLoader {
-	return func(EngineOptions, bool, int) (EvalEngine, string, string, string, error) {
+	return func(engine.Options, bool, int) (EvalEngine, string, string, string, error) {
 		return eng, "fake", "fakehash", "fake-pipeline", nil
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
@@ -122,7 +123,7 @@ type countingEngine struct {
 // LocateNear forwards to the wrapped engine (for --mask-on photo).
 func (c *countingEngine) LocateNear(ctx context.Context, img image.Image, box face.Box) (face.Result, error) {
 	c.nears.Add(1)
-	return c.EvalEngine.(NearLocator).LocateNear(ctx, img, box)
+	return c.EvalEngine.(engine.NearLocator).LocateNear(ctx, img, box)
 }
 
 func (c *countingEngine) Locate(ctx context.Context, img image.Image) (face.Result, error) {
@@ -138,14 +139,14 @@ func (c *countingEngine) Embed(ctx context.Context, crops []*image.NRGBA) ([][]f
 
 var (
 	testEngineOnce sync.Once
-	testEngine     *Engine
+	testEngine     *engine.Engine
 	testEngineErr  error
 )
 
 // sharedEngine loads the embedded engine once for the tests in this file.
-func sharedEngine(t *testing.T) *Engine {
+func sharedEngine(t *testing.T) *engine.Engine {
 	t.Helper()
-	testEngineOnce.Do(func() { testEngine, testEngineErr = LoadEngine(EngineOptions{}) })
+	testEngineOnce.Do(func() { testEngine, testEngineErr = engine.Load(engine.Options{}) })
 	if testEngineErr != nil {
 		t.Fatal(testEngineErr)
 	}
@@ -155,14 +156,14 @@ func sharedEngine(t *testing.T) *Engine {
 // countingLoader returns a loader for evalCommandWith that hands out a
 // fresh counter around the shared engine.
 func countingLoader(t *testing.T, counter **countingEngine) evalEngineLoader {
-	return func(opt EngineOptions, aligned bool, _ int) (EvalEngine, string, string, string, error) {
+	return func(opt engine.Options, aligned bool, _ int) (EvalEngine, string, string, string, error) {
 		if opt.RecogniserPath != "" || opt.DetectFallback {
 			t.Errorf("unexpected engine options %+v", opt)
 		}
 		eng := sharedEngine(t)
 		c := &countingEngine{EvalEngine: eng}
 		*counter = c
-		return c, eng.Recogniser.Name(), eng.Recogniser.Hash(), EnginePipelineID(eng, aligned), nil
+		return c, eng.Recogniser.Name(), eng.Recogniser.Hash(), eng.PipelineID(aligned), nil
 	}
 }
 

@@ -21,7 +21,6 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/folder"
-
 	"github.com/maskinv/workbench/maskgen"
 )
 

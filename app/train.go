@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maskinv/workbench/folder"
-
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
@@ -93,7 +93,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 		return res, err
 	}
 	defer d.CloseRecords()
-	if ts.eng, err = LoadEngine(EngineOptions{RecogniserPath: opt.TeacherPath}); err != nil {
+	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath}); err != nil {
 		return res, err
 	}
 	cache := opt.CropCache
@@ -148,7 +148,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 // teacher's engine and the log.
 type trainSession struct {
 	opt TrainOptions
-	eng *Engine
+	eng *engine.Engine
 }
 
 func (ts *trainSession) logf(format string, a ...any) {
@@ -260,7 +260,7 @@ func trainOutFiles(out string, exportAll bool) []string {
 // photoMasker masks a raw photo on the face the engine finds and aligns
 // the masked photo again with the same engine (MaskPhoto), as `maskinv
 // eval --mask-on photo` does.
-func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
+func photoMasker(eng *engine.Engine, mask maskgen.Config) train.PhotoMasker {
 	return func(ctx context.Context, img image.Image, keys []string) ([]*image.NRGBA, error) {
 		src := imageio.ToNRGBA(img)
 		r, err := eng.Locate(ctx, src)
@@ -269,7 +269,7 @@ func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
 		}
 		out := make([]*image.NRGBA, len(keys))
 		for k, key := range keys {
-			m, err := MaskPhoto(ctx, eng, src, r, mask, key)
+			m, err := engine.MaskPhoto(ctx, eng, src, r, mask, key)
 			if err != nil {
 				return nil, fmt.Errorf("mask %s: %w", key, err)
 			}
@@ -281,9 +281,9 @@ func photoMasker(eng *Engine, mask maskgen.Config) train.PhotoMasker {
 
 // photoMaskID names the photo-mask cache of a run: the crops depend on the
 // mask settings, the seed, the detector and landmarker and our numerics.
-func photoMaskID(eng *Engine, cfg train.Config) string {
+func photoMaskID(eng *engine.Engine, cfg train.Config) string {
 	s := fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", cfg.Mask.Style, cfg.Mask.Color, cfg.Seed,
-		PipelineVersion, PhotoMaskVersion, runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net))
+		engine.PipelineVersion, engine.PhotoMaskVersion, engine.RunnerHash(eng.Detector.Net), engine.RunnerHash(eng.Landmarker.Net))
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
-
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/maskgen"
@@ -187,7 +187,7 @@ func TestPhotoMasker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := MaskPhoto(ctx, eng, aligned.Aligned, aligned, maskgen.Config{Style: style}, "x"); !errors.Is(err, maskgen.ErrLandmarks) {
+	if _, err := engine.MaskPhoto(ctx, eng, aligned.Aligned, aligned, maskgen.Config{Style: style}, "x"); !errors.Is(err, maskgen.ErrLandmarks) {
 		t.Errorf("MaskPhoto on an aligned crop: %v, want ErrLandmarks", err)
 	}
 }

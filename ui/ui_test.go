@@ -18,6 +18,7 @@ import (
 
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
@@ -34,7 +35,7 @@ func (a *iconApp) SetIcon(r fyne.Resource) { a.icon = r }
 // demo is the demo folder analysed once for the tests that only need a
 // comparison to show (the engine is deterministic).
 var demo = sync.OnceValues(func() (*app.Comparison, error) {
-	eng, err := app.LoadEngine(app.EngineOptions{})
+	eng, err := engine.Load(engine.Options{})
 	if err != nil {
 		return nil, err
 	}

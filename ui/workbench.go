@@ -19,6 +19,7 @@ import (
 
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -38,7 +39,7 @@ type Workbench struct {
 	do, doAndWait func(func())
 
 	// engine loads the models once, on first use, from any goroutine.
-	engine func() (*app.Engine, error)
+	engine func() (*engine.Engine, error)
 
 	src     fs.FS  // the folder analysed: os.DirFS(dir), or the demo
 	srcName string // for titles
@@ -80,8 +81,8 @@ type Workbench struct {
 // newWorkbench makes a Workbench for window w with no folder loaded.
 func newWorkbench(w fyne.Window) *Workbench {
 	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait}
-	wb.engine = sync.OnceValues(func() (*app.Engine, error) {
-		return app.LoadEngine(app.EngineOptions{})
+	wb.engine = sync.OnceValues(func() (*engine.Engine, error) {
+		return engine.Load(engine.Options{})
 	})
 	wb.pickFolder = wb.nativeFolderPicker
 	wb.pickSave = wb.nativeSavePicker

@@ -1,4 +1,4 @@
-package app
+package engine
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func benchmarkPipeline(b *testing.B, stage func(*Engine, context.Context, image.
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng, err := LoadEngine(EngineOptions{})
+	eng, err := Load(Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,12 +40,16 @@ func benchmarkPipeline(b *testing.B, stage func(*Engine, context.Context, image.
 // BenchmarkPipelinePhoto is the full pipeline: detection, landmarks,
 // alignment and embedding.
 func BenchmarkPipelinePhoto(b *testing.B) {
-	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) { return e.Process(ctx, img) })
+	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) {
+		return e.Process(ctx, img)
+	})
 }
 
 // BenchmarkPipelineLocate is the same without the embedding.
 func BenchmarkPipelineLocate(b *testing.B) {
-	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) { return e.Locate(ctx, img) })
+	benchmarkPipeline(b, func(e *Engine, ctx context.Context, img image.Image) (face.Result, error) {
+		return e.Locate(ctx, img)
+	})
 }
 
 // BenchmarkMaskPhoto draws a paper mask on the located photo and locates

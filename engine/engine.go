@@ -1,9 +1,13 @@
-package app
+// Package engine loads the face models every command and the desktop app run
+// (detector, landmarker, recogniser: embedded, or a recogniser ONNX of the
+// user's) into an Engine, and holds what depends on the loaded models as a
+// whole: the pipeline identity that caches key on, and masks drawn on the
+// photo before alignment.
+package engine
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 
@@ -19,19 +23,28 @@ import (
 // accuracy 99.08%). docs/evaluation.md gives the command that reproduces it.
 const DefaultThreshold = 0.2797
 
+// Model is a loaded network as the engine runs it, whatever runs it:
+// *model.Net on the CPU implements it.
+type Model interface {
+	face.Runner
+	Name() string // the file name, for messages and reports
+	Hash() string // SHA-256 of the model file, for caches
+	InputShape() []int
+}
+
 // Engine is the face pipeline every command runs: detector, landmarker and
-// recogniser. Build one with LoadEngine and pass it along; it holds no
-// global state and is safe for concurrent use.
+// recogniser. Build one with Load and pass it along; it holds no global
+// state and is safe for concurrent use.
 type Engine struct {
 	*face.Pipeline
-	Recogniser *model.Net
+	Recogniser Model
 	// Threshold decides "same person"; DefaultThreshold for the embedded
 	// recogniser, and the caller's choice for any other.
 	Threshold float64
 }
 
-// EngineOptions choose the models. The zero value uses the embedded ones.
-type EngineOptions struct {
+// Options choose the models. The zero value uses the embedded ones.
+type Options struct {
 	// RecogniserPath replaces the embedded recogniser with any ArcFace-style
 	// ONNX model taking N×3×112×112 input.
 	RecogniserPath string
@@ -43,8 +56,8 @@ type EngineOptions struct {
 // ErrModelInput marks a recogniser whose input is not N×3×112×112.
 var ErrModelInput = errors.New("recogniser input must be N×3×112×112")
 
-// LoadEngine decodes the models.
-func LoadEngine(opt EngineOptions) (*Engine, error) {
+// Load decodes the models.
+func Load(opt Options) (*Engine, error) {
 	det, err := model.Decode("fr_detect.onnx (embedded)", assets.Detector())
 	if err != nil {
 		return nil, err
@@ -73,7 +86,7 @@ func LoadEngine(opt EngineOptions) (*Engine, error) {
 }
 
 // Find locates the face of a raw photo and returns its landmarks for
-// maskgen: Engine is the LandmarkFinder of `maskinv mask`.
+// maskgen: Engine is the landmark finder of `maskinv mask`.
 func (e *Engine) Find(img image.Image) (maskgen.Face, error) {
 	r, err := e.Locate(context.Background(), img)
 	if err != nil {
@@ -123,15 +136,33 @@ func MaskPhoto(ctx context.Context, eng NearLocator, photo image.Image, located 
 	return r, nil
 }
 
-// engineFlags are the flags every command that runs the face engine shares.
-type engineFlags struct {
-	aligned *bool
-	model   *string
+// PipelineVersion names the numerics of our own code that embeddings depend
+// on besides the model files: decoding, detection post-processing,
+// alignment and the engine's kernels. Bump it with any change that moves
+// the numbers, so that cached embeddings from older code are not reused.
+const PipelineVersion = "pipeline/1"
+
+// PhotoMaskVersion names how MaskPhoto finds the masked face again
+// (face.Pipeline.LocateNear's rule); it enters the cache keys of masks
+// drawn on the photo, in eval and in train. Bump it when that changes.
+const PhotoMaskVersion = "photo-mask/2"
+
+// PipelineID describes how the engine turns a photo into a crop, for cache
+// keys: aligned input needs no detector; photos depend on the detector and
+// landmarker models and on the detection fallback.
+func (e *Engine) PipelineID(aligned bool) string {
+	if aligned {
+		return PipelineVersion + " aligned-112"
+	}
+	return fmt.Sprintf("%s photo det=%s lmk=%s fallback=%t", PipelineVersion,
+		RunnerHash(e.Detector.Net), RunnerHash(e.Landmarker.Net), e.Detector.Config.Fallback)
 }
 
-func addEngineFlags(fs *flag.FlagSet) engineFlags {
-	return engineFlags{
-		aligned: fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template"),
-		model:   fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+// RunnerHash is a runner's model hash, or its type where it has none (a
+// test's stand-in).
+func RunnerHash(r face.Runner) string {
+	if h, ok := r.(interface{ Hash() string }); ok {
+		return h.Hash()
 	}
+	return fmt.Sprintf("%T", r)
 }
