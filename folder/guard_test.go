@@ -60,4 +60,3 @@ func TestCheckFolder(t *testing.T) {
 		})
 	}
 }
-
