@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
@@ -53,7 +54,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	dk, err := ParseDiff(*diff)
+	dk, err := compare.ParseDiff(*diff)
 	if err != nil {
 		return usage("--diff: %v", err)
 	}
@@ -73,16 +74,19 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	c, err := Compare(ctx, eng, src, CompareOptions{
+	if *threshold != 0 {
+		eng.Threshold = *threshold
+	}
+	c, err := compare.Folder(ctx, eng, src, compare.Options{
 		Source:    name,
-		Mask:      MaskSettings{Config: mcfg, Shift: sh},
-		Threshold: *threshold,
+		Mask:      compare.MaskSettings{Config: mcfg, Shift: sh},
+		Threshold: eng.Threshold,
 		Progress:  progress.Terminal(stdio.Err, "compare"),
 	})
 	if err != nil {
 		return fmt.Errorf("compare %s: %w", where, err)
 	}
-	if err := writeComparison(c, where, *out, *csvPath, RenderOptions{Diff: dk, Cell: *cell}, stdio); err != nil {
+	if err := writeComparison(c, where, *out, *csvPath, compare.RenderOptions{Diff: dk, Cell: *cell}, stdio); err != nil {
 		return err
 	}
 	return reportComparison(c, *out, *csvPath, stdio)
@@ -111,14 +115,14 @@ const maxListedFailures = 20
 // writeComparison names the photos left out on stderr, then writes the PNG
 // and, when csvPath is not empty, the CSV. When no photo has a face it
 // writes nothing: an empty picture would pass for a result.
-func writeComparison(c *Comparison, where, pngPath, csvPath string, opt RenderOptions, stdio Stdio) error {
+func writeComparison(c *compare.Comparison, where, pngPath, csvPath string, opt compare.RenderOptions, stdio Stdio) error {
 	if n := len(c.Photos) - c.N(); n > 0 {
 		fmt.Fprintf(stdio.Err, "%d of %d photos in %s left out:\n", n, len(c.Photos), where)
 		for _, line := range c.FailureLines(maxListedFailures) {
 			fmt.Fprintln(stdio.Err, "  "+line)
 		}
 	}
-	if err := c.checkRows(where); err != nil {
+	if err := c.CheckRows(where); err != nil {
 		return err
 	}
 	if err := c.WritePNG(pngPath, opt); err != nil {
@@ -154,7 +158,7 @@ func checkOutputPath(flagName, path string) error {
 }
 
 // reportComparison prints the summary, the statistics and what was written.
-func reportComparison(c *Comparison, pngPath, csvPath string, stdio Stdio) error {
+func reportComparison(c *compare.Comparison, pngPath, csvPath string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "%s\n", c.Summary())
 	for _, st := range c.Stats {
 		fmt.Fprintln(stdio.Out, st.Line())

@@ -19,7 +19,9 @@ import (
 	"testing/fstest"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/facetest"
 )
 
 // dirListing maps every file under dir to its contents, so that a test
@@ -62,13 +64,13 @@ func TestWriteComparison(t *testing.T) {
 	faceless := func(n int) fstest.MapFS {
 		m := fstest.MapFS{}
 		for k := range n {
-			m[fmt.Sprintf("x_%04d.png", k)] = &fstest.MapFile{Data: blackPhoto()}
+			m[fmt.Sprintf("x_%04d.png", k)] = &fstest.MapFile{Data: facetest.BlackPhoto()}
 		}
 		return m
 	}
 	many := faceless(25)
-	many["ann_0001.png"] = &fstest.MapFile{Data: person(0, 0)}
-	many["bob_0001.png"] = &fstest.MapFile{Data: person(1, 0)}
+	many["ann_0001.png"] = &fstest.MapFile{Data: facetest.Person(0, 0)}
+	many["bob_0001.png"] = &fstest.MapFile{Data: facetest.Person(1, 0)}
 	tests := []struct {
 		name    string
 		src     fstest.MapFS
@@ -77,12 +79,12 @@ func TestWriteComparison(t *testing.T) {
 		lines   int      // lines of stderr
 	}{
 		{"no faces", faceless(3), true, []string{"3 of 3 photos in DIR left out:", "x_0000.png: detect: ", "x_0002.png: detect: "}, 4},
-		{"some faceless", testFolder(), false, []string{"2 of 10 photos in DIR left out:", "bob/bob_0099.png: detect: ", "decode carol/broken.jpg: not a supported image format"}, 3},
+		{"some faceless", facetest.Folder(), false, []string{"2 of 10 photos in DIR left out:", "bob/bob_0099.png: detect: ", "decode carol/broken.jpg: not a supported image format"}, 3},
 		{"many faceless", many, false, []string{"25 of 27 photos in DIR left out:", "x_0019.png: detect: ", "… and 5 more"}, 22},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := compare(context.Background(), &fakeEngine{}, tc.src, CompareOptions{Source: "test", Threshold: 0.5})
+			c, err := compare.Folder(context.Background(), &facetest.Engine{}, tc.src, compare.Options{Source: "test", Threshold: 0.5})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +93,7 @@ func TestWriteComparison(t *testing.T) {
 			os.WriteFile(out, []byte("the user's earlier file"), 0o644)
 			before := dirListing(t, dir)
 			var stdout, stderr bytes.Buffer
-			err = writeComparison(c, "DIR", out, csvPath, RenderOptions{}, Stdio{Out: &stdout, Err: &stderr})
+			err = writeComparison(c, "DIR", out, csvPath, compare.RenderOptions{}, Stdio{Out: &stdout, Err: &stderr})
 			got := stderr.String()
 			rest := got
 			for _, s := range tc.listed {
@@ -105,8 +107,8 @@ func TestWriteComparison(t *testing.T) {
 				t.Errorf("stderr has %d lines, want %d:\n%s", n, tc.lines, got)
 			}
 			if tc.wantErr {
-				if !errors.Is(err, ErrNoFaces) || !strings.Contains(err.Error(), "DIR") || !strings.Contains(err.Error(), "nothing written") {
-					t.Errorf("error %v: want ErrNoFaces naming DIR and saying nothing was written", err)
+				if !errors.Is(err, compare.ErrNoFaces) || !strings.Contains(err.Error(), "DIR") || !strings.Contains(err.Error(), "nothing written") {
+					t.Errorf("error %v: want compare.ErrNoFaces naming DIR and saying nothing was written", err)
 				}
 				if after := dirListing(t, dir); !sameListing(before, after) {
 					t.Errorf("folder changed: before %v, after %v", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
@@ -123,34 +125,6 @@ func TestWriteComparison(t *testing.T) {
 				t.Errorf("CSV: %d lines for %d rows, err %v", bytes.Count(b, []byte("\n")), c.N(), err)
 			}
 		})
-	}
-}
-
-// TestExportNoFaces checks the exports the desktop app's buttons call
-// (Comparison.WritePNG, WriteCSVFile) refuse a comparison without rows
-// and leave the file at the path untouched.
-func TestExportNoFaces(t *testing.T) {
-	c, err := compare(context.Background(), &fakeEngine{}, fstest.MapFS{"a.png": {Data: blackPhoto()}}, CompareOptions{Source: "empty", Threshold: 0.5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	os.WriteFile(out, []byte("keep"), 0o644)
-	for name, write := range map[string]func() error{
-		"PNG": func() error { return c.WritePNG(out, RenderOptions{}) },
-		"CSV": func() error { return c.WriteCSVFile(out) },
-	} {
-		err := write()
-		if !errors.Is(err, ErrNoFaces) || !strings.Contains(err.Error(), out) || !strings.Contains(err.Error(), "empty") {
-			t.Errorf("%s: error %v, want ErrNoFaces naming %s and the folder", name, err, out)
-		}
-		if b, _ := os.ReadFile(out); string(b) != "keep" {
-			t.Errorf("%s: the file at the path became %q", name, b)
-		}
-		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-			t.Errorf("%s: %d entries in the folder, want only the earlier file", name, len(ents))
-		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/internal/facetest"
 )
 
 // missingPairs is an LFW View-2 pairs file over alice, bob, carol (three
@@ -45,7 +46,7 @@ func lfwFixture(t *testing.T, pairs string, keys []string, photo func(key string
 // personPhoto is the fake engine's photo of the person a key names.
 func personPhoto(key string) []byte {
 	id := map[string]int{"alice": 0, "bob": 1, "carol": 2, "dave": 3}[strings.Split(key, "/")[0]]
-	return person(id, int(key[len(key)-5]-'0'))
+	return facetest.Person(id, int(key[len(key)-5]-'0'))
 }
 
 func fakeLoader(eng EvalEngine) evalEngineLoader {
@@ -83,7 +84,7 @@ func TestEvalMissingImages(t *testing.T) {
 		}
 		return keep
 	}
-	black := func(string) []byte { return blackPhoto() }
+	black := func(string) []byte { return facetest.BlackPhoto() }
 	tests := []struct {
 		name    string
 		keys    []string
@@ -106,7 +107,7 @@ func TestEvalMissingImages(t *testing.T) {
 			dir := lfwFixture(t, missingPairs, tt.keys, tt.photo)
 			jsonPath := filepath.Join(t.TempDir(), "r.json")
 			args := append([]string{"--dataset", "lfw=" + dir, "--protocol", "blr-blr", "--json", jsonPath}, tt.args...)
-			stdout, stderr, err := runFakeEval(t, &fakeEngine{}, args...)
+			stdout, stderr, err := runFakeEval(t, &facetest.Engine{}, args...)
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("exit 0, want an error; stdout:\n%s", stdout)
@@ -161,7 +162,7 @@ func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := EvalOptions{Protocols: []string{ProtoBLRBLR, ProtoMM}}
-	if _, err := Evaluate(context.Background(), &fakeEngine{}, set, opt); !errors.Is(err, ErrMissingImages) {
+	if _, err := Evaluate(context.Background(), &facetest.Engine{}, set, opt); !errors.Is(err, ErrMissingImages) {
 		t.Fatalf("err = %v, want ErrMissingImages", err)
 	}
 	complete := *set
@@ -171,12 +172,12 @@ func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 			complete.Pairs = append(complete.Pairs, p)
 		}
 	}
-	want, err := Evaluate(context.Background(), &fakeEngine{}, &complete, opt)
+	want, err := Evaluate(context.Background(), &facetest.Engine{}, &complete, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt.AllowMissing = true
-	got, err := Evaluate(context.Background(), &fakeEngine{}, set, opt)
+	got, err := Evaluate(context.Background(), &facetest.Engine{}, set, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestEvalMFR2DroppedPerSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	jsonPath := filepath.Join(t.TempDir(), "m.json")
-	if _, stderr, err := runFakeEval(t, &fakeEngine{}, "--dataset", "mfr2="+dir, "--allow-missing", "--json", jsonPath); err != nil {
+	if _, stderr, err := runFakeEval(t, &facetest.Engine{}, "--dataset", "mfr2="+dir, "--allow-missing", "--json", jsonPath); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	var doc struct {

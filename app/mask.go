@@ -20,10 +20,10 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
@@ -50,7 +50,7 @@ type MaskOptions struct {
 	Config  maskgen.Config // style, colour, seed
 	// Shift, when not nil, replaces the paper style's random shift of
 	// every mask (other styles have no shift and ignore it).
-	Shift *MaskShift
+	Shift *compare.MaskShift
 	// Aligned says the images are aligned crops: the mask is placed by
 	// maskgen.AlignedFace (the ArcFace template, scaled by height/112 and
 	// centred), and Finder is not used.
@@ -93,15 +93,15 @@ const maskTool = "maskinv mask"
 // image, sorted by key. It holds no times or durations, so that a resumed
 // run writes the same bytes as an uninterrupted one.
 type MaskManifest struct {
-	Tool      string       `json:"tool"`
-	Version   int          `json:"version"`
-	Algorithm string       `json:"algorithm"`
-	Style     string       `json:"style"`
-	Color     string       `json:"color"`
-	Seed      uint64       `json:"seed"`
-	Shift     *MaskShift   `json:"shift,omitempty"`
-	Aligned   bool         `json:"aligned"`
-	Images    []MaskRecord `json:"images"`
+	Tool      string             `json:"tool"`
+	Version   int                `json:"version"`
+	Algorithm string             `json:"algorithm"`
+	Style     string             `json:"style"`
+	Color     string             `json:"color"`
+	Seed      uint64             `json:"seed"`
+	Shift     *compare.MaskShift `json:"shift,omitempty"`
+	Aligned   bool               `json:"aligned"`
+	Images    []MaskRecord       `json:"images"`
 	// Copies are the other files, copied verbatim, sorted by path.
 	Copies []CopyRecord `json:"copies,omitempty"`
 }
@@ -111,37 +111,6 @@ type MaskManifest struct {
 type CopyRecord struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
-}
-
-// MaskShift is a fixed shift of the paper style's template key points, in
-// template pixels (12 per pixel of a 112×112 aligned crop; a positive Y
-// moves the mask up), instead of the protocol's random shift (X in
-// [−10, 10), Y in [−40, 40)). See maskgen.Params.
-type MaskShift struct {
-	X int `json:"x"`
-	Y int `json:"y"`
-}
-
-// MaxMaskShift bounds a fixed shift on either axis: 240 template pixels
-// are 20 pixels of an aligned crop.
-const MaxMaskShift = 240
-
-// ErrMaskShift reports a fixed shift out of range.
-var ErrMaskShift = errors.New("mask shift out of range")
-
-func (s *MaskShift) check() error {
-	if s != nil && (s.X < -MaxMaskShift || s.X > MaxMaskShift || s.Y < -MaxMaskShift || s.Y > MaxMaskShift) {
-		return fmt.Errorf("%w: (%d, %d), want each within ±%d template pixels", ErrMaskShift, s.X, s.Y, MaxMaskShift)
-	}
-	return nil
-}
-
-// String is "random" for nil, else "X,Y" (what ParseMaskShift reads).
-func (s *MaskShift) String() string {
-	if s == nil {
-		return "random"
-	}
-	return fmt.Sprintf("%d,%d", s.X, s.Y)
 }
 
 // maskFlags are the synthetic-mask flags that mask, compare and train share.
@@ -167,7 +136,7 @@ func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) mas
 }
 
 // config parses the flags' values; errors are usage errors naming the flag.
-func (m maskFlags) config() (maskgen.Config, *MaskShift, error) {
+func (m maskFlags) config() (maskgen.Config, *compare.MaskShift, error) {
 	spec, err := maskgen.ParseStyle(*m.style)
 	if err != nil {
 		return maskgen.Config{}, nil, usageError("--%s: %v", m.styleFlag, err)
@@ -176,42 +145,13 @@ func (m maskFlags) config() (maskgen.Config, *MaskShift, error) {
 	if err != nil {
 		return maskgen.Config{}, nil, usageError("--%s: %v", m.colorFlag, err)
 	}
-	var sh *MaskShift
+	var sh *compare.MaskShift
 	if m.shift != nil {
-		if sh, err = ParseMaskShift(*m.shift); err != nil {
+		if sh, err = compare.ParseMaskShift(*m.shift); err != nil {
 			return maskgen.Config{}, nil, usageError("--shift: %v", err)
 		}
 	}
 	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil
-}
-
-// ParseMaskShift reads "X,Y" (template pixels); "" and "random" give nil,
-// the protocol's random shift.
-func ParseMaskShift(v string) (*MaskShift, error) {
-	v = strings.TrimSpace(v)
-	if v == "" || v == "random" {
-		return nil, nil
-	}
-	xs, ys, ok := strings.Cut(v, ",")
-	x, errx := strconv.Atoi(strings.TrimSpace(xs))
-	y, erry := strconv.Atoi(strings.TrimSpace(ys))
-	if !ok || errx != nil || erry != nil {
-		return nil, fmt.Errorf("%w: %q is not X,Y in template pixels", ErrMaskShift, v)
-	}
-	s := &MaskShift{X: x, Y: y}
-	return s, s.check()
-}
-
-// MaskParams is cfg's choices for the image called key, with the paper
-// style's random shift replaced by shift when shift is not nil. Every
-// masked image of the app (datasets, comparisons, the GUI's preview) is
-// drawn from it.
-func MaskParams(cfg maskgen.Config, shift *MaskShift, key string) maskgen.Params {
-	p := cfg.Choose(key)
-	if shift != nil && p.Style == "paper" {
-		p.ShiftX, p.ShiftY = shift.X, shift.Y
-	}
-	return p
 }
 
 // MaskRecord is one image of the manifest. Key is the image's path under
@@ -304,7 +244,7 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if !opt.Aligned && opt.Finder == nil {
 		return sum, errors.New("raw photos need a landmark finder (the face engine); use --aligned for aligned crops")
 	}
-	if err := opt.Shift.check(); err != nil {
+	if err := opt.Shift.Check(); err != nil {
 		return sum, err
 	}
 	if err := folder.CheckDisjoint(opt.In, opt.Out); err != nil {
@@ -597,7 +537,7 @@ func removeStaleTemps(out string, rels []string) {
 // one masks the image called key, or finds it done already.
 func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	cfg := r.opt.Config
-	p := MaskParams(cfg, r.opt.Shift, key)
+	p := compare.MaskParams(cfg, r.opt.Shift, key)
 	rec = MaskRecord{
 		Key: key, Source: key, Style: p.Style, Color: p.Color.String(),
 		Seed: cfg.Seed, Params: p,

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,38 +17,6 @@ func symlink(t *testing.T, target, link string) {
 	}
 	if err := os.Symlink(target, link); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
-	}
-}
-
-// failDirFS fails ReadDir for one folder, as an unreadable folder does
-// (root ignores permissions, so chmod cannot make one in CI).
-type failDirFS struct {
-	fs.FS
-	bad string
-}
-
-func (f failDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if name == f.bad {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
-	}
-	return fs.ReadDir(f.FS, name)
-}
-
-// TestCompareListsUnreadableFolder: compare goes on without the folder
-// and lists it with the failed photos.
-func TestCompareListsUnreadableFolder(t *testing.T) {
-	c, err := compare(context.Background(), &fakeEngine{}, failDirFS{testFolder(), "bob"}, CompareOptions{Threshold: 0.5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, p := range c.Failed() {
-		if p.Key == "bob" && strings.Contains(p.Err, "permission denied") {
-			found = true
-		}
-	}
-	if !found || c.N() != 6 {
-		t.Errorf("%d rows, failed %v: want 6 rows and bob listed", c.N(), c.Failed())
 	}
 }
 

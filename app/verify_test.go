@@ -10,17 +10,18 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/imageio"
 )
 
 // twoFacePhoto pastes demo photos left and right onto one grey canvas,
 // right nearer the centre, so that the engine must choose right's face.
 func twoFacePhoto(t *testing.T, path, left, right string) {
 	t.Helper()
-	l, err := decodeFS(assets.Demo(), left)
+	l, err := imageio.DecodeFS(assets.Demo(), left)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := decodeFS(assets.Demo(), right)
+	r, err := imageio.DecodeFS(assets.Demo(), right)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,34 +1,33 @@
-package app
+// Package compare analyses a photo folder the way the desktop app's Compare
+// screen shows it: each photo's face aligned, masked and embedded, and the
+// three N×N similarity matrices (unmasked vs unmasked, unmasked vs masked,
+// masked vs masked) with their statistics, flips and exports.
+package compare
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"io"
 	"io/fs"
 	"math"
 	"path"
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/disintegration/imaging"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
-	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/render"
 )
 
 // A Comparison is one analysed photo folder: every photo's face, its
@@ -57,9 +56,9 @@ import (
 // A Comparison is immutable once made; Remask returns a new one that shares
 // the unmasked half, so one may be displayed while the next is computed.
 type Comparison struct {
-	Source    string         // folder name, for titles
-	Photos    []ComparePhoto // every image found, failed ones included, in row order
-	Rows      []int          // index into Photos of each matrix row
+	Source    string  // folder name, for titles
+	Photos    []Photo // every image found, failed ones included, in row order
+	Rows      []int   // index into Photos of each matrix row
 	Blocks    []IdentityBlock
 	Known     bool // identities known for every row, with genuine pairs
 	Mask      MaskSettings
@@ -72,7 +71,7 @@ type Comparison struct {
 	// Flips are the pairs whose decision at Threshold under SettingUM or
 	// SettingMM differs from that under SettingUU; FlipCount counts them
 	// per setting.
-	Flips     []CompareFlip
+	Flips     []Flip
 	FlipCount [NumSettings]int
 
 	cache *maskedCache // masked embeddings of earlier settings, shared
@@ -82,21 +81,21 @@ type Comparison struct {
 	}
 }
 
-// CompareSetting is one way of comparing two photos of a Comparison.
-type CompareSetting int
+// Setting is one way of comparing two photos of a Comparison.
+type Setting int
 
 // The three settings of a Comparison.
 const (
-	SettingUU CompareSetting = iota // unmasked vs unmasked
-	SettingUM                       // unmasked (row) vs masked (column)
-	SettingMM                       // masked vs masked
+	SettingUU Setting = iota // unmasked vs unmasked
+	SettingUM                // unmasked (row) vs masked (column)
+	SettingMM                // masked vs masked
 	NumSettings
 )
 
 // CompareSettings lists the settings in display order.
-func CompareSettings() []CompareSetting { return []CompareSetting{SettingUU, SettingUM, SettingMM} }
+func Settings() []Setting { return []Setting{SettingUU, SettingUM, SettingMM} }
 
-func (s CompareSetting) String() string {
+func (s Setting) String() string {
 	switch s {
 	case SettingUU:
 		return "unmasked vs unmasked"
@@ -109,12 +108,12 @@ func (s CompareSetting) String() string {
 }
 
 // ID is the setting's short name in CSV headers and file names.
-func (s CompareSetting) ID() string {
+func (s Setting) ID() string {
 	return [...]string{"unmasked", "unmasked_masked", "masked"}[s]
 }
 
-// ComparePhoto is one image of the folder.
-type ComparePhoto struct {
+// Photo is one image of the folder.
+type Photo struct {
 	Key      string // path under the folder, slash-separated; keys the mask
 	Identity string // "" when unknown
 	Err      string // why the photo has no row (unreadable, no face); "" if it has one
@@ -132,25 +131,16 @@ type ComparePhoto struct {
 }
 
 // Name is the photo's file name without folders or extension.
-func (p *ComparePhoto) Name() string {
+func (p *Photo) Name() string {
 	b := path.Base(p.Key)
 	return strings.TrimSuffix(b, path.Ext(b))
 }
 
 // IdentityBlock is a run of rows [Start, End) of one identity.
-type IdentityBlock struct {
-	Name       string
-	Start, End int
-}
+type IdentityBlock = render.Block
 
 // ScoreMatrix is an N×N matrix of cosine similarities, row-major.
-type ScoreMatrix struct {
-	N    int
-	Data []float32
-}
-
-// At is the score of row i against column j.
-func (m ScoreMatrix) At(i, j int) float64 { return float64(m.Data[i*m.N+j]) }
+type ScoreMatrix = render.Matrix
 
 // MaskSettings choose the masks of a Comparison.
 type MaskSettings struct {
@@ -163,7 +153,7 @@ func (s MaskSettings) Params(key string) maskgen.Params { return MaskParams(s.Co
 
 // Apply masks a copy of an aligned 112×112 crop as the photo called key.
 func (s MaskSettings) Apply(crop *image.NRGBA, key string) (maskgen.Result, error) {
-	if err := s.Shift.check(); err != nil {
+	if err := s.Shift.Check(); err != nil {
 		return maskgen.Result{}, err
 	}
 	p := s.Params(key)
@@ -193,7 +183,7 @@ func (s MaskSettings) key() string { return s.String() }
 // of rows: i < j for SettingUU and SettingMM, and every ordered pair i ≠ j
 // for SettingUM (the row photo unmasked, the column photo masked).
 type SettingStats struct {
-	Setting           CompareSetting
+	Setting           Setting
 	Genuine, Impostor eval.Moments
 	EER               float64 // equal error rate
 	EERThreshold      float64
@@ -215,20 +205,21 @@ const (
 	histBinCount   = 56 // 0.025 wide
 )
 
-// CompareFlip is a pair whose decision at the threshold differs between
+// Flip is a pair whose decision at the threshold differs between
 // SettingUU and Setting (SettingUM or SettingMM). Under SettingUM, A is the
 // unmasked photo and B the masked one; A, B are rows.
-type CompareFlip struct {
-	Setting          CompareSetting
+type Flip struct {
+	Setting          Setting
 	A, B             int32
 	Unmasked, Masked float32 // the pair's score under SettingUU and under Setting
 }
 
-// CompareOptions configure Compare.
-type CompareOptions struct {
+// Options configure Compare.
+type Options struct {
 	Source string // name for titles; default "folder"
 	Mask   MaskSettings
-	// Threshold is the decision threshold; 0 takes the engine's.
+	// Threshold is the decision threshold: the engine's (engine.Engine's
+	// Threshold) unless the user chose another.
 	Threshold float64
 	// Workers decode and locate photos at once; 0 means GOMAXPROCS.
 	Workers int
@@ -238,29 +229,23 @@ type CompareOptions struct {
 	Progress progress.Func // photos done of total; nil: none
 }
 
-// ThumbSize is the longest side of ComparePhoto.Thumb.
+// ThumbSize is the longest side of Photo.Thumb.
 const ThumbSize = 96
 
-// compareEngine is what a Comparison needs of the face engine.
-type compareEngine interface {
+// Engine is what a Comparison needs of the face engine; *engine.Engine has
+// it.
+type Engine interface {
 	Locate(ctx context.Context, img image.Image) (face.Result, error)
 	Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32, error)
 }
 
-// Compare analyses every image under src (all subfolders; hidden entries
+// Folder analyses every image under src (all subfolders; hidden entries
 // skipped): it finds each photo's face, aligns, masks and embeds it, and
 // scores every pair. Photos that fail (unreadable, no face) are kept with
 // their reason and get no row. Cancelling ctx stops between batches and
 // returns ctx's error.
-func Compare(ctx context.Context, eng *engine.Engine, src fs.FS, opt CompareOptions) (*Comparison, error) {
-	if opt.Threshold == 0 {
-		opt.Threshold = eng.Threshold
-	}
-	return compare(ctx, eng, src, opt)
-}
-
-func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptions) (*Comparison, error) {
-	if err := opt.Mask.Shift.check(); err != nil {
+func Folder(ctx context.Context, eng Engine, src fs.FS, opt Options) (*Comparison, error) {
+	if err := opt.Mask.Shift.Check(); err != nil {
 		return nil, err
 	}
 	scan, err := folder.ScanFS(src)
@@ -281,9 +266,9 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	if prog == nil {
 		prog = progress.Nop
 	}
-	photos := make([]ComparePhoto, len(keys))
+	photos := make([]Photo, len(keys))
 	for i, k := range keys {
-		photos[i] = ComparePhoto{Key: k, Row: -1}
+		photos[i] = Photo{Key: k, Row: -1}
 	}
 	assignIdentities(photos)
 	batch := opt.Batch
@@ -328,7 +313,7 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 	// What the scan could not use (an unreadable subfolder, a broken or
 	// looping link) is listed with the failed photos, with its reason.
 	for _, s := range scan.Skipped {
-		photos = append(photos, ComparePhoto{Key: s.Path, Err: "skipped " + s.String(), Row: -1})
+		photos = append(photos, Photo{Key: s.Path, Err: "skipped " + s.String(), Row: -1})
 	}
 	c := &Comparison{Source: opt.Source, Photos: photos, Mask: opt.Mask, Threshold: opt.Threshold, cache: newMaskedCache()}
 	c.index()
@@ -338,8 +323,8 @@ func compare(ctx context.Context, eng compareEngine, src fs.FS, opt CompareOptio
 
 // locatePhoto decodes, locates, thumbnails and masks one photo, recording
 // a per-photo failure in p.Err.
-func locatePhoto(ctx context.Context, eng compareEngine, src fs.FS, p *ComparePhoto, mask MaskSettings) {
-	img, err := decodeFS(src, p.Key)
+func locatePhoto(ctx context.Context, eng Engine, src fs.FS, p *Photo, mask MaskSettings) {
+	img, err := imageio.DecodeFS(src, p.Key)
 	if err != nil {
 		p.Err = err.Error()
 		return
@@ -347,7 +332,7 @@ func locatePhoto(ctx context.Context, eng compareEngine, src fs.FS, p *ComparePh
 	p.Size = img.Rect.Size()
 	res, err := eng.Locate(ctx, img)
 	if err != nil {
-		p.Thumb = Thumbnail(img, nil)
+		p.Thumb = render.Thumbnail(img, ThumbSize, nil)
 		if ctx.Err() == nil {
 			p.Err = fmt.Sprintf("%s: %v", p.Key, err)
 		} else {
@@ -357,7 +342,7 @@ func locatePhoto(ctx context.Context, eng compareEngine, src fs.FS, p *ComparePh
 	}
 	p.Box = res.Box
 	p.Choice = res.Choice.String()
-	p.Thumb = Thumbnail(img, &res.Box)
+	p.Thumb = render.Thumbnail(img, ThumbSize, &res.Box)
 	p.Aligned = res.Aligned
 	m, err := mask.Apply(res.Aligned, p.Key)
 	if err != nil {
@@ -365,15 +350,6 @@ func locatePhoto(ctx context.Context, eng compareEngine, src fs.FS, p *ComparePh
 		return
 	}
 	p.Masked, p.Params, p.Coverage = m.Image, m.Params, m.CoveredFraction()
-}
-
-func decodeFS(src fs.FS, key string) (*image.NRGBA, error) {
-	f, err := src.Open(key)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return imageio.DecodeReader(f, key)
 }
 
 // parallelFor runs fn(0..n-1) on up to workers goroutines.
@@ -397,46 +373,12 @@ func parallelFor(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-// Thumbnail scales img to fit ThumbSize and outlines box (x, y, w, h in
-// img pixels) when it is not nil.
-func Thumbnail(img image.Image, box *[4]float64) *image.NRGBA {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
-		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
-	}
-	t := imaging.Fit(img, ThumbSize, ThumbSize, imaging.Linear) // a copy, also when small
-	if box != nil {
-		s := float64(t.Rect.Dx()) / float64(w)
-		r := image.Rect(int(math.Round(box[0]*s)), int(math.Round(box[1]*s)),
-			int(math.Round((box[0]+box[2])*s)), int(math.Round((box[1]+box[3])*s)))
-		strokeRect(t, r, 2, color.NRGBA{0, 230, 118, 255})
-	}
-	return t
-}
-
-// strokeRect draws r's outline, width px wide, inside r, clipped to dst.
-func strokeRect(dst *image.NRGBA, r image.Rectangle, width int, c color.NRGBA) {
-	fill := func(q image.Rectangle) {
-		q = q.Intersect(dst.Rect)
-		for y := q.Min.Y; y < q.Max.Y; y++ {
-			for x := q.Min.X; x < q.Max.X; x++ {
-				dst.SetNRGBA(x, y, c)
-			}
-		}
-	}
-	fill(image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+width))
-	fill(image.Rect(r.Min.X, r.Max.Y-width, r.Max.X, r.Max.Y))
-	fill(image.Rect(r.Min.X, r.Min.Y, r.Min.X+width, r.Max.Y))
-	fill(image.Rect(r.Max.X-width, r.Min.Y, r.Max.X, r.Max.Y))
-}
-
 // lfwName matches "Name_0001.jpg": the identity of a photo at the top level.
 var lfwName = regexp.MustCompile(`^(.+)_[0-9]+\.[A-Za-z]+$`)
 
 // assignIdentities sets each photo's identity from its path and sorts the
 // photos by identity, then key.
-func assignIdentities(photos []ComparePhoto) {
+func assignIdentities(photos []Photo) {
 	for i := range photos {
 		k := photos[i].Key
 		if dir, _, ok := strings.Cut(k, "/"); ok {
@@ -445,7 +387,7 @@ func assignIdentities(photos []ComparePhoto) {
 			photos[i].Identity = m[1]
 		}
 	}
-	slices.SortStableFunc(photos, func(a, b ComparePhoto) int {
+	slices.SortStableFunc(photos, func(a, b Photo) int {
 		if c := strings.Compare(a.Identity, b.Identity); c != 0 {
 			return c
 		}
@@ -480,14 +422,14 @@ func (c *Comparison) index() {
 }
 
 // Row returns the photo of matrix row i.
-func (c *Comparison) Row(i int) *ComparePhoto { return &c.Photos[c.Rows[i]] }
+func (c *Comparison) Row(i int) *Photo { return &c.Photos[c.Rows[i]] }
 
 // N is the number of rows.
 func (c *Comparison) N() int { return len(c.Rows) }
 
 // Failed lists the photos without a row.
-func (c *Comparison) Failed() []*ComparePhoto {
-	var out []*ComparePhoto
+func (c *Comparison) Failed() []*Photo {
+	var out []*Photo
 	for i := range c.Photos {
 		if c.Photos[i].Err != "" {
 			out = append(out, &c.Photos[i])
@@ -515,10 +457,10 @@ func (c *Comparison) FailureLines(limit int) []string {
 // ErrNoFaces marks a comparison in which no photo has a face.
 var ErrNoFaces = errors.New("no photo has a face")
 
-// checkRows refuses exports of a comparison without rows: an empty picture
+// CheckRows refuses exports of a comparison without rows: an empty picture
 // and a header-only CSV would look like results, and would replace whatever
 // the user had at that path. where names the folder.
-func (c *Comparison) checkRows(where string) error {
+func (c *Comparison) CheckRows(where string) error {
 	if c.N() > 0 {
 		return nil
 	}
@@ -585,7 +527,7 @@ func gram(a, b []float32, n, dim int) ScoreMatrix {
 
 // pairsOf calls fn for every pair of setting s: i < j, or i ≠ j for
 // SettingUM.
-func pairsOf(s CompareSetting, n int, fn func(i, j int)) {
+func pairsOf(s Setting, n int, fn func(i, j int)) {
 	for i := range n {
 		j0 := i + 1
 		if s == SettingUM {
@@ -604,12 +546,12 @@ func (c *Comparison) findFlips() {
 	c.FlipCount = [NumSettings]int{}
 	t := c.Threshold
 	uu := c.Scores[SettingUU]
-	for _, s := range []CompareSetting{SettingUM, SettingMM} {
+	for _, s := range []Setting{SettingUM, SettingMM} {
 		sm := c.Scores[s]
 		pairsOf(s, c.N(), func(i, j int) {
 			a, b := uu.At(i, j), sm.At(i, j)
 			if (a >= t) != (b >= t) {
-				c.Flips = append(c.Flips, CompareFlip{Setting: s, A: int32(i), B: int32(j), Unmasked: float32(a), Masked: float32(b)})
+				c.Flips = append(c.Flips, Flip{Setting: s, A: int32(i), B: int32(j), Unmasked: float32(a), Masked: float32(b)})
 				c.FlipCount[s]++
 			}
 		})
@@ -624,7 +566,7 @@ func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
 		}
 	}
 	out := make([]SettingStats, 0, NumSettings)
-	for _, s := range CompareSettings() {
+	for _, s := range Settings() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -649,7 +591,7 @@ func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
 	return out, nil
 }
 
-func settingStats(s CompareSetting, scores []float64, same []bool, t float64) (SettingStats, error) {
+func settingStats(s Setting, scores []float64, same []bool, t float64) (SettingStats, error) {
 	st := SettingStats{Setting: s}
 	st.Genuine, st.Impostor = eval.ScoreMoments(scores, same)
 	curve, err := eval.ROC(scores, same)
@@ -680,8 +622,19 @@ func settingStats(s CompareSetting, scores []float64, same []bool, t float64) (S
 	return st, nil
 }
 
+// Histogram is st's score histogram as render draws it, titled with the
+// setting and its error rates.
+func (st *SettingStats) Histogram() render.Histogram {
+	return render.Histogram{
+		Title:    st.Setting.String(),
+		Subtitle: fmt.Sprintf("EER %.1f%%, FMR100 %.1f%%", 100*st.EER, 100*st.FMR100),
+		Lo:       st.Hist.Lo, Hi: st.Hist.Hi,
+		Genuine: st.Hist.Genuine, Impostor: st.Hist.Impostor,
+	}
+}
+
 // Stat returns the statistics of setting s, or nil.
-func (c *Comparison) Stat(s CompareSetting) *SettingStats {
+func (c *Comparison) Stat(s Setting) *SettingStats {
 	for i := range c.Stats {
 		if c.Stats[i].Setting == s {
 			return &c.Stats[i]
@@ -728,7 +681,7 @@ func (d DiffKind) Title() string {
 	return ""
 }
 
-func (d DiffKind) setting() CompareSetting {
+func (d DiffKind) setting() Setting {
 	if d == DiffMM {
 		return SettingMM
 	}
@@ -753,7 +706,7 @@ func (c *Comparison) Difference(d DiffKind) ScoreMatrix {
 
 // PairInfo is everything the pair inspector shows for rows A and B.
 type PairInfo struct {
-	A, B      *ComparePhoto
+	A, B      *Photo
 	RowA      int
 	RowB      int
 	Scores    [NumSettings]float64 // SettingUM: A unmasked, B masked
@@ -769,7 +722,7 @@ type PairInfo struct {
 func (c *Comparison) Pair(i, j int) PairInfo {
 	p := PairInfo{A: c.Row(i), B: c.Row(j), RowA: i, RowB: j, Threshold: c.Threshold, Reverse: c.Scores[SettingUM].At(j, i)}
 	p.SameIdentity, p.Known = c.Same(i, j)
-	for _, s := range CompareSettings() {
+	for _, s := range Settings() {
 		p.Scores[s] = c.Scores[s].At(i, j)
 		p.Same[s] = p.Scores[s] >= c.Threshold
 		p.Flipped[s] = p.Same[s] != p.Same[SettingUU]
@@ -815,7 +768,7 @@ func (p PairInfo) Rows() []PairRow {
 
 // CellText is the one-line description of cell (i, j) of map s (or of a
 // difference map when diff is not DiffNone), for tooltips.
-func (c *Comparison) CellText(s CompareSetting, diff DiffKind, i, j int) string {
+func (c *Comparison) CellText(s Setting, diff DiffKind, i, j int) string {
 	a, b := c.Row(i).Name(), c.Row(j).Name()
 	switch {
 	case diff != DiffNone:
@@ -836,189 +789,9 @@ func (c *Comparison) CellText(s CompareSetting, diff DiffKind, i, j int) string 
 	return fmt.Sprintf("%s × %s: %.3f (%s)", a, b, v, d)
 }
 
-// Remask returns the comparison with new mask settings. The unmasked crops,
-// embeddings and SettingUU scores are shared with c; only the masked crops
-// are redrawn and embedded, and embeddings of settings seen before are
-// reused. Progress counts rows.
-func (c *Comparison) Remask(ctx context.Context, eng *engine.Engine, mask MaskSettings, prog progress.Func) (*Comparison, error) {
-	return c.remask(ctx, eng, mask, prog)
-}
-
-func (c *Comparison) remask(ctx context.Context, eng compareEngine, mask MaskSettings, prog progress.Func) (*Comparison, error) {
-	if err := mask.Shift.check(); err != nil {
-		return nil, err
-	}
-	if prog == nil {
-		prog = progress.Nop
-	}
-	nc := &Comparison{
-		Source: c.Source, Photos: slices.Clone(c.Photos), Rows: c.Rows, Blocks: c.Blocks, Known: c.Known,
-		Mask: mask, Threshold: c.Threshold, cache: c.cache,
-	}
-	nc.Scores[SettingUU] = c.Scores[SettingUU]
-	n := nc.N()
-	cached := c.cache.get(mask.key())
-	prog(0, n)
-	const batch = 32
-	for start := 0; start < n; start += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		end := min(start+batch, n)
-		errs := make([]error, end-start)
-		parallelFor(end-start, runtime.GOMAXPROCS(0), func(k int) {
-			p := nc.Row(start + k)
-			m, err := mask.Apply(p.Aligned, p.Key)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			p.Masked, p.Params, p.Coverage = m.Image, m.Params, m.CoveredFraction()
-			p.MaskedEmbedding = nil
-			if cached != nil {
-				p.MaskedEmbedding = cached[p.Key]
-			}
-		})
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
-		}
-		var crops []*image.NRGBA
-		var rows []int
-		for i := start; i < end; i++ {
-			if nc.Row(i).MaskedEmbedding == nil {
-				crops = append(crops, nc.Row(i).Masked)
-				rows = append(rows, i)
-			}
-		}
-		if len(crops) > 0 {
-			vecs, err := eng.Embed(ctx, crops)
-			if err != nil {
-				return nil, err
-			}
-			for k, i := range rows {
-				nc.Row(i).MaskedEmbedding = vecs[k]
-			}
-		}
-		prog(end, n)
-	}
-	nc.cache.put(nc)
-	return nc, nc.score(ctx)
-}
-
-// maskedCache keeps the masked embeddings of the last few mask settings of
-// a folder (2 KB per photo and setting), so that going back to earlier
-// settings costs no recogniser runs.
-type maskedCache struct {
-	mu      sync.Mutex
-	order   []string
-	entries map[string]map[string][]float32 // settings → photo key → embedding
-}
-
-const maskedCacheSize = 8
-
-func newMaskedCache() *maskedCache {
-	return &maskedCache{entries: map[string]map[string][]float32{}}
-}
-
-func (mc *maskedCache) get(key string) map[string][]float32 {
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	return mc.entries[key]
-}
-
-func (mc *maskedCache) put(c *Comparison) {
-	e := make(map[string][]float32, c.N())
-	for _, i := range c.Rows {
-		e[c.Photos[i].Key] = c.Photos[i].MaskedEmbedding
-	}
-	key := c.Mask.key()
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	if _, ok := mc.entries[key]; !ok {
-		mc.order = append(mc.order, key)
-	}
-	mc.entries[key] = e
-	for len(mc.order) > maskedCacheSize {
-		delete(mc.entries, mc.order[0])
-		mc.order = mc.order[1:]
-	}
-}
-
-// WriteCSV writes one line per pair of rows i < j: the two photos, whether
-// they share an identity (yes, no, or empty when unknown), the four scores
-// (unmasked; A unmasked vs B masked; A masked vs B unmasked; both masked)
-// and the settings under which the decision at the threshold differs from
-// the unmasked one.
-func (c *Comparison) WriteCSV(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString("photo_a,photo_b,identity_a,identity_b,same_identity,unmasked,unmasked_masked,masked_unmasked,masked,threshold,flipped\n")
-	uu, um, mm := c.Scores[SettingUU], c.Scores[SettingUM], c.Scores[SettingMM]
-	t := c.Threshold
-	ts := strconv.FormatFloat(t, 'f', -1, 64)
-	var line []byte
-	for i := range c.N() {
-		a := c.Row(i)
-		for j := i + 1; j < c.N(); j++ {
-			b := c.Row(j)
-			line = line[:0]
-			line = appendCSVField(line, a.Key)
-			line = append(line, ',')
-			line = appendCSVField(line, b.Key)
-			line = append(line, ',')
-			line = appendCSVField(line, a.Identity)
-			line = append(line, ',')
-			line = appendCSVField(line, b.Identity)
-			line = append(line, ',')
-			if c.Known {
-				if a.Identity == b.Identity {
-					line = append(line, "yes"...)
-				} else {
-					line = append(line, "no"...)
-				}
-			}
-			base := uu.At(i, j) >= t
-			var flipped []string
-			for k, v := range []float64{uu.At(i, j), um.At(i, j), um.At(j, i), mm.At(i, j)} {
-				line = append(line, ',')
-				line = strconv.AppendFloat(line, v, 'f', 5, 32)
-				if (v >= t) != base {
-					flipped = append(flipped, [...]string{"", "unmasked_masked", "masked_unmasked", "masked"}[k])
-				}
-			}
-			line = append(line, ',')
-			line = append(line, ts...)
-			line = append(line, ',')
-			line = append(line, strings.Join(flipped, " ")...)
-			line = append(line, '\n')
-			if _, err := bw.Write(line); err != nil {
-				return err
-			}
-		}
-	}
-	return bw.Flush()
-}
-
-// WriteCSVFile writes WriteCSV's output to path atomically. It writes
-// nothing, and fails with ErrNoFaces, when no photo has a face.
-func (c *Comparison) WriteCSVFile(path string) error {
-	if err := c.checkRows(c.Source); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return imageio.WriteAtomic(path, c.WriteCSV)
-}
-
-func appendCSVField(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\n\r") {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(b, '"')
-}
-
 // FlipText describes a flip for lists, e.g. "unmasked vs masked:
 // Ann_0001 × Ann_0002 (masked): 0.412 → 0.213, genuine pair now rejected".
-func (c *Comparison) FlipText(f CompareFlip) string {
+func (c *Comparison) FlipText(f Flip) string {
 	a, b := c.Row(int(f.A)), c.Row(int(f.B))
 	an, bn := a.Name(), b.Name()+" (masked)"
 	if f.Setting == SettingMM {
