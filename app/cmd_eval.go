@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
@@ -295,17 +296,17 @@ func reportFiles() []string {
 func parseProtocols(s, kind string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		if kind == SetMFR2 {
-			return []string{ProtoReal}, nil
+			return []string{eval.ProtoReal}, nil
 		}
-		return []string{ProtoBLRBLR, ProtoBLRM, ProtoMM}, nil
+		return []string{eval.ProtoBLRBLR, eval.ProtoBLRM, eval.ProtoMM}, nil
 	}
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		p = strings.ToLower(strings.TrimSpace(p))
 		switch {
-		case p == ProtoReal && kind != SetMFR2:
+		case p == eval.ProtoReal && kind != SetMFR2:
 			return nil, fmt.Errorf("protocol %q is for mfr2 (real masks); use blr-blr", p)
-		case !slices.Contains(EvalProtocols(), p):
+		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q: want blr-blr, blr-m, m-m or real", p)
 		case slices.Contains(out, p):
 			return nil, fmt.Errorf("protocol %q given twice", p)

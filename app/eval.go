@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,27 +28,8 @@ import (
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/render"
 )
-
-// Evaluation protocols. Masks are synthetic (maskgen), drawn on the aligned
-// 112×112 crop; an image's mask depends only on (seed, style, colour, image
-// key), so an image wears the same mask in every pair and protocol.
-const (
-	// ProtoBLRBLR compares the two images as they are (both unmasked).
-	ProtoBLRBLR = "blr-blr"
-	// ProtoBLRM masks exactly one image of every pair: which one is
-	// MaskedSide(seed, keyA, keyB).
-	ProtoBLRM = "blr-m"
-	// ProtoMM masks both images, each with its own mask.
-	ProtoMM = "m-m"
-	// ProtoReal is MFR2 as it is (real masks, no synthetic ones), reported
-	// for all pairs and for the pairs where both, one or neither image
-	// wears a mask.
-	ProtoReal = "real"
-)
-
-// EvalProtocols lists the protocol names in report order.
-func EvalProtocols() []string { return []string{ProtoBLRBLR, ProtoBLRM, ProtoMM, ProtoReal} }
 
 // Dataset kinds of --dataset KIND=PATH.
 const (
@@ -200,49 +181,6 @@ func dealFolds(pairs []EvalPair) {
 	}
 }
 
-// MaskedSide says which image of a BLR-M pair wears the mask: 0 for A, 1
-// for B. It is the lowest bit of SHA-256("blr-m", seed, keyA, keyB), so it
-// depends on the pair alone (not on its position or on which folds are
-// evaluated) and is A for about half the pairs.
-func MaskedSide(seed uint64, keyA, keyB string) int {
-	h := sha256.New()
-	var s [8]byte
-	binary.LittleEndian.PutUint64(s[:], seed)
-	h.Write([]byte("blr-m\x00"))
-	h.Write(s[:])
-	h.Write([]byte(keyA + "\x00" + keyB))
-	return int(h.Sum(nil)[0] & 1)
-}
-
-// The variants of an image that a protocol can ask for.
-const (
-	plainVariant  = 0
-	maskedVariant = 1
-)
-
-// Which images of a pair a protocol masks.
-const (
-	maskedNone = "none"
-	maskedA    = "a"
-	maskedB    = "b"
-	maskedBoth = "both"
-)
-
-// pairVariants returns the variant of A and B under protocol and a label of
-// which images are masked.
-func pairVariants(protocol string, seed uint64, set *EvalSet, p EvalPair) (va, vb int, masked string) {
-	switch protocol {
-	case ProtoBLRM:
-		if MaskedSide(seed, set.Images[p.A].Key, set.Images[p.B].Key) == 0 {
-			return maskedVariant, plainVariant, maskedA
-		}
-		return plainVariant, maskedVariant, maskedB
-	case ProtoMM:
-		return maskedVariant, maskedVariant, maskedBoth
-	}
-	return plainVariant, plainVariant, maskedNone
-}
-
 // EvalEngine is what Evaluate needs of the face engine; *engine.Engine has it.
 // Both methods must be safe for concurrent use.
 type EvalEngine interface {
@@ -254,7 +192,7 @@ type EvalEngine interface {
 
 // EvalOptions configure Evaluate.
 type EvalOptions struct {
-	Protocols []string       // names from EvalProtocols
+	Protocols []string       // names from eval.ProtocolNames
 	Mask      maskgen.Config // style, colour and seed of the synthetic masks
 	// MaskOnPhoto draws the synthetic masks on the photo before alignment
 	// and aligns the masked photo again (MaskPhoto), as real masked photos
@@ -362,9 +300,9 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
 	for _, p := range opt.Protocols {
 		switch {
-		case !slices.Contains(EvalProtocols(), p):
+		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q", p)
-		case p == ProtoReal && set.Kind != SetMFR2:
+		case p == eval.ProtoReal && set.Kind != SetMFR2:
 			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
 		}
 	}
@@ -375,7 +313,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	need := make([]uint8, len(set.Images)) // bit v: variant v needed
 	for _, proto := range opt.Protocols {
 		for _, p := range set.Pairs {
-			va, vb, _ := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, _ := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			need[p.A] |= 1 << va
 			need[p.B] |= 1 << vb
 		}
@@ -388,7 +326,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for i, img := range set.Images {
 		for v, e := range emb[i] {
 			if need[i]&(1<<v) != 0 && e.Failure != "" {
-				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: variantName(v), Error: e.Failure})
+				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: eval.Variant(v).String(), Error: e.Failure})
 			}
 		}
 	}
@@ -399,7 +337,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for _, proto := range opt.Protocols {
 		scored := make([]ScoredPair, len(set.Pairs))
 		for i, p := range set.Pairs {
-			va, vb, masked := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, masked := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			a, b := emb[p.A][va], emb[p.B][vb]
 			scored[i] = ScoredPair{Pair: i, Masked: masked, Score: eval.FailedScore}
 			if a.Failure != "" || b.Failure != "" {
@@ -411,7 +349,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 		row := summarise(proto, set, scored, false)
 		row.Dropped = len(dropped)
 		res.Protocols = append(res.Protocols, row)
-		if proto == ProtoReal {
+		if proto == eval.ProtoReal {
 			for _, split := range []dataset.MaskSplit{dataset.BothMasked, dataset.OneMasked, dataset.NeitherMasked} {
 				var sub []ScoredPair
 				for _, s := range scored {
@@ -467,13 +405,6 @@ func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) Prot
 		pr.FoldAccuracies = append(pr.FoldAccuracies, f.Accuracy)
 	}
 	return pr
-}
-
-func variantName(v int) string {
-	if v == maskedVariant {
-		return "masked"
-	}
-	return "plain"
 }
 
 // variantJob is one crop to embed.
@@ -741,7 +672,7 @@ func (ip *imagePrep) lookUp(data []byte, need uint8) error {
 			continue
 		}
 		mask := "none"
-		if v == maskedVariant {
+		if eval.Variant(v) == eval.Masked {
 			b, err := json.Marshal(ip.opt.Mask.Choose(ip.img.Key))
 			if err != nil {
 				return err
@@ -819,7 +750,7 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 			continue
 		}
 		c := crop
-		if v == maskedVariant && opt.MaskOnPhoto && !ip.set.Aligned {
+		if eval.Variant(v) == eval.Masked && opt.MaskOnPhoto && !ip.set.Aligned {
 			nl, ok := ip.eng.(engine.NearLocator)
 			if !ok {
 				return errors.New("eval: masks on the photo need an engine that can locate a face near a box")
@@ -833,7 +764,7 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 				continue
 			}
 			c = r.Aligned
-		} else if v == maskedVariant {
+		} else if eval.Variant(v) == eval.Masked {
 			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
 			if err != nil {
 				ip.failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
@@ -978,13 +909,13 @@ type Flip struct {
 // Flips returns the flips of every masked protocol (blr-m, m-m) against
 // blr-blr; empty when blr-blr was not evaluated or has no summary.
 func (r *EvalResult) Flips() map[string][]Flip {
-	base := r.Protocol(ProtoBLRBLR)
+	base := r.Protocol(eval.ProtoBLRBLR)
 	if base == nil || base.Err != nil {
 		return nil
 	}
 	t := base.Summary.Threshold
 	out := map[string][]Flip{}
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		p := r.Protocol(name)
 		if p == nil {
 			continue
@@ -1007,7 +938,7 @@ func (r *EvalResult) Flips() map[string][]Flip {
 func (r *EvalResult) Markdown(info EvalInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
-	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == ProtoBLRM || p.Name == ProtoMM }) {
+	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == eval.ProtoBLRM || p.Name == eval.ProtoMM }) {
 		fmt.Fprintf(&b, "; masks %s, colour %s, seed %d", info.Mask.Style, info.Mask.Color, info.Mask.Seed)
 		if info.MaskOnPhoto {
 			b.WriteString(", drawn on the photo before alignment")
@@ -1075,8 +1006,39 @@ const (
 	ReportTable     = "results.md"
 )
 
-// reportPlotW and reportPlotH are the chart sizes in pixels.
-const reportPlotW, reportPlotH = 720, 540
+// reportPlotW and reportPlotH are the chart sizes in pixels; histW and
+// histH those of one row's histogram in hist.png.
+const (
+	reportPlotW, reportPlotH = 720, 540
+	histW, histH             = 400, 260
+)
+
+// reportHistogram is one row's score histogram (the scored pairs'), titled
+// with its error rates and threshold (the mean of its k-fold thresholds).
+func reportHistogram(p ProtocolResult, scores []float64, same []bool) render.Histogram {
+	h := eval.NewHistogram(scores, same, eval.HistogramLo, eval.HistogramHi, eval.HistogramBins)
+	s := p.Summary
+	return render.Histogram{
+		Title:    p.Name,
+		Subtitle: fmt.Sprintf("EER %.2f%%, FNMR@FMR=1%% %.2f%%, threshold %.4f", 100*s.EER, 100*s.FMR100, mean(s.FoldThresholds)),
+		Lo:       h.Lo, Hi: h.Hi, Genuine: h.Genuine, Impostor: h.Impostor,
+	}
+}
+
+// histogramSheet draws the rows' histograms side by side, three to a line,
+// each with its threshold.
+func histogramSheet(hists []render.Histogram, thresholds []float64) *image.NRGBA {
+	cols := min(3, len(hists))
+	lines := (len(hists) + cols - 1) / cols
+	img := image.NewNRGBA(image.Rect(0, 0, cols*histW, lines*histH))
+	render.FillRect(img, img.Rect, color.NRGBA{255, 255, 255, 255})
+	fonts := render.NewFonts()
+	for k, h := range hists {
+		x, y := k%cols*histW, k/cols*histH
+		render.DrawHistogram(img, image.Rect(x+4, y+4, x+histW-4, y+histH-4), fonts, h, thresholds[k])
+	}
+	return img
+}
 
 // WriteReport writes into dir (created if needed): ROC, DET and score
 // histogram charts of every row; scores.csv, every pair under every row
@@ -1090,36 +1052,40 @@ func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
 		return err
 	}
 	// The curves count failed pairs as rejected, as the table does; the
-	// histogram shows scores, and a failed pair has none.
-	var protos, scored []eval.Protocol
+	// histograms show scores, and a failed pair has none.
+	var protos []eval.Protocol
+	var hists []render.Histogram
+	var thresholds []float64
 	for _, p := range r.Protocols {
 		if p.Err != nil {
 			continue
 		}
 		pairs := make([]eval.Pair, len(p.Pairs))
-		hist := eval.Protocol{Name: p.Name}
+		var scores []float64
+		var same []bool
 		for i, s := range p.Pairs {
-			same := r.Set.Pairs[s.Pair].Same
-			pairs[i] = eval.Pair{Score: s.Score, Same: same, Failed: s.Failed}
+			pairSame := r.Set.Pairs[s.Pair].Same
+			pairs[i] = eval.Pair{Score: s.Score, Same: pairSame, Failed: s.Failed}
 			if !s.Failed {
-				hist.Scores, hist.Same = append(hist.Scores, s.Score), append(hist.Same, same)
+				scores, same = append(scores, s.Score), append(same, pairSame)
 			}
 		}
-		scores, same, _ := eval.Columns(pairs)
-		protos = append(protos, eval.Protocol{Name: p.Name, Scores: scores, Same: same})
-		scored = append(scored, hist)
+		all, allSame, _ := eval.Columns(pairs)
+		protos = append(protos, eval.Protocol{Name: p.Name, Scores: all, Same: allSame})
+		hists = append(hists, reportHistogram(p, scores, same))
+		thresholds = append(thresholds, mean(p.Summary.FoldThresholds))
 	}
 	if len(protos) > 0 {
 		for _, c := range []struct {
-			name   string
-			write  func(string, []eval.Protocol, int, int) error
-			protos []eval.Protocol
-		}{
-			{ReportROC, eval.WriteROC, protos}, {ReportDET, eval.WriteDET, protos}, {ReportHistogram, eval.WriteHistogram, scored},
-		} {
-			if err := c.write(filepath.Join(dir, c.name), c.protos, reportPlotW, reportPlotH); err != nil {
+			name  string
+			write func(string, []eval.Protocol, int, int) error
+		}{{ReportROC, eval.WriteROC}, {ReportDET, eval.WriteDET}} {
+			if err := c.write(filepath.Join(dir, c.name), protos, reportPlotW, reportPlotH); err != nil {
 				return err
 			}
+		}
+		if err := imageio.WritePNG(filepath.Join(dir, ReportHistogram), histogramSheet(hists, thresholds)); err != nil {
+			return err
 		}
 	}
 	files := []struct {
@@ -1198,7 +1164,7 @@ func (r *EvalResult) scoreRows() [][]string {
 func (r *EvalResult) flipRows() [][]string {
 	rows := [][]string{{"protocol", "a", "b", "same", "masked", "threshold", "blr_blr_score", "score", "blr_blr_decision", "decision", "correct_now"}}
 	flips := r.Flips()
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		for _, f := range flips[name] {
 			pair := r.Set.Pairs[f.Pair]
 			d := decision(f.Masked.Score, f.Threshold)

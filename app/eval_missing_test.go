@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/internal/facetest"
 )
 
@@ -161,7 +162,7 @@ func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := EvalOptions{Protocols: []string{ProtoBLRBLR, ProtoMM}}
+	opt := EvalOptions{Protocols: []string{eval.ProtoBLRBLR, eval.ProtoMM}}
 	if _, err := Evaluate(context.Background(), &facetest.Engine{}, set, opt); !errors.Is(err, ErrMissingImages) {
 		t.Fatalf("err = %v, want ErrMissingImages", err)
 	}

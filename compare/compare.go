@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"image"
 	"io/fs"
-	"math"
 	"path"
 	"regexp"
 	"runtime"
@@ -194,16 +193,7 @@ type SettingStats struct {
 
 // ScoreHistogram counts genuine and impostor scores in equal bins over
 // [Lo, Hi); scores outside fall into the end bins.
-type ScoreHistogram struct {
-	Lo, Hi            float64
-	Genuine, Impostor []int
-}
-
-// Histogram range and bins of SettingStats.
-const (
-	histLo, histHi = -0.4, 1.0
-	histBinCount   = 56 // 0.025 wide
-)
+type ScoreHistogram = eval.Histogram
 
 // Flip is a pair whose decision at the threshold differs between
 // SettingUU and Setting (SettingUM or SettingMM). Under SettingUM, A is the
@@ -214,7 +204,7 @@ type Flip struct {
 	Unmasked, Masked float32 // the pair's score under SettingUU and under Setting
 }
 
-// Options configure Compare.
+// Options configure Folder.
 type Options struct {
 	Source string // name for titles; default "folder"
 	Mask   MaskSettings
@@ -600,21 +590,14 @@ func settingStats(s Setting, scores []float64, same []bool, t float64) (SettingS
 	}
 	st.EER, st.EERThreshold = curve.EER()
 	st.FMR100 = curve.FNMRAtFMR(0.01)
-	st.Hist = ScoreHistogram{Lo: histLo, Hi: histHi, Genuine: make([]int, histBinCount), Impostor: make([]int, histBinCount)}
+	st.Hist = eval.NewHistogram(scores, same, eval.HistogramLo, eval.HistogramHi, eval.HistogramBins)
 	fa, fr := 0, 0
 	for k, v := range scores {
-		b := int(math.Floor((v - histLo) / (histHi - histLo) * histBinCount))
-		b = max(0, min(histBinCount-1, b))
-		if same[k] {
-			st.Hist.Genuine[b]++
-			if v < t {
-				fr++
-			}
-		} else {
-			st.Hist.Impostor[b]++
-			if v >= t {
-				fa++
-			}
+		switch {
+		case same[k] && v < t:
+			fr++
+		case !same[k] && v >= t:
+			fa++
 		}
 	}
 	st.FMR = float64(fa) / float64(st.Impostor.N)
