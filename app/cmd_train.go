@@ -74,10 +74,10 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return usage("--train-folds: %v", err)
 	}
-	if _, _, err := ParseTrainData(*data); err != nil {
+	if _, _, err := train.ParseData(*data); err != nil {
 		return usage("%v", err)
 	}
-	res, err := Train(ctx, TrainOptions{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
+	res, err := train.Run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
 		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})
 	if err != nil {
 		if res.Done > 0 {

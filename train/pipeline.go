@@ -1,4 +1,4 @@
-package app
+package train
 
 import (
 	"context"
@@ -19,16 +19,15 @@ import (
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/progress"
-	"github.com/maskinv/workbench/train"
 )
 
-// TrainOptions is one `maskinv train` run.
-type TrainOptions struct {
+// Options is one training run: `maskinv train`.
+type Options struct {
 	// TeacherPath is the frozen teacher's ONNX; empty: the embedded
 	// recogniser. The student has the teacher's architecture.
 	TeacherPath string
 	// Data is an identity folder (DIR or folder=DIR), lfw=DIR, or rec=DIR
-	// (MXNet RecordIO train.rec + train.idx of aligned crops).
+	// (MXNet RecordIO rec + idx of aligned crops).
 	Data string
 	// TrainFolds are the LFW folds (0-based) whose people may be trained
 	// on; everyone in the other folds is held out.
@@ -39,7 +38,7 @@ type TrainOptions struct {
 	// path>).
 	CropCache string
 	Resume    bool
-	Config    train.Config
+	Config    Config
 	Log       io.Writer
 
 	// Force allows replacing files in Out that no earlier train run wrote
@@ -47,8 +46,8 @@ type TrainOptions struct {
 	Force bool
 }
 
-// TrainResult summarises a finished (or interrupted) run.
-type TrainResult struct {
+// Result summarises a finished (or interrupted) run.
+type Result struct {
 	Student         string // path of the exported ONNX ("" if not finished)
 	Steps, Done     int
 	Images, Classes int
@@ -56,8 +55,8 @@ type TrainResult struct {
 	ImagesPerSecond float64
 }
 
-// ParseTrainData splits a --data value into its kind and path.
-func ParseTrainData(s string) (kind, path string, err error) {
+// ParseData splits a --data value into its kind and path.
+func ParseData(s string) (kind, path string, err error) {
 	kind, path, ok := strings.Cut(s, "=")
 	if !ok {
 		return "folder", s, nil
@@ -69,26 +68,28 @@ func ParseTrainData(s string) (kind, path string, err error) {
 	return "", "", fmt.Errorf("--data %q: want DIR, folder=DIR, lfw=DIR or rec=DIR", s)
 }
 
-// Train runs template-level knowledge distillation (see package train).
-func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
-	var res TrainResult
-	ts := &trainSession{opt: opt}
-	kind, root, err := ParseTrainData(opt.Data)
+// Run trains a student from a teacher: it aligns (and photo-masks) the
+// data once, with caches, then runs template-level knowledge distillation
+// (see Trainer), with checkpoints and resume, and exports the student.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	var res Result
+	ts := &session{opt: opt}
+	kind, root, err := ParseData(opt.Data)
 	if err != nil {
-		return res, fmt.Errorf("%w: %v", ErrUsage, err)
+		return res, err
 	}
-	outFiles := trainOutFiles(opt.Out, opt.Config.ExportCheckpoints)
+	written := outFiles(opt.Out, opt.Config.ExportCheckpoints)
 	// A run resumed from its checkpoint proves the folder its own once
 	// tr.Resume accepts that checkpoint's fingerprint, so the check waits
 	// for it: runs made before folders were marked resume without --force.
-	_, statErr := os.Stat(filepath.Join(opt.Out, train.CheckpointFile))
+	_, statErr := os.Stat(filepath.Join(opt.Out, CheckpointFile))
 	resuming := opt.Resume && statErr == nil
 	if !resuming {
-		if err := folder.Check(opt.Out, "train", outFiles, opt.Force); err != nil {
+		if err := folder.Check(opt.Out, "train", written, opt.Force); err != nil {
 			return res, err
 		}
 	}
-	d, err := openTrainData(kind, root, opt.TrainFolds)
+	d, err := openData(kind, root, opt.TrainFolds)
 	if err != nil {
 		return res, err
 	}
@@ -122,7 +123,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	tr, err := train.New(ctx, ts.eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
+	tr, err := New(ctx, ts.eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
 	if err != nil {
 		return res, err
 	}
@@ -131,7 +132,7 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := folder.Claim(opt.Out, "train", outFiles, opt.Force || resumed); err != nil {
+	if err := folder.Claim(opt.Out, "train", written, opt.Force || resumed); err != nil {
 		return res, err
 	}
 	err = ts.run(ctx, tr, &res)
@@ -139,46 +140,46 @@ func Train(ctx context.Context, opt TrainOptions) (TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Student = filepath.Join(opt.Out, train.StudentFile)
+	res.Student = filepath.Join(opt.Out, StudentFile)
 	ts.logf("student written to %s", res.Student)
 	return res, nil
 }
 
-// trainSession carries what every stage of Train shares: the options, the
+// session carries what every stage of Train shares: the options, the
 // teacher's engine and the log.
-type trainSession struct {
-	opt TrainOptions
+type session struct {
+	opt Options
 	eng *engine.Engine
 }
 
-func (ts *trainSession) logf(format string, a ...any) {
+func (ts *session) logf(format string, a ...any) {
 	if ts.opt.Log != nil {
 		fmt.Fprintf(ts.opt.Log, format+"\n", a...)
 	}
 }
 
 // progress shows a stage's progress on the log, or nowhere without one.
-func (ts *trainSession) progress(stage string) progress.Func {
+func (ts *session) progress(stage string) progress.Func {
 	if ts.opt.Log != nil {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
 }
 
-func openTrainData(kind, root string, folds []int) (*train.Dataset, error) {
+func openData(kind, root string, folds []int) (*Dataset, error) {
 	switch kind {
 	case "lfw":
-		return train.FromLFW(root, folds)
+		return FromLFW(root, folds)
 	case "rec":
-		return train.FromRec(root)
+		return FromRec(root)
 	default:
-		return train.FromFolder(root)
+		return FromFolder(root)
 	}
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are
 // cached in cache so later runs skip the detector.
-func (ts *trainSession) alignCrops(ctx context.Context, d *train.Dataset, cache string) (*train.Crops, error) {
+func (ts *session) alignCrops(ctx context.Context, d *Dataset, cache string) (*Crops, error) {
 	align := func(ctx context.Context, img image.Image) (*image.NRGBA, error) {
 		r, err := ts.eng.Locate(ctx, img)
 		if err != nil {
@@ -186,17 +187,17 @@ func (ts *trainSession) alignCrops(ctx context.Context, d *train.Dataset, cache 
 		}
 		return r.Aligned, nil
 	}
-	return train.LoadCrops(ctx, d, align, cache, ts.progress("align"))
+	return LoadCrops(ctx, d, align, cache, ts.progress("align"))
 }
 
 // maskPhotos masks the photos themselves and aligns them again, so that the
 // student also sees masks as the detector and aligner see them.
-func (ts *trainSession) maskPhotos(ctx context.Context, d *train.Dataset, crops *train.Crops, cache string) error {
+func (ts *session) maskPhotos(ctx context.Context, d *Dataset, crops *Crops, cache string) error {
 	cfg := ts.opt.Config
 	dir := filepath.Join(cache, "photo-masks", photoMaskID(ts.eng, cfg))
 	ts.logf("photo masks: %d per photo, masked then aligned again; cached in %s", cfg.PhotoMasks, dir)
 	prog := ts.progress("photo masks")
-	if err := train.LoadPhotoMasks(ctx, d, crops, photoMasker(ts.eng, cfg.Mask), cfg.PhotoMasks, dir, prog); err != nil {
+	if err := LoadPhotoMasks(ctx, d, crops, photoMasker(ts.eng, cfg.Mask), cfg.PhotoMasks, dir, prog); err != nil {
 		return err
 	}
 	if crops.MaskFailed > 0 {
@@ -210,7 +211,7 @@ func (ts *trainSession) maskPhotos(ctx context.Context, d *train.Dataset, crops 
 
 // resumeOrPrepare continues from the checkpoint when asked and one fits;
 // otherwise it computes the teacher's embeddings for a fresh run.
-func (ts *trainSession) resumeOrPrepare(ctx context.Context, tr *train.Trainer) (bool, error) {
+func (ts *session) resumeOrPrepare(ctx context.Context, tr *Trainer) (bool, error) {
 	if ts.opt.Resume {
 		resumed, err := tr.Resume()
 		if err != nil {
@@ -226,11 +227,11 @@ func (ts *trainSession) resumeOrPrepare(ctx context.Context, tr *train.Trainer) 
 
 // run trains to the end, logging a step at most every 10 s, except the last
 // step and steps that wrote a checkpoint, which are always logged.
-func (ts *trainSession) run(ctx context.Context, tr *train.Trainer, res *TrainResult) error {
+func (ts *session) run(ctx context.Context, tr *Trainer, res *Result) error {
 	cfg := ts.opt.Config
 	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), cfg.Batch, cfg.LossName, cfg.KDWeight, cfg.LR)
 	last := time.Time{}
-	return tr.Run(ctx, func(s train.Stats) {
+	return tr.Run(ctx, func(s Stats) {
 		res.ImagesPerSecond = s.ImagesPerSecond
 		if time.Since(last) < 10*time.Second && s.Step != s.Steps && !s.CheckpointWritten {
 			return
@@ -242,12 +243,12 @@ func (ts *trainSession) run(ctx context.Context, tr *train.Trainer, res *TrainRe
 	})
 }
 
-// trainOutFiles are the files a run may write into out: the checkpoint,
+// outFiles are the files a run may write into out: the checkpoint,
 // the student and, with exportAll, the per-checkpoint students, of which
 // those already there are listed (which steps a run exports depends on
 // the data).
-func trainOutFiles(out string, exportAll bool) []string {
-	names := []string{train.CheckpointFile, train.StudentFile}
+func outFiles(out string, exportAll bool) []string {
+	names := []string{CheckpointFile, StudentFile}
 	if exportAll {
 		found, _ := filepath.Glob(filepath.Join(out, "student-step*.onnx"))
 		for _, f := range found {
@@ -260,7 +261,7 @@ func trainOutFiles(out string, exportAll bool) []string {
 // photoMasker masks a raw photo on the face the engine finds and aligns
 // the masked photo again with the same engine (MaskPhoto), as `maskinv
 // eval --mask-on photo` does.
-func photoMasker(eng *engine.Engine, mask maskgen.Config) train.PhotoMasker {
+func photoMasker(eng *engine.Engine, mask maskgen.Config) PhotoMasker {
 	return func(ctx context.Context, img image.Image, keys []string) ([]*image.NRGBA, error) {
 		src := imageio.ToNRGBA(img)
 		r, err := eng.Locate(ctx, src)
@@ -281,7 +282,7 @@ func photoMasker(eng *engine.Engine, mask maskgen.Config) train.PhotoMasker {
 
 // photoMaskID names the photo-mask cache of a run: the crops depend on the
 // mask settings, the seed, the detector and landmarker and our numerics.
-func photoMaskID(eng *engine.Engine, cfg train.Config) string {
+func photoMaskID(eng *engine.Engine, cfg Config) string {
 	s := fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", cfg.Mask.Style, cfg.Mask.Color, cfg.Seed,
 		engine.PipelineVersion, engine.PhotoMaskVersion, engine.RunnerHash(eng.Detector.Net), engine.RunnerHash(eng.Landmarker.Net))
 	sum := sha256.Sum256([]byte(s))
