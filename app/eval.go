@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
@@ -161,7 +162,7 @@ func (set *EvalSet) SelectFolds(folds []int) error {
 		}
 	}
 	if len(kept) == 0 {
-		return fmt.Errorf("no pairs in folds %s", formatFolds(folds))
+		return fmt.Errorf("no pairs in folds %s", eval.FormatFolds(folds))
 	}
 	if len(labels) < 2 {
 		dealFolds(kept)
@@ -265,10 +266,10 @@ type EvalResult struct {
 	Dropped   []EvalPair     // the pairs that named them, not scored
 }
 
-// measured is an error naming each row's problem when no row has metrics:
+// Measured is an error naming each row's problem when no row has metrics:
 // nothing was measured (e.g. no image had a face), so there is no table to
 // report.
-func (r *EvalResult) measured() error {
+func (r *EvalResult) Measured() error {
 	var why []string
 	for _, p := range r.Protocols {
 		if p.Err == nil {
@@ -945,7 +946,7 @@ func (r *EvalResult) Markdown(info EvalInfo) string {
 		}
 	}
 	if info.Folds != nil {
-		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))
+		fmt.Fprintf(&b, "; folds %s", eval.FormatFolds(info.Folds))
 	}
 	b.WriteString(".\n")
 	dropped := len(r.Dropped) > 0
@@ -1006,11 +1007,11 @@ const (
 	ReportTable     = "results.md"
 )
 
-// reportPlotW and reportPlotH are the chart sizes in pixels; histW and
-// histH those of one row's histogram in hist.png.
+// The report's chart sizes in pixels: the ROC and DET charts, and one
+// row's panel of hist.png.
 const (
-	reportPlotW, reportPlotH = 720, 540
-	histW, histH             = 400, 260
+	ChartWidth, ChartHeight                   = 720, 540
+	HistogramPanelWidth, HistogramPanelHeight = 400, 260
 )
 
 // reportHistogram is one row's score histogram (the scored pairs'), titled
@@ -1030,12 +1031,12 @@ func reportHistogram(p ProtocolResult, scores []float64, same []bool) render.His
 func histogramSheet(hists []render.Histogram, thresholds []float64) *image.NRGBA {
 	cols := min(3, len(hists))
 	lines := (len(hists) + cols - 1) / cols
-	img := image.NewNRGBA(image.Rect(0, 0, cols*histW, lines*histH))
+	img := image.NewNRGBA(image.Rect(0, 0, cols*HistogramPanelWidth, lines*HistogramPanelHeight))
 	render.FillRect(img, img.Rect, color.NRGBA{255, 255, 255, 255})
 	fonts := render.NewFonts()
 	for k, h := range hists {
-		x, y := k%cols*histW, k/cols*histH
-		render.DrawHistogram(img, image.Rect(x+4, y+4, x+histW-4, y+histH-4), fonts, h, thresholds[k])
+		x, y := k%cols*HistogramPanelWidth, k/cols*HistogramPanelHeight
+		render.DrawHistogram(img, image.Rect(x+4, y+4, x+HistogramPanelWidth-4, y+HistogramPanelHeight-4), fonts, h, thresholds[k])
 	}
 	return img
 }
@@ -1080,7 +1081,7 @@ func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
 			name  string
 			write func(string, []eval.Protocol, int, int) error
 		}{{ReportROC, eval.WriteROC}, {ReportDET, eval.WriteDET}} {
-			if err := c.write(filepath.Join(dir, c.name), protos, reportPlotW, reportPlotH); err != nil {
+			if err := c.write(filepath.Join(dir, c.name), protos, ChartWidth, ChartHeight); err != nil {
 				return err
 			}
 		}
@@ -1183,4 +1184,31 @@ func (r *EvalResult) failureRows() [][]string {
 		rows = append(rows, []string{f.Key, f.Variant, f.Error})
 	}
 	return rows
+}
+
+// WriteSummary tells w (stderr) what the run did and what it could not
+// score, before the table, so that a failed run still explains itself.
+func (res *EvalResult) WriteSummary(w io.Writer, elapsed time.Duration) {
+	st := res.Stats
+	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
+	if st.Fallback > 0 {
+		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
+	}
+	fmt.Fprintf(w, "; %.1f s\n", elapsed.Seconds())
+	if st.CacheErrs > 0 {
+		fmt.Fprintf(w, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
+	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(w, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
+	}
+	if len(res.Failures) > 0 {
+		fmt.Fprintf(w, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
+		for i, f := range res.Failures {
+			if i == 10 {
+				fmt.Fprintf(w, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -113,45 +112,20 @@ type CopyRecord struct {
 	SHA256 string `json:"sha256"`
 }
 
-// maskFlags are the synthetic-mask flags that mask, compare and train share.
-// mask names them --style/--color; the others, which have other styles and
-// colours to talk about, --mask-style/--mask-color.
-type maskFlags struct {
-	style, color, shift  *string
-	seed                 *uint64
-	styleFlag, colorFlag string
-}
-
-// addMaskFlags defines the flags; withShift adds --shift (a fixed paper
-// shift), which training does not offer.
-func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) maskFlags {
-	m := maskFlags{styleFlag: prefix + "style", colorFlag: prefix + "color"}
-	m.style = fs.String(m.styleFlag, "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
-	m.color = fs.String(m.colorFlag, "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
-	m.seed = fs.Uint64("seed", 0, seedHelp)
-	if withShift {
-		m.shift = fs.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
-	}
-	return m
-}
-
-// config parses the flags' values; errors are usage errors naming the flag.
-func (m maskFlags) config() (maskgen.Config, *compare.MaskShift, error) {
-	spec, err := maskgen.ParseStyle(*m.style)
+// ReadMaskManifestFile reads the manifest.json that MaskDataset wrote in
+// the folder out.
+func ReadMaskManifestFile(out string) (*MaskManifest, error) {
+	name := filepath.Join(out, ManifestName)
+	f, err := os.Open(name)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.styleFlag, err)
+		return nil, err
 	}
-	cs, err := maskgen.ParseColor(*m.color)
+	defer f.Close()
+	m, err := ReadMaskManifest(f)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.colorFlag, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var sh *compare.MaskShift
-	if m.shift != nil {
-		if sh, err = compare.ParseMaskShift(*m.shift); err != nil {
-			return maskgen.Config{}, nil, usageError("--shift: %v", err)
-		}
-	}
-	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil
+	return m, nil
 }
 
 // MaskRecord is one image of the manifest. Key is the image's path under

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"bytes"
@@ -7,26 +7,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// symlink makes a symbolic link, or skips the test where there are none.
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, link); err != nil {
-		t.Skipf("no symbolic links here: %v", err)
-	}
-}
+	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/internal/apptest"
+	"github.com/maskinv/workbench/maskgen"
+)
 
 // TestEmbedScanErrorsArePerPath: what a folder scan skips comes back as a
 // record naming the path, and the other images are still listed.
 func TestEmbedScanErrorsArePerPath(t *testing.T) {
 	dir := t.TempDir()
-	writeImage(t, filepath.Join(dir, "a", "x.png"), crop(8, 8, 0))
-	symlink(t, "gone", filepath.Join(dir, "a", "y.png"))
-	paths, skipped, err := imagePaths([]string{dir})
+	apptest.WriteImage(t, filepath.Join(dir, "a", "x.png"), apptest.Crop(8, 8, 0))
+	apptest.Symlink(t, "gone", filepath.Join(dir, "a", "y.png"))
+	paths, skipped, err := app.ImagePaths([]string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +32,7 @@ func TestEmbedScanErrorsArePerPath(t *testing.T) {
 	}
 	// Only skipped paths: they are still reported, then the error.
 	only := t.TempDir()
-	symlink(t, "gone", filepath.Join(only, "z.png"))
+	apptest.Symlink(t, "gone", filepath.Join(only, "z.png"))
 	stdout, stderr, code := runCLI(t, "embed", "--json", only)
 	if code != 1 || !strings.Contains(stdout, "broken symbolic link") || !strings.Contains(stderr, "no images found") {
 		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
@@ -53,13 +46,13 @@ func TestEmbedUnreadableSubfolderChmod(t *testing.T) {
 		t.Skip("running as root: permissions do not stop reads (TestScanUnreadableFolder covers it through an fs.FS)")
 	}
 	dir := t.TempDir()
-	writeImage(t, filepath.Join(dir, "a", "x.png"), crop(8, 8, 0))
-	writeImage(t, filepath.Join(dir, "b", "y.png"), crop(8, 8, 1))
+	apptest.WriteImage(t, filepath.Join(dir, "a", "x.png"), apptest.Crop(8, 8, 0))
+	apptest.WriteImage(t, filepath.Join(dir, "b", "y.png"), apptest.Crop(8, 8, 1))
 	if err := os.Chmod(filepath.Join(dir, "b"), 0); err != nil {
 		t.Fatal(err)
 	}
 	defer os.Chmod(filepath.Join(dir, "b"), 0o755)
-	paths, skipped, err := imagePaths([]string{dir})
+	paths, skipped, err := app.ImagePaths([]string{dir})
 	if err != nil || len(paths) != 1 || len(skipped) != 1 || !strings.Contains(skipped[0].Error, "permission denied") {
 		t.Errorf("paths %v, skipped %+v, err %v", paths, skipped, err)
 	}
@@ -69,7 +62,7 @@ func TestEmbedUnreadableSubfolderChmod(t *testing.T) {
 // the command, a link into the output folder is not followed (its files
 // would be inputs and outputs at once).
 func TestMaskScanNotes(t *testing.T) {
-	in := maskTestInput(t)
+	in := apptest.MaskInput(t)
 	out := filepath.Join(t.TempDir(), "out")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
@@ -77,9 +70,9 @@ func TestMaskScanNotes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "x.png"), []byte("the user's"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	symlink(t, out, filepath.Join(in, "into-out"))
-	symlink(t, filepath.Join(out, "x.png"), filepath.Join(in, "out-file.png"))
-	sum, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
+	apptest.Symlink(t, out, filepath.Join(in, "into-out"))
+	apptest.Symlink(t, filepath.Join(out, "x.png"), filepath.Join(in, "out-file.png"))
+	sum, err := app.MaskDataset(context.Background(), app.MaskOptions{In: in, Out: out, Aligned: true, Config: maskgen.Config{Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +83,7 @@ func TestMaskScanNotes(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, "x.png")); err != nil || string(b) != "the user's" {
 		t.Errorf("a file of the output folder that mask does not write changed: %q, %v", b, err)
 	}
-	symlink(t, "gone.png", filepath.Join(in, "broken.png"))
+	apptest.Symlink(t, "gone.png", filepath.Join(in, "broken.png"))
 	var o, e bytes.Buffer
 	code := Run(context.Background(), []string{"mask", "--in", in, "--out", out, "--aligned", "--style", "paper", "--seed", "1"}, Stdio{Out: &o, Err: &e})
 	if code != 1 || !strings.Contains(e.String(), "broken.png: broken symbolic link") || !strings.Contains(e.String(), "1 paths under") {

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/internal/facetest"
@@ -50,13 +51,13 @@ func personPhoto(key string) []byte {
 	return facetest.Person(id, int(key[len(key)-5]-'0'))
 }
 
-func fakeLoader(eng EvalEngine) evalEngineLoader {
-	return func(engine.Options, bool, int) (EvalEngine, string, string, string, error) {
+func fakeLoader(eng app.EvalEngine) evalEngineLoader {
+	return func(engine.Options, bool, int) (app.EvalEngine, string, string, string, error) {
 		return eng, "fake", "fakehash", "fake-pipeline", nil
 	}
 }
 
-func runFakeEval(t *testing.T, eng EvalEngine, args ...string) (stdout, stderr string, err error) {
+func runFakeEval(t *testing.T, eng app.EvalEngine, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err = evalCommandWith(fakeLoader(eng)).Run(context.Background(), append(args, "--no-cache"), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
@@ -131,7 +132,7 @@ func TestEvalMissingImages(t *testing.T) {
 			}
 			doc := struct {
 				Dropped   int                       `json:"n_dropped_pairs"`
-				Missing   []MissingImage            `json:"missing_images"`
+				Missing   []app.MissingImage        `json:"missing_images"`
 				Protocols map[string]map[string]any `json:"protocols"`
 			}{}
 			b, _ := os.ReadFile(jsonPath)
@@ -158,13 +159,13 @@ func TestEvalMissingImages(t *testing.T) {
 // metrics are exactly those of the set without the incomplete pairs.
 func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 	dir := lfwFixture(t, missingPairs, allMissingKeys[:9], personPhoto) // no dave
-	set, err := LoadEvalSet(SetLFW, dir, 1, false)
+	set, err := app.LoadEvalSet(app.SetLFW, dir, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := EvalOptions{Protocols: []string{eval.ProtoBLRBLR, eval.ProtoMM}}
-	if _, err := Evaluate(context.Background(), &facetest.Engine{}, set, opt); !errors.Is(err, ErrMissingImages) {
-		t.Fatalf("err = %v, want ErrMissingImages", err)
+	opt := app.EvalOptions{Protocols: []string{eval.ProtoBLRBLR, eval.ProtoMM}}
+	if _, err := app.Evaluate(context.Background(), &facetest.Engine{}, set, opt); !errors.Is(err, app.ErrMissingImages) {
+		t.Fatalf("err = %v, want app.ErrMissingImages", err)
 	}
 	complete := *set
 	complete.Pairs = nil
@@ -173,12 +174,12 @@ func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 			complete.Pairs = append(complete.Pairs, p)
 		}
 	}
-	want, err := Evaluate(context.Background(), &facetest.Engine{}, &complete, opt)
+	want, err := app.Evaluate(context.Background(), &facetest.Engine{}, &complete, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt.AllowMissing = true
-	got, err := Evaluate(context.Background(), &facetest.Engine{}, set, opt)
+	got, err := app.Evaluate(context.Background(), &facetest.Engine{}, set, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 		}
 	}
 	if len(set.Pairs) != 12 {
-		t.Errorf("Evaluate changed the caller's set: %d pairs", len(set.Pairs))
+		t.Errorf("app.Evaluate changed the caller's set: %d pairs", len(set.Pairs))
 	}
 }
 

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/folder"
@@ -23,9 +23,9 @@ import (
 // crops per recogniser run, and returns it with the recogniser's name and
 // SHA-256 and the pipeline ID for cache keys (see EnginePipelineID). Tests
 // substitute one that counts model calls.
-type evalEngineLoader func(opt engine.Options, aligned bool, batch int) (eng EvalEngine, name, hash, pipeline string, err error)
+type evalEngineLoader func(opt engine.Options, aligned bool, batch int) (eng app.EvalEngine, name, hash, pipeline string, err error)
 
-func loadEvalEngine(opt engine.Options, aligned bool, batch int) (EvalEngine, string, string, string, error) {
+func loadEvalEngine(opt engine.Options, aligned bool, batch int) (app.EvalEngine, string, string, string, error) {
 	eng, err := engine.Load(opt)
 	if err != nil {
 		return nil, "", "", "", err
@@ -62,7 +62,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	start := time.Now()
-	set, err := LoadEvalSet(es.kind, es.path, es.mask.Seed, *fl.aligned)
+	set, err := app.LoadEvalSet(es.kind, es.path, es.mask.Seed, *fl.aligned)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if cache != nil {
 		defer cache.Close()
 	}
-	res, err := Evaluate(ctx, eng, set, EvalOptions{
+	res, err := app.Evaluate(ctx, eng, set, app.EvalOptions{
 		Protocols:    es.protos,
 		Mask:         es.mask,
 		MaskOnPhoto:  es.onPhoto,
@@ -97,9 +97,9 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if err != nil {
 		return err
 	}
-	info := EvalInfo{Model: modelName, ModelHash: modelHash, Mask: es.mask, MaskOnPhoto: es.onPhoto, Folds: es.folds, DetectFallback: es.detectFallback}
-	printEvalSummary(stdio.Err, res, start)
-	if err := res.measured(); err != nil {
+	info := app.EvalInfo{Model: modelName, ModelHash: modelHash, Mask: es.mask, MaskOnPhoto: es.onPhoto, Folds: es.folds, DetectFallback: es.detectFallback}
+	res.WriteSummary(stdio.Err, time.Since(start))
+	if err := res.Measured(); err != nil {
 		return err
 	}
 	if _, err := io.WriteString(stdio.Out, res.Markdown(info)); err != nil {
@@ -147,7 +147,7 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 	return fs, fl
 }
 
-// evalSettings are the flags checked and parsed into what Evaluate takes.
+// evalSettings are the flags checked and parsed into what app.Evaluate takes.
 type evalSettings struct {
 	kind, path     string
 	protos         []string
@@ -171,7 +171,7 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 		return es, fmt.Errorf("%w: --dataset wants KIND=PATH, got %q", ErrUsage, *fl.dataset)
 	}
 	switch kind {
-	case SetLFW, SetMFR2, SetBin, SetFolder:
+	case app.SetLFW, app.SetMFR2, app.SetBin, app.SetFolder:
 	default:
 		return es, fmt.Errorf("%w: --dataset kind %q: want lfw, mfr2, bin or folder", ErrUsage, kind)
 	}
@@ -181,7 +181,7 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 		return es, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	if *fl.folds != "" {
-		if es.folds, err = parseFolds(*fl.folds); err != nil {
+		if es.folds, err = eval.ParseFolds(*fl.folds); err != nil {
 			return es, fmt.Errorf("%w: --folds: %v", ErrUsage, err)
 		}
 	}
@@ -201,7 +201,7 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 	}
 	// MFR2 photos are hard for the detector, so it falls back there unless
 	// the flag, set either way, says otherwise.
-	es.detectFallback = kind == SetMFR2
+	es.detectFallback = kind == app.SetMFR2
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "detect-fallback" {
 			es.detectFallback = *fl.fallback
@@ -212,21 +212,21 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 
 // openCache opens the embedding cache unless --no-cache; a cache that cannot
 // be opened is only a warning, as eval then just embeds everything.
-func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *EmbeddingCache {
+func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *app.EmbeddingCache {
 	if *fl.noCache {
 		return nil
 	}
 	dir := *fl.cache
 	if dir == "" {
 		var err error
-		if dir, err = DefaultCacheDir(); err != nil {
+		if dir, err = app.DefaultCacheDir(); err != nil {
 			fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
 		}
 	}
 	if dir == "" {
 		return nil
 	}
-	cache, err := OpenEmbeddingCache(dir, modelHash)
+	cache, err := app.OpenEmbeddingCache(dir, modelHash)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
 		return nil
@@ -237,35 +237,8 @@ func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *EmbeddingCache {
 	return cache
 }
 
-// printEvalSummary tells on stderr what the run did and what it could not
-// score, before the table, so that a failed run still explains itself.
-func printEvalSummary(w io.Writer, res *EvalResult, start time.Time) {
-	st := res.Stats
-	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
-	if st.Fallback > 0 {
-		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
-	}
-	fmt.Fprintf(w, "; %.1f s\n", time.Since(start).Seconds())
-	if st.CacheErrs > 0 {
-		fmt.Fprintf(w, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
-	}
-	if len(res.Dropped) > 0 {
-		fmt.Fprintf(w, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
-	}
-	if len(res.Failures) > 0 {
-		fmt.Fprintf(w, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
-		for i, f := range res.Failures {
-			if i == 10 {
-				fmt.Fprintf(w, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
-				break
-			}
-			fmt.Fprintf(w, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
-		}
-	}
-}
-
 // writeOutputs writes the --json metrics and the --report folder.
-func (fl *evalFlags) writeOutputs(res *EvalResult, info EvalInfo) error {
+func (fl *evalFlags) writeOutputs(res *app.EvalResult, info app.EvalInfo) error {
 	if *fl.json != "" {
 		b, err := json.MarshalIndent(res.JSON(info), "", "  ")
 		if err != nil {
@@ -289,13 +262,13 @@ func (fl *evalFlags) writeOutputs(res *EvalResult, info EvalInfo) error {
 
 // reportFiles are the files WriteReport writes.
 func reportFiles() []string {
-	return []string{ReportROC, ReportDET, ReportHistogram, ReportScores, ReportFlips, ReportFailed, ReportTable}
+	return []string{app.ReportROC, app.ReportDET, app.ReportHistogram, app.ReportScores, app.ReportFlips, app.ReportFailed, app.ReportTable}
 }
 
 // parseProtocols reads --protocol; "" gives the dataset's default.
 func parseProtocols(s, kind string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
-		if kind == SetMFR2 {
+		if kind == app.SetMFR2 {
 			return []string{eval.ProtoReal}, nil
 		}
 		return []string{eval.ProtoBLRBLR, eval.ProtoBLRM, eval.ProtoMM}, nil
@@ -304,7 +277,7 @@ func parseProtocols(s, kind string) ([]string, error) {
 	for _, p := range strings.Split(s, ",") {
 		p = strings.ToLower(strings.TrimSpace(p))
 		switch {
-		case p == eval.ProtoReal && kind != SetMFR2:
+		case p == eval.ProtoReal && kind != app.SetMFR2:
 			return nil, fmt.Errorf("protocol %q is for mfr2 (real masks); use blr-blr", p)
 		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q: want blr-blr, blr-m, m-m or real", p)
@@ -314,56 +287,4 @@ func parseProtocols(s, kind string) ([]string, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// parseFolds reads "1-10", "10" or "1,3,5-7" (1-based, as LFW numbers its
-// folds) and returns sorted, distinct 0-based folds.
-func parseFolds(s string) ([]int, error) {
-	seen := [10]bool{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a fold number or range", part)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
-				return nil, fmt.Errorf("%q is not a fold number or range", part)
-			}
-		}
-		if a < 1 || b > 10 || a > b {
-			return nil, fmt.Errorf("%q: folds are 1 to 10", part)
-		}
-		for f := a; f <= b; f++ {
-			seen[f-1] = true
-		}
-	}
-	var folds []int
-	for f, ok := range seen {
-		if ok {
-			folds = append(folds, f)
-		}
-	}
-	return folds, nil
-}
-
-// formatFolds writes 0-based folds the way --folds reads them, 1-based:
-// "1-3,7".
-func formatFolds(folds []int) string {
-	var parts []string
-	for i := 0; i < len(folds); {
-		j := i
-		for j+1 < len(folds) && folds[j+1] == folds[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", folds[i]+1, folds[j]+1))
-		} else {
-			parts = append(parts, strconv.Itoa(folds[i]+1))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
 }

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/train"
 )
 
@@ -70,7 +71,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	if cfg.Mask, _, err = mf.config(); err != nil {
 		return err
 	}
-	trainFolds, err := parseFolds(*folds)
+	trainFolds, err := eval.ParseFolds(*folds)
 	if err != nil {
 		return usage("--train-folds: %v", err)
 	}

@@ -1,4 +1,4 @@
-package app
+package cli
 
 // registered returns every subcommand. Each command lives in its own file
 // (cmd_<name>.go) and exposes a constructor returning its Command.

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
@@ -27,54 +28,19 @@ import (
 	"github.com/maskinv/workbench/maskgen"
 )
 
-func TestParseFolds(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []int
-		bad  bool
-	}{
-		{in: "1-10", want: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
-		{in: "10", want: []int{9}},
-		{in: "1,3,5-7", want: []int{0, 2, 4, 5, 6}},
-		{in: " 7 - 8 , 1 ", want: []int{0, 6, 7}},
-		{in: "2,2,1-2", want: []int{0, 1}},
-		{in: "0", bad: true},
-		{in: "11", bad: true},
-		{in: "5-3", bad: true},
-		{in: "1-", bad: true},
-		{in: "a", bad: true},
-		{in: "", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := parseFolds(tt.in)
-		if (err != nil) != tt.bad || !tt.bad && !slices.Equal(got, tt.want) {
-			t.Errorf("parseFolds(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.bad)
-		}
-		if !tt.bad {
-			back, err := parseFolds(formatFolds(got))
-			if err != nil || !slices.Equal(back, got) {
-				t.Errorf("formatFolds(%v) = %q does not read back", got, formatFolds(got))
-			}
-		}
-	}
-	if s := formatFolds([]int{0, 1, 2, 6, 8, 9}); s != "1-3,7,9-10" {
-		t.Errorf("formatFolds = %q", s)
-	}
-}
-
 func TestParseProtocols(t *testing.T) {
 	tests := []struct {
 		in, kind string
 		want     []string
 		bad      bool
 	}{
-		{"", SetLFW, []string{"blr-blr", "blr-m", "m-m"}, false},
-		{"", SetMFR2, []string{"real"}, false},
-		{"m-m, BLR-BLR", SetBin, []string{"m-m", "blr-blr"}, false},
-		{"real,blr-m", SetMFR2, []string{"real", "blr-m"}, false},
-		{"real", SetLFW, nil, true},
-		{"blr-blr,blr-blr", SetLFW, nil, true},
-		{"m-b", SetLFW, nil, true},
+		{"", app.SetLFW, []string{"blr-blr", "blr-m", "m-m"}, false},
+		{"", app.SetMFR2, []string{"real"}, false},
+		{"m-m, BLR-BLR", app.SetBin, []string{"m-m", "blr-blr"}, false},
+		{"real,blr-m", app.SetMFR2, []string{"real", "blr-m"}, false},
+		{"real", app.SetLFW, nil, true},
+		{"blr-blr,blr-blr", app.SetLFW, nil, true},
+		{"m-b", app.SetLFW, nil, true},
 	}
 	for _, tt := range tests {
 		got, err := parseProtocols(tt.in, tt.kind)
@@ -86,7 +52,7 @@ func TestParseProtocols(t *testing.T) {
 
 // countingEngine is the real engine with its model calls counted.
 type countingEngine struct {
-	EvalEngine
+	app.EvalEngine
 	locates, nears, crops, embedCalls atomic.Int64
 }
 
@@ -126,7 +92,7 @@ func sharedEngine(t *testing.T) *engine.Engine {
 // countingLoader returns a loader for evalCommandWith that hands out a
 // fresh counter around the shared engine.
 func countingLoader(t *testing.T, counter **countingEngine) evalEngineLoader {
-	return func(opt engine.Options, aligned bool, _ int) (EvalEngine, string, string, string, error) {
+	return func(opt engine.Options, aligned bool, _ int) (app.EvalEngine, string, string, string, error) {
 		if opt.RecogniserPath != "" || opt.DetectFallback {
 			t.Errorf("unexpected engine options %+v", opt)
 		}
@@ -227,7 +193,7 @@ type evalDoc struct {
 	MaskOn    string                    `json:"mask_on"`
 	Model     string                    `json:"model"`
 	Protocols map[string]map[string]any `json:"protocols"`
-	Failures  []ImageFailure            `json:"failures"`
+	Failures  []app.ImageFailure        `json:"failures"`
 }
 
 func readEvalDoc(t *testing.T, path string) (evalDoc, []byte) {
@@ -384,8 +350,8 @@ func checkReport(t *testing.T, dir string, doc evalDoc, nPairs int) {
 		name string
 		w, h int
 	}{
-		{ReportROC, reportPlotW, reportPlotH}, {ReportDET, reportPlotW, reportPlotH},
-		{ReportHistogram, min(3, rows) * histW, (rows + 2) / 3 * histH}, // one panel per row
+		{app.ReportROC, app.ChartWidth, app.ChartHeight}, {app.ReportDET, app.ChartWidth, app.ChartHeight},
+		{app.ReportHistogram, min(3, rows) * app.HistogramPanelWidth, (rows + 2) / 3 * app.HistogramPanelHeight}, // one panel per row
 	} {
 		img, err := imageio.Decode(filepath.Join(dir, c.name))
 		if err != nil {
@@ -396,7 +362,7 @@ func checkReport(t *testing.T, dir string, doc evalDoc, nPairs int) {
 			t.Errorf("%s is %v, want %d×%d", c.name, b, c.w, c.h)
 		}
 	}
-	scores := readCSV(t, filepath.Join(dir, ReportScores))
+	scores := readCSV(t, filepath.Join(dir, app.ReportScores))
 	if want := []string{"protocol", "a", "b", "same", "score", "decision", "fold", "masked", "failed"}; !slices.Equal(scores[0], want) {
 		t.Fatalf("scores.csv header %v", scores[0])
 	}
@@ -422,15 +388,15 @@ func checkReport(t *testing.T, dir string, doc evalDoc, nPairs int) {
 			t.Errorf("%s: CSV decisions %.3f correct, JSON accuracy %.3f", proto, acc, num(t, m, "accuracy"))
 		}
 	}
-	failed := readCSV(t, filepath.Join(dir, ReportFailed))
+	failed := readCSV(t, filepath.Join(dir, app.ReportFailed))
 	if len(failed) != 3 || failed[1][0] != brokenKey {
 		t.Errorf("failed.csv = %v", failed)
 	}
-	flips := readCSV(t, filepath.Join(dir, ReportFlips))
+	flips := readCSV(t, filepath.Join(dir, app.ReportFlips))
 	if n := num(t, doc.Protocols["blr-m"], "flips") + num(t, doc.Protocols["m-m"], "flips"); len(flips)-1 != int(n) {
 		t.Errorf("flips.csv has %d rows, JSON says %v", len(flips)-1, n)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ReportTable)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, app.ReportTable)); err != nil {
 		t.Error(err)
 	}
 }
@@ -462,7 +428,7 @@ func checkBLRM(t *testing.T, data, report string) {
 	}
 	sides := map[string]int{}
 	checked := 0
-	for _, r := range readCSV(t, filepath.Join(report, ReportScores))[1:] {
+	for _, r := range readCSV(t, filepath.Join(report, app.ReportScores))[1:] {
 		if r[0] != "blr-m" || r[8] == "true" {
 			continue
 		}
@@ -576,10 +542,10 @@ func TestEvalUsage(t *testing.T) {
 
 // TestSelectFolds: folds filter pairs; a single fold is re-dealt into ten.
 func TestSelectFolds(t *testing.T) {
-	mk := func() *EvalSet {
-		s := &EvalSet{}
+	mk := func() *app.EvalSet {
+		s := &app.EvalSet{}
 		for i := range 200 {
-			s.Pairs = append(s.Pairs, EvalPair{Same: i%2 == 0, Fold: i / 20})
+			s.Pairs = append(s.Pairs, app.EvalPair{Same: i%2 == 0, Fold: i / 20})
 		}
 		return s
 	}

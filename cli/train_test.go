@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/sharedtest"
@@ -65,7 +66,7 @@ func TestTrainCommandEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("embed with the student: exit %d: %s", code, stderr)
 	}
-	var rec EmbedRecord
+	var rec app.EmbedRecord
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &rec); err != nil || len(rec.Embedding) != 512 {
 		t.Fatalf("embed output %q: %v", stdout, err)
 	}

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/progress"
@@ -17,7 +18,7 @@ func maskCommand() Command { return maskCommandWith(nil) }
 
 // maskCommandWith is `maskinv mask` finding faces on raw photos with
 // finder (nil: the embedded face engine).
-func maskCommandWith(finder LandmarkFinder) Command {
+func maskCommandWith(finder app.LandmarkFinder) Command {
 	return Command{
 		Name:    "mask",
 		Summary: "make a masked copy of a dataset (synthetic masks, reproducible)",
@@ -27,7 +28,7 @@ func maskCommandWith(finder LandmarkFinder) Command {
 	}
 }
 
-func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFinder) error {
+func runMask(ctx context.Context, args []string, stdio Stdio, finder app.LandmarkFinder) error {
 	fl := flag.NewFlagSet("mask", flag.ContinueOnError)
 	fl.SetOutput(stdio.Err)
 	in := fl.String("in", "", "input folder (required); never modified")
@@ -63,7 +64,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 	if err != nil {
 		return err
 	}
-	opt := MaskOptions{
+	opt := app.MaskOptions{
 		In: *in, Out: *out,
 		Config:   cfg,
 		Shift:    sh,
@@ -73,7 +74,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder LandmarkFin
 		Force:    *force,
 		Progress: progress.Terminal(stdio.Err, "mask"),
 	}
-	sum, err := MaskDataset(ctx, opt)
+	sum, err := app.MaskDataset(ctx, opt)
 	for _, n := range sum.Notes {
 		fmt.Fprintln(stdio.Err, "note:", n)
 	}

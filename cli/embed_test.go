@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
@@ -40,9 +42,9 @@ func TestEmbedJSONContract(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3:\n%s", len(lines), stdout)
 	}
-	var recs []EmbedRecord
+	var recs []app.EmbedRecord
 	for _, l := range lines {
-		var r EmbedRecord
+		var r app.EmbedRecord
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("line %q: %v", l, err)
 		}
@@ -92,7 +94,7 @@ func TestVerify(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var r VerifyResult
+			var r app.VerifyResult
 			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 				t.Fatalf("%q: %v", stdout, err)
 			}
@@ -130,7 +132,7 @@ func TestCommandErrors(t *testing.T) {
 func TestBadRecogniser(t *testing.T) {
 	dir := t.TempDir()
 	img := filepath.Join(dir, "a.png")
-	writeImage(t, img, crop(112, 112, 0))
+	apptest.WriteImage(t, img, apptest.Crop(112, 112, 0))
 	notModel := filepath.Join(dir, "model.onnx")
 	os.WriteFile(notModel, []byte("garbage"), 0o644)
 	_, stderr, code := runCLI(t, "embed", "--aligned", "--model", notModel, img)
@@ -161,7 +163,7 @@ func TestMaskRawPhotosWithEngine(t *testing.T) {
 	if _, stderr, code := runCLI(t, "mask", "--in", in, "--out", out, "--style", "surgical", "--seed", "3"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	m := readMaskManifestFile(t, out)
+	m := readManifest(t, out)
 	if len(m.Images) != 2 {
 		t.Fatalf("%d manifest records, want 2", len(m.Images))
 	}

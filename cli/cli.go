@@ -1,6 +1,6 @@
 // Package app holds the pipelines behind every user action, and the headless
 // subcommands that run them. The GUI (package ui) calls the same functions.
-package app
+package cli
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"encoding/json"
@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/apptest"
 )
 
 // twoFacePhoto pastes demo photos left and right onto one grey canvas,
@@ -31,7 +33,7 @@ func twoFacePhoto(t *testing.T, path, left, right string) {
 	draw.Draw(img, img.Rect, image.NewUniform(color.NRGBA{128, 128, 128, 255}), image.Point{}, draw.Src)
 	draw.Draw(img, l.Rect, l, image.Point{}, draw.Src)
 	draw.Draw(img, r.Rect.Add(image.Pt(260, 0)), r, image.Point{}, draw.Src)
-	writeImage(t, path, img)
+	apptest.WriteImage(t, path, img)
 }
 
 // TestVerifyReportsFace verifies a synthetic two-face photo against other
@@ -70,7 +72,7 @@ func TestVerifyReportsFace(t *testing.T) {
 					t.Errorf("JSON %s lacks %q", stdout, k)
 				}
 			}
-			var r VerifyResult
+			var r app.VerifyResult
 			json.Unmarshal([]byte(stdout), &r)
 			if r.Same != tc.same {
 				t.Errorf("same = %v (score %.4f), want %v: the centred face should have been used", r.Same, r.Score, tc.same)
