@@ -28,9 +28,6 @@ type Protocol struct {
 // exactly.
 const dpi = 96
 
-// histBins is the number of score bins of the histogram chart.
-const histBins = 50
-
 // ROCPlot draws TAR against FAR on linear axes, one line per protocol,
 // with its AUC in the legend.
 func ROCPlot(protos []Protocol) (*plot.Plot, error) {
@@ -93,53 +90,6 @@ func DETPlot(protos []Protocol) (*plot.Plot, error) {
 	return p, nil
 }
 
-// HistogramPlot draws the genuine (solid) and impostor (dashed) score
-// densities of each protocol, normalised to unit area so that classes of
-// different sizes compare, over histBins bins shared by all lines.
-func HistogramPlot(protos []Protocol) (*plot.Plot, error) {
-	p := newPlot("Score distributions", "cosine similarity", "density")
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, pr := range protos {
-		if _, err := pack(pr.Scores, pr.Same); err != nil {
-			return nil, fmt.Errorf("protocol %q: %w", pr.Name, err)
-		}
-		for _, s := range pr.Scores {
-			lo, hi = math.Min(lo, s), math.Max(hi, s)
-		}
-	}
-	if lo > hi { // no scores at all
-		lo, hi = -1, 1
-	}
-	if lo == hi {
-		lo, hi = lo-0.5, hi+0.5
-	}
-	top, lines := 0.0, 0
-	for i, pr := range protos {
-		for _, genuine := range []bool{true, false} {
-			xy, n := density(pr, genuine, lo, hi)
-			if n == 0 {
-				continue
-			}
-			for _, pt := range xy {
-				top = math.Max(top, pt.Y)
-			}
-			lines++
-			kind := "impostor"
-			if genuine {
-				kind = "genuine"
-			}
-			if err := addLine(p, xy, i, !genuine, pr.Name+" "+kind); err != nil {
-				return nil, err
-			}
-		}
-	}
-	// Headroom above the peaks for the legend, one line per entry, so it
-	// does not hide the distributions.
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, 0, top*(1+0.08*float64(lines))
-	p.Legend.Top = true
-	return p, nil
-}
-
 // WriteROC writes ROCPlot(protos) to path as a PNG; see WritePNG.
 func WriteROC(path string, protos []Protocol, width, height int) error {
 	return writePlot(path, ROCPlot, protos, width, height)
@@ -148,12 +98,6 @@ func WriteROC(path string, protos []Protocol, width, height int) error {
 // WriteDET writes DETPlot(protos) to path as a PNG; see WritePNG.
 func WriteDET(path string, protos []Protocol, width, height int) error {
 	return writePlot(path, DETPlot, protos, width, height)
-}
-
-// WriteHistogram writes HistogramPlot(protos) to path as a PNG; see
-// WritePNG.
-func WriteHistogram(path string, protos []Protocol, width, height int) error {
-	return writePlot(path, HistogramPlot, protos, width, height)
 }
 
 func writePlot(path string, build func([]Protocol) (*plot.Plot, error), protos []Protocol, width, height int) error {
@@ -211,34 +155,6 @@ func addLine(p *plot.Plot, xy plotter.XYs, i int, dashed bool, name string) erro
 	p.Add(l)
 	p.Legend.Add(name, l)
 	return nil
-}
-
-// density returns a step line of the histogram of one class over [lo, hi]
-// with unit area, and the number of scores in it.
-func density(pr Protocol, genuine bool, lo, hi float64) (plotter.XYs, int) {
-	counts := make([]float64, histBins)
-	w := (hi - lo) / histBins
-	n := 0
-	for i, s := range pr.Scores {
-		if pr.Same[i] != genuine {
-			continue
-		}
-		b := int((s - lo) / w)
-		b = min(max(b, 0), histBins-1) // s == hi falls in the last bin
-		counts[b]++
-		n++
-	}
-	// Each bin is drawn as a flat segment from its left to its right edge.
-	xy := make(plotter.XYs, 0, 2*histBins)
-	for b, c := range counts {
-		d := 0.0
-		if n > 0 {
-			d = c / (float64(n) * w)
-		}
-		left := lo + float64(b)*w
-		xy = append(xy, plotter.XY{X: left, Y: d}, plotter.XY{X: left + w, Y: d})
-	}
-	return xy, n
 }
 
 // decadeBelow returns the power of ten one decade below x, at least 1e-6.

@@ -37,7 +37,7 @@ func TestWritePlots(t *testing.T) {
 		name  string
 		write func(string, []Protocol, int, int) error
 	}{
-		{"roc", WriteROC}, {"det", WriteDET}, {"hist", WriteHistogram},
+		{"roc", WriteROC}, {"det", WriteDET},
 	}
 	for _, w := range writers {
 		t.Run(w.name, func(t *testing.T) {
