@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/maskinv/workbench/eval"
 )
@@ -140,7 +138,7 @@ func (set *EvalSet) SelectFolds(folds []int) error {
 		}
 	}
 	if len(kept) == 0 {
-		return fmt.Errorf("no pairs in folds %s", FormatFolds(folds))
+		return fmt.Errorf("no pairs in folds %s", eval.FormatFolds(folds))
 	}
 	if len(labels) < 2 {
 		dealFolds(kept)
@@ -158,23 +156,4 @@ func dealFolds(pairs []EvalPair) {
 	for i, f := range eval.AssignFolds(same, 10) {
 		pairs[i].Fold = f
 	}
-}
-
-// FormatFolds writes sorted 0-based folds 1-based, as LFW numbers them,
-// with runs as ranges: "1-3,5".
-func FormatFolds(folds []int) string {
-	var parts []string
-	for i := 0; i < len(folds); {
-		j := i
-		for j+1 < len(folds) && folds[j+1] == folds[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", folds[i]+1, folds[j]+1))
-		} else {
-			parts = append(parts, strconv.Itoa(folds[i]+1))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
 }

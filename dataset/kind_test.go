@@ -419,16 +419,3 @@ func TestSelectFolds(t *testing.T) {
 		t.Errorf("no pairs: %v", err)
 	}
 }
-
-func TestFormatFolds(t *testing.T) {
-	for _, tc := range []struct {
-		in   []int
-		want string
-	}{
-		{nil, ""}, {[]int{0}, "1"}, {[]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, "1-10"}, {[]int{0, 2, 3, 4, 9}, "1,3-5,10"},
-	} {
-		if got := FormatFolds(tc.in); got != tc.want {
-			t.Errorf("FormatFolds(%v) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}

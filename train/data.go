@@ -49,19 +49,6 @@ func FromSet(s *dataset.TrainSet) *Dataset {
 	return &Dataset{Root: s.Root, Items: s.Items, Names: s.Names, rec: s.Records}
 }
 
-// FromFolder reads an identity-folder dataset (one subfolder per person).
-//
-// Deprecated: use Open(dataset.Builtin(), "folder", root, nil).
-func FromFolder(root string) (*Dataset, error) { return Open(dataset.Builtin(), "folder", root, nil) }
-
-// FromLFW reads LFW and keeps everyone who appears in none of the
-// held-out folds: folds not in trainFolds (0-based, as dataset.Pair.Fold).
-//
-// Deprecated: use Open(dataset.Builtin(), "lfw", root, trainFolds).
-func FromLFW(root string, trainFolds []int) (*Dataset, error) {
-	return Open(dataset.Builtin(), "lfw", root, trainFolds)
-}
-
 // Aligner turns a photo into the 112×112 aligned crop of its face
 // (app.Engine's Locate does detection, landmarks and alignment).
 type Aligner func(ctx context.Context, img image.Image) (*image.NRGBA, error)

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/maskinv/workbench/dataset"
@@ -50,4 +52,27 @@ func TestOpenLFWHoldsOutFold(t *testing.T) {
 		t.Errorf("%d classes of %d people (%d held out), %d single-photo people", len(d.Names), len(all.Identities), len(held), single)
 	}
 	t.Logf("%d photos of %d people; %d held out; %d with one photo", len(d.Items), len(d.Names), len(held), single)
+}
+
+func TestParseData(t *testing.T) {
+	for _, tc := range []struct {
+		in, kind, path string
+		ok             bool
+	}{
+		{"/data/faces", "folder", "/data/faces", true},
+		{"folder=/x", "folder", "/x", true},
+		{"lfw=/x", "lfw", "/x", true},
+		{"rec=/ms1m", "rec", "/ms1m", true},
+		{"mfr2=/x", "", "", false}, // pairs only
+		{"bin=/x.bin", "", "", false},
+		{"vgg=/x", "", "", false},
+	} {
+		kind, path, err := ParseData(tc.in)
+		if tc.ok && (err != nil || kind != tc.kind || path != tc.path) {
+			t.Errorf("ParseData(%q) = %q, %q, %v; want %q, %q", tc.in, kind, path, err, tc.kind, tc.path)
+		}
+		if !tc.ok && (!errors.Is(err, dataset.ErrUnknownKind) || !strings.Contains(err.Error(), "lfw, folder or rec")) {
+			t.Errorf("ParseData(%q): %v, want an unknown-kind error naming lfw, folder and rec", tc.in, err)
+		}
+	}
 }

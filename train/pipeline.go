@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
@@ -55,17 +56,19 @@ type Result struct {
 	ImagesPerSecond float64
 }
 
-// ParseData splits a --data value into its kind and path.
+// ParseData splits a --data value into its kind and path: DIR is an
+// identity folder, KIND=DIR a dataset kind of dataset.Builtin() that has
+// identities to train on (folder, lfw, rec). An unknown kind is an error
+// wrapping dataset.ErrUnknownKind.
 func ParseData(s string) (kind, path string, err error) {
 	kind, path, ok := strings.Cut(s, "=")
 	if !ok {
 		return "folder", s, nil
 	}
-	switch kind {
-	case "folder", "lfw", "rec":
-		return kind, path, nil
+	if _, err := dataset.Builtin().Lookup(kind, dataset.ForTrain); err != nil {
+		return "", "", fmt.Errorf("--data %q: want DIR or KIND=DIR: %w", s, err)
 	}
-	return "", "", fmt.Errorf("--data %q: want DIR, folder=DIR, lfw=DIR or rec=DIR", s)
+	return kind, path, nil
 }
 
 // Run trains a student from a teacher: it aligns (and photo-masks) the
@@ -89,7 +92,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			return res, err
 		}
 	}
-	d, err := openData(kind, root, opt.TrainFolds)
+	d, err := Open(dataset.Builtin(), kind, root, opt.TrainFolds)
 	if err != nil {
 		return res, err
 	}
@@ -164,17 +167,6 @@ func (ts *session) progress(stage string) progress.Func {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
-}
-
-func openData(kind, root string, folds []int) (*Dataset, error) {
-	switch kind {
-	case "lfw":
-		return FromLFW(root, folds)
-	case "rec":
-		return FromRec(root)
-	default:
-		return FromFolder(root)
-	}
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are

@@ -9,13 +9,6 @@ import (
 	"github.com/maskinv/workbench/imageio"
 )
 
-// FromRec reads an InsightFace-style MXNet RecordIO dataset (train.rec and
-// train.idx in dir). Close the returned dataset's records when done
-// (CloseRecords).
-//
-// Deprecated: use Open(dataset.Builtin(), "rec", dir, nil).
-func FromRec(dir string) (*Dataset, error) { return Open(dataset.Builtin(), "rec", dir, nil) }
-
 // CloseRecords closes a RecordIO dataset's file; other datasets have none.
 func (d *Dataset) CloseRecords() error {
 	if d.rec == nil {
