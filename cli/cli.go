@@ -28,7 +28,7 @@ type Command struct {
 }
 
 // ErrUsage marks bad command-line arguments (exit status 2).
-var ErrUsage = fmt.Errorf("usage")
+var ErrUsage = errors.New("usage")
 
 // Commands lists the subcommands. It is a function, not a package variable,
 // so that no command table is shared mutable state.
@@ -75,26 +75,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return true, nil
 		}
-		return false, fmt.Errorf("%w: %v", ErrUsage, err)
+		return false, usagef("%v", err)
 	}
 	return false, nil
 }
 
-// usageError reports bad command-line arguments (exit status 2).
-func usageError(format string, a ...any) error {
+// usagef reports bad command-line arguments: the error wraps ErrUsage,
+// which the exit status (2) is chosen by.
+func usagef(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-}
-
-func isUsage(err error) bool {
-	for e := err; e != nil; {
-		if e == ErrUsage {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }

@@ -37,18 +37,17 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fl.NArg() > 0:
-		return usage("unexpected arguments %q", fl.Args())
+		return usagef("unexpected arguments %q", fl.Args())
 	case (*in == "") == !*demo:
-		return usage("give --in DIR or --demo")
+		return usagef("give --in DIR or --demo")
 	case *out == "":
-		return usage("--out is required")
+		return usagef("--out is required")
 	case *cell < 0 || *cell > 64:
-		return usage("--cell must be within 0..64")
+		return usagef("--cell must be within 0..64")
 	case *modelPath != "" && *threshold == 0:
-		return usage("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
+		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
 	mcfg, sh, err := mf.config()
 	if err != nil {
@@ -56,10 +55,10 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	dk, err := compare.ParseDiff(*diff)
 	if err != nil {
-		return usage("--diff: %v", err)
+		return usagef("--diff: %v", err)
 	}
 	if *csvPath != "" && filepath.Clean(*csvPath) == filepath.Clean(*out) {
-		return usage("--out and --csv name the same file %s", *out)
+		return usagef("--out and --csv name the same file %s", *out)
 	}
 	for _, o := range [...]struct{ flag, path string }{{"--out", *out}, {"--csv", *csvPath}} {
 		if err := checkOutputPath(o.flag, o.path); err != nil {
@@ -103,7 +102,7 @@ func compareSource(demo bool, in string) (src fs.FS, where, name string, err err
 		return nil, "", "", err
 	}
 	if !st.IsDir() {
-		return nil, "", "", usageError("--in %s is not a folder", in)
+		return nil, "", "", usagef("--in %s is not a folder", in)
 	}
 	return os.DirFS(in), in, filepath.Base(filepath.Clean(in)), nil
 }

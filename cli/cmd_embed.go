@@ -33,7 +33,7 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return fmt.Errorf("%w: no images given", ErrUsage)
+		return usagef("no images given")
 	}
 	paths, skipped, err := app.ImagePaths(fs.Args())
 	if err != nil {

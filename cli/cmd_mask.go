@@ -44,14 +44,13 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder app.Landmar
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fl.NArg() > 0:
-		return usage("unexpected arguments %q", fl.Args())
+		return usagef("unexpected arguments %q", fl.Args())
 	case *in == "" || *out == "":
-		return usage("--in and --out are required")
+		return usagef("--in and --out are required")
 	case *workers < 0:
-		return usage("--workers must be ≥ 0")
+		return usagef("--workers must be ≥ 0")
 	}
 	if !*aligned && finder == nil {
 		eng, err := engine.Load(engine.Options{})
@@ -79,7 +78,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder app.Landmar
 		fmt.Fprintln(stdio.Err, "note:", n)
 	}
 	if errors.Is(err, folder.ErrNested) {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return usagef("%v", err)
 	}
 	if err != nil {
 		return err

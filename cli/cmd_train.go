@@ -46,18 +46,17 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fs.NArg() > 0:
-		return usage("unexpected arguments %q", fs.Args())
+		return usagef("unexpected arguments %q", fs.Args())
 	case *data == "" || *out == "":
-		return usage("--data and --out are required")
+		return usagef("--data and --out are required")
 	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1 || *interval <= 0:
-		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1, --checkpoint-interval > 0")
+		return usagef("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1, --checkpoint-interval > 0")
 	case *maskProb < 0 || *maskProb > 1 || *photoShare < 0 || *photoShare > 1:
-		return usage("--mask-prob and --photo-mask-share must be in [0, 1]")
+		return usagef("--mask-prob and --photo-mask-share must be in [0, 1]")
 	case *photoMasks < 0:
-		return usage("--photo-masks must be ≥ 0")
+		return usagef("--photo-masks must be ≥ 0")
 	}
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
@@ -66,17 +65,17 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	cfg.PhotoMasks, cfg.PhotoMaskShare = *photoMasks, *photoShare
 	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
-		return usage("--loss: %v", err)
+		return usagef("--loss: %v", err)
 	}
 	if cfg.Mask, _, err = mf.config(); err != nil {
 		return err
 	}
 	trainFolds, err := eval.ParseFolds(*folds)
 	if err != nil {
-		return usage("--train-folds: %v", err)
+		return usagef("--train-folds: %v", err)
 	}
 	if _, _, err := train.ParseData(*data); err != nil {
-		return usage("%v", err)
+		return usagef("%v", err)
 	}
 	res, err := train.Run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
 		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})

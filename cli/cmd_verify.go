@@ -30,10 +30,10 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
-		return fmt.Errorf("%w: want two images, got %d", ErrUsage, fs.NArg())
+		return usagef("want two images, got %d", fs.NArg())
 	}
 	if *modelPath != "" && *threshold == 0 {
-		return fmt.Errorf("%w: --model needs --threshold (the default %.4f belongs to the embedded recogniser)", ErrUsage, engine.DefaultThreshold)
+		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
 	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
 	if err != nil {
