@@ -68,6 +68,18 @@ func usage(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
+// newFlagSet is the flag set of subcommand name: errors and -h go to w,
+// the usage line "usage: maskinv SYNOPSIS" above the flags' defaults.
+func newFlagSet(name string, w io.Writer, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintln(w, "usage: maskinv "+synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // parseFlags parses a subcommand's flags; help reports -h, which is not an
 // error.
 func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {

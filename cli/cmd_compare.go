@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,8 +18,7 @@ func compareCommand() Command {
 }
 
 func runCompare(ctx context.Context, args []string, stdio Stdio) error {
-	fl := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fl.SetOutput(stdio.Err)
+	fl := newFlagSet("compare", stdio.Err, "compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
 	in := fl.String("in", "", "photo folder: one subfolder per identity, or flat (identities from Name_NNNN file names)")
 	demo := fl.Bool("demo", false, "use the embedded demo folder instead of --in")
 	out := fl.String("out", "", "PNG to write (required): heatmaps, legend, histograms, faces, settings")
@@ -30,10 +28,6 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	modelPath := fl.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	cell := fl.Int("cell", 0, "heatmap cell size in pixels (0: fit 360 px, at least 1)")
-	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
-		fl.PrintDefaults()
-	}
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}

@@ -118,8 +118,7 @@ type evalFlags struct {
 }
 
 func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs := newFlagSet("eval", out, "eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
 	fl := &evalFlags{
 		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
@@ -139,10 +138,6 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		batch:        fs.Int("batch", 32, "crops per recogniser batch"),
 		force:        fs.Bool("force", false, "let --report replace files that an earlier eval did not write there"),
 		allowMissing: fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)"),
-	}
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
-		fs.PrintDefaults()
 	}
 	return fs, fl
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/maskinv/workbench/app"
@@ -29,18 +28,13 @@ func maskCommandWith(finder app.LandmarkFinder) Command {
 }
 
 func runMask(ctx context.Context, args []string, stdio Stdio, finder app.LandmarkFinder) error {
-	fl := flag.NewFlagSet("mask", flag.ContinueOnError)
-	fl.SetOutput(stdio.Err)
+	fl := newFlagSet("mask", stdio.Err, "mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N] [--force]")
 	in := fl.String("in", "", "input folder (required); never modified")
 	out := fl.String("out", "", "output folder (required), outside the input tree; mirrors it, with manifest.json")
 	mf := addMaskFlags(fl, "", "random seed: the same seed gives the same masks", true)
 	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
 	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
 	force := fl.Bool("force", false, "replace files in --out that maskinv did not write (by default the run refuses, naming them)")
-	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N] [--force]")
-		fl.PrintDefaults()
-	}
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}

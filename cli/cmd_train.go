@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -16,8 +15,7 @@ func trainCommand() Command {
 
 func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	def := train.DefaultConfig()
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs := newFlagSet("train", stdio.Err, "train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 	teacher := fs.String("teacher", "", "teacher recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	data := fs.String("data", "", "training photos: DIR or folder=DIR (one subfolder per person), lfw=DIR (with pairs.txt; see --train-folds), or rec=DIR (train.rec + train.idx of aligned crops)")
 	folds := fs.String("train-folds", "1-9", "lfw: folds whose people may be trained on (everyone in the other folds is held out)")
@@ -39,10 +37,6 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	interval := fs.Duration("checkpoint-interval", def.CheckpointInterval, "also checkpoint when this long has passed since the last checkpoint")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
 	force := fs.Bool("force", false, "let --out replace files that an earlier train did not write there")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
-		fs.PrintDefaults()
-	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
