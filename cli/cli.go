@@ -28,7 +28,7 @@ type Command struct {
 }
 
 // ErrUsage marks bad command-line arguments (exit status 2).
-var ErrUsage = fmt.Errorf("usage")
+var ErrUsage = errors.New("usage")
 
 // Commands lists the subcommands. It is a function, not a package variable,
 // so that no command table is shared mutable state.
@@ -68,6 +68,18 @@ func usage(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
+// newFlagSet is the flag set of subcommand name: errors and -h go to w,
+// the usage line "usage: maskinv SYNOPSIS" above the flags' defaults.
+func newFlagSet(name string, w io.Writer, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintln(w, "usage: maskinv "+synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // parseFlags parses a subcommand's flags; help reports -h, which is not an
 // error.
 func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
@@ -75,26 +87,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return true, nil
 		}
-		return false, fmt.Errorf("%w: %v", ErrUsage, err)
+		return false, usagef("%v", err)
 	}
 	return false, nil
 }
 
-// usageError reports bad command-line arguments (exit status 2).
-func usageError(format string, a ...any) error {
+// usagef reports bad command-line arguments: the error wraps ErrUsage,
+// which the exit status (2) is chosen by.
+func usagef(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-}
-
-func isUsage(err error) bool {
-	for e := err; e != nil; {
-		if e == ErrUsage {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }

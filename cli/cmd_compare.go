@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,8 +18,7 @@ func compareCommand() Command {
 }
 
 func runCompare(ctx context.Context, args []string, stdio Stdio) error {
-	fl := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fl.SetOutput(stdio.Err)
+	fl := newFlagSet("compare", stdio.Err, "compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
 	in := fl.String("in", "", "photo folder: one subfolder per identity, or flat (identities from Name_NNNN file names)")
 	demo := fl.Bool("demo", false, "use the embedded demo folder instead of --in")
 	out := fl.String("out", "", "PNG to write (required): heatmaps, legend, histograms, faces, settings")
@@ -30,25 +28,20 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	modelPath := fl.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	cell := fl.Int("cell", 0, "heatmap cell size in pixels (0: fit 360 px, at least 1)")
-	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
-		fl.PrintDefaults()
-	}
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fl.NArg() > 0:
-		return usage("unexpected arguments %q", fl.Args())
+		return usagef("unexpected arguments %q", fl.Args())
 	case (*in == "") == !*demo:
-		return usage("give --in DIR or --demo")
+		return usagef("give --in DIR or --demo")
 	case *out == "":
-		return usage("--out is required")
+		return usagef("--out is required")
 	case *cell < 0 || *cell > 64:
-		return usage("--cell must be within 0..64")
+		return usagef("--cell must be within 0..64")
 	case *modelPath != "" && *threshold == 0:
-		return usage("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
+		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
 	mcfg, sh, err := mf.config()
 	if err != nil {
@@ -56,10 +49,10 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	dk, err := compare.ParseDiff(*diff)
 	if err != nil {
-		return usage("--diff: %v", err)
+		return usagef("--diff: %v", err)
 	}
 	if *csvPath != "" && filepath.Clean(*csvPath) == filepath.Clean(*out) {
-		return usage("--out and --csv name the same file %s", *out)
+		return usagef("--out and --csv name the same file %s", *out)
 	}
 	for _, o := range [...]struct{ flag, path string }{{"--out", *out}, {"--csv", *csvPath}} {
 		if err := checkOutputPath(o.flag, o.path); err != nil {
@@ -103,7 +96,7 @@ func compareSource(demo bool, in string) (src fs.FS, where, name string, err err
 		return nil, "", "", err
 	}
 	if !st.IsDir() {
-		return nil, "", "", usageError("--in %s is not a folder", in)
+		return nil, "", "", usagef("--in %s is not a folder", in)
 	}
 	return os.DirFS(in), in, filepath.Base(filepath.Clean(in)), nil
 }

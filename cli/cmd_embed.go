@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -18,22 +17,17 @@ func embedCommand() Command {
 }
 
 func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
-	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs := newFlagSet("embed", stdio.Err, "embed [--aligned] [--model F] [--json] IMAGE|DIR...")
 	ef := addEngineFlags(fs)
 	aligned, modelPath := ef.aligned, ef.model
 	asJSON := fs.Bool("json", false, "write one JSON object per line instead of a table")
 	batch := fs.Int("batch", 32, "faces per recogniser batch")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv embed [--aligned] [--model F] [--json] IMAGE|DIR...")
-		fs.PrintDefaults()
-	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return fmt.Errorf("%w: no images given", ErrUsage)
+		return usagef("no images given")
 	}
 	paths, skipped, err := app.ImagePaths(fs.Args())
 	if err != nil {

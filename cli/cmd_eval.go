@@ -72,7 +72,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	if es.onPhoto && set.Aligned {
-		return fmt.Errorf("%w: --mask-on photo needs photos; %s holds aligned crops", ErrUsage, es.path)
+		return usagef("--mask-on photo needs photos; %s holds aligned crops", es.path)
 	}
 	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
 	if err != nil {
@@ -118,8 +118,7 @@ type evalFlags struct {
 }
 
 func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs := newFlagSet("eval", out, "eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
 	fl := &evalFlags{
 		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
@@ -140,10 +139,6 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		force:        fs.Bool("force", false, "let --report replace files that an earlier eval did not write there"),
 		allowMissing: fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)"),
 	}
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
-		fs.PrintDefaults()
-	}
 	return fs, fl
 }
 
@@ -163,41 +158,41 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 	var es evalSettings
 	if fs.NArg() != 0 {
 		fs.Usage()
-		return es, fmt.Errorf("%w: unexpected arguments %q", ErrUsage, fs.Args())
+		return es, usagef("unexpected arguments %q", fs.Args())
 	}
 	kind, path, ok := strings.Cut(*fl.dataset, "=")
 	if !ok || path == "" {
 		fs.Usage()
-		return es, fmt.Errorf("%w: --dataset wants KIND=PATH, got %q", ErrUsage, *fl.dataset)
+		return es, usagef("--dataset wants KIND=PATH, got %q", *fl.dataset)
 	}
 	switch kind {
 	case app.SetLFW, app.SetMFR2, app.SetBin, app.SetFolder:
 	default:
-		return es, fmt.Errorf("%w: --dataset kind %q: want lfw, mfr2, bin or folder", ErrUsage, kind)
+		return es, usagef("--dataset kind %q: want lfw, mfr2, bin or folder", kind)
 	}
 	es.kind, es.path = kind, path
 	var err error
 	if es.protos, err = parseProtocols(*fl.protocol, kind); err != nil {
-		return es, fmt.Errorf("%w: %v", ErrUsage, err)
+		return es, usagef("%v", err)
 	}
 	if *fl.folds != "" {
 		if es.folds, err = eval.ParseFolds(*fl.folds); err != nil {
-			return es, fmt.Errorf("%w: --folds: %v", ErrUsage, err)
+			return es, usagef("--folds: %v", err)
 		}
 	}
 	if es.mask.Style, err = maskgen.ParseStyle(*fl.style); err != nil {
-		return es, fmt.Errorf("%w: --mask-style: %v", ErrUsage, err)
+		return es, usagef("--mask-style: %v", err)
 	}
 	if es.mask.Color, err = maskgen.ParseColor(*fl.color); err != nil {
-		return es, fmt.Errorf("%w: --mask-color: %v", ErrUsage, err)
+		return es, usagef("--mask-color: %v", err)
 	}
 	es.mask.Seed = *fl.seed
 	if *fl.maskOn != "crop" && *fl.maskOn != "photo" {
-		return es, fmt.Errorf("%w: --mask-on %q: want crop or photo", ErrUsage, *fl.maskOn)
+		return es, usagef("--mask-on %q: want crop or photo", *fl.maskOn)
 	}
 	es.onPhoto = *fl.maskOn == "photo"
 	if *fl.batch < 1 {
-		return es, fmt.Errorf("%w: --batch %d", ErrUsage, *fl.batch)
+		return es, usagef("--batch %d", *fl.batch)
 	}
 	// MFR2 photos are hard for the detector, so it falls back there unless
 	// the flag, set either way, says otherwise.

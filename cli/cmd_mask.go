@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/maskinv/workbench/app"
@@ -29,29 +28,23 @@ func maskCommandWith(finder app.LandmarkFinder) Command {
 }
 
 func runMask(ctx context.Context, args []string, stdio Stdio, finder app.LandmarkFinder) error {
-	fl := flag.NewFlagSet("mask", flag.ContinueOnError)
-	fl.SetOutput(stdio.Err)
+	fl := newFlagSet("mask", stdio.Err, "mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N] [--force]")
 	in := fl.String("in", "", "input folder (required); never modified")
 	out := fl.String("out", "", "output folder (required), outside the input tree; mirrors it, with manifest.json")
 	mf := addMaskFlags(fl, "", "random seed: the same seed gives the same masks", true)
 	aligned := fl.Bool("aligned", false, "images are aligned crops (ArcFace template positions; no face detection)")
 	workers := fl.Int("workers", 0, "images masked at once (0: all cores)")
 	force := fl.Bool("force", false, "replace files in --out that maskinv did not write (by default the run refuses, naming them)")
-	fl.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv mask --in DIR --out DIR [--style S] [--color C] [--seed N] [--shift X,Y] [--aligned] [--workers N] [--force]")
-		fl.PrintDefaults()
-	}
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fl.NArg() > 0:
-		return usage("unexpected arguments %q", fl.Args())
+		return usagef("unexpected arguments %q", fl.Args())
 	case *in == "" || *out == "":
-		return usage("--in and --out are required")
+		return usagef("--in and --out are required")
 	case *workers < 0:
-		return usage("--workers must be ≥ 0")
+		return usagef("--workers must be ≥ 0")
 	}
 	if !*aligned && finder == nil {
 		eng, err := engine.Load(engine.Options{})
@@ -79,7 +72,7 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder app.Landmar
 		fmt.Fprintln(stdio.Err, "note:", n)
 	}
 	if errors.Is(err, folder.ErrNested) {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return usagef("%v", err)
 	}
 	if err != nil {
 		return err

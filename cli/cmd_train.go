@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -16,8 +15,7 @@ func trainCommand() Command {
 
 func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	def := train.DefaultConfig()
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs := newFlagSet("train", stdio.Err, "train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 	teacher := fs.String("teacher", "", "teacher recogniser ONNX (N×3×112×112 input); default: the embedded one")
 	data := fs.String("data", "", "training photos: DIR or folder=DIR (one subfolder per person), lfw=DIR (with pairs.txt; see --train-folds), or rec=DIR (train.rec + train.idx of aligned crops)")
 	folds := fs.String("train-folds", "1-9", "lfw: folds whose people may be trained on (everyone in the other folds is held out)")
@@ -39,25 +37,20 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	interval := fs.Duration("checkpoint-interval", def.CheckpointInterval, "also checkpoint when this long has passed since the last checkpoint")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
 	force := fs.Bool("force", false, "let --out replace files that an earlier train did not write there")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "usage: maskinv train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
-		fs.PrintDefaults()
-	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	usage := usageError
 	switch {
 	case fs.NArg() > 0:
-		return usage("unexpected arguments %q", fs.Args())
+		return usagef("unexpected arguments %q", fs.Args())
 	case *data == "" || *out == "":
-		return usage("--data and --out are required")
+		return usagef("--data and --out are required")
 	case *epochs < 1 || *batch < 2 || *lr <= 0 || *w < 0 || *maxSteps < 0 || *every < 1 || *interval <= 0:
-		return usage("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1, --checkpoint-interval > 0")
+		return usagef("need --epochs ≥ 1, --batch ≥ 2, --lr > 0, --w ≥ 0, --max-steps ≥ 0, --checkpoint-every ≥ 1, --checkpoint-interval > 0")
 	case *maskProb < 0 || *maskProb > 1 || *photoShare < 0 || *photoShare > 1:
-		return usage("--mask-prob and --photo-mask-share must be in [0, 1]")
+		return usagef("--mask-prob and --photo-mask-share must be in [0, 1]")
 	case *photoMasks < 0:
-		return usage("--photo-masks must be ≥ 0")
+		return usagef("--photo-masks must be ≥ 0")
 	}
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
@@ -66,17 +59,17 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	cfg.PhotoMasks, cfg.PhotoMaskShare = *photoMasks, *photoShare
 	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
-		return usage("--loss: %v", err)
+		return usagef("--loss: %v", err)
 	}
 	if cfg.Mask, _, err = mf.config(); err != nil {
 		return err
 	}
 	trainFolds, err := eval.ParseFolds(*folds)
 	if err != nil {
-		return usage("--train-folds: %v", err)
+		return usagef("--train-folds: %v", err)
 	}
 	if _, _, err := train.ParseData(*data); err != nil {
-		return usage("%v", err)
+		return usagef("%v", err)
 	}
 	res, err := train.Run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
 		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})

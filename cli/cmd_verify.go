@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 
 	"github.com/maskinv/workbench/app"
@@ -15,25 +14,20 @@ func verifyCommand() Command {
 }
 
 func runVerify(ctx context.Context, args []string, stdio Stdio) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs := newFlagSet("verify", stdio.Err, "verify [--json] [--model F] [--threshold T] [--aligned] A B")
 	ef := addEngineFlags(fs)
 	aligned, modelPath := ef.aligned, ef.model
 	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	asJSON := fs.Bool("json", false, `write {"score","threshold","same","face_a","face_b"} as JSON`)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskinv verify [--json] [--model F] [--threshold T] [--aligned] A B")
-		fs.PrintDefaults()
-	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
-		return fmt.Errorf("%w: want two images, got %d", ErrUsage, fs.NArg())
+		return usagef("want two images, got %d", fs.NArg())
 	}
 	if *modelPath != "" && *threshold == 0 {
-		return fmt.Errorf("%w: --model needs --threshold (the default %.4f belongs to the embedded recogniser)", ErrUsage, engine.DefaultThreshold)
+		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
 	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
 	if err != nil {

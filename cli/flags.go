@@ -47,16 +47,16 @@ func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) mas
 func (m maskFlags) config() (maskgen.Config, *compare.MaskShift, error) {
 	spec, err := maskgen.ParseStyle(*m.style)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.styleFlag, err)
+		return maskgen.Config{}, nil, usagef("--%s: %v", m.styleFlag, err)
 	}
 	cs, err := maskgen.ParseColor(*m.color)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.colorFlag, err)
+		return maskgen.Config{}, nil, usagef("--%s: %v", m.colorFlag, err)
 	}
 	var sh *compare.MaskShift
 	if m.shift != nil {
 		if sh, err = compare.ParseMaskShift(*m.shift); err != nil {
-			return maskgen.Config{}, nil, usageError("--shift: %v", err)
+			return maskgen.Config{}, nil, usagef("--shift: %v", err)
 		}
 	}
 	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil

@@ -78,7 +78,7 @@ func exitStatus(ctx context.Context, name string, err error, stderr io.Writer) i
 		return in.ExitCode()
 	}
 	fmt.Fprintf(stderr, "maskinv %s: %v\n", name, err)
-	if isUsage(err) {
+	if errors.Is(err, ErrUsage) {
 		return 2
 	}
 	return 1

@@ -31,7 +31,7 @@ func TestExitStatus(t *testing.T) {
 	}{
 		{"success", context.Background(), nil, 0, nil, "maskinv"},
 		{"failure", context.Background(), errors.New("no image could be embedded"), 1, []string{"maskinv embed: no image could be embedded"}, ""},
-		{"usage", context.Background(), usageError("no images given"), 2, []string{"maskinv embed: usage: no images given"}, ""},
+		{"usage", context.Background(), usagef("no images given"), 2, []string{"maskinv embed: usage: no images given"}, ""},
 		{"SIGINT", interrupted(syscall.SIGINT), canceledErr, 130, []string{"maskinv embed: cancelled by SIGINT"}, "context canceled"},
 		{"SIGTERM", interrupted(syscall.SIGTERM), canceledErr, 143, []string{"maskinv embed: cancelled by SIGTERM"}, "context canceled"},
 		{"SIGINT and another error", interrupted(syscall.SIGINT), errors.New("write out.json: disk full"), 130,
