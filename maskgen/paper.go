@@ -21,7 +21,7 @@ import (
 // pixels to the left. The template art is ours: a pleated mask drawn by the
 // same mesh code as the realistic styles.
 const (
-	paperScale = 12 // template pixels per aligned-crop pixel
+	paperScale = TemplateScale // template pixels per aligned-crop pixel
 
 	// The template image is kept at 2 samples per crop pixel (a warp onto
 	// a crop only ever shrinks it), covering crop coordinates

@@ -19,7 +19,7 @@ type Shift struct {
 
 // TemplateScale is how many template pixels, the unit of Shift and of
 // Params.ShiftX/ShiftY, make one pixel of a 112×112 aligned crop.
-const TemplateScale = paperScale
+const TemplateScale = 12
 
 // MaxShift bounds a fixed shift on either axis: 240 template pixels are
 // 20 pixels of an aligned crop.
