@@ -13,10 +13,6 @@ import (
 	"github.com/maskinv/workbench/progress"
 )
 
-func compareCommand() Command {
-	return Command{Name: "compare", Summary: "similarity heatmaps of a photo folder, unmasked and masked, as a PNG (and CSV)", Run: runCompare}
-}
-
 func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	fl := newFlagSet("compare", stdio.Err, "compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
 	in := fl.String("in", "", "photo folder: one subfolder per identity, or flat (identities from Name_NNNN file names)")

@@ -12,10 +12,6 @@ import (
 	"github.com/maskinv/workbench/progress"
 )
 
-func embedCommand() Command {
-	return Command{Name: "embed", Summary: "detect, align and embed faces (one JSON line per image)", Run: runEmbed}
-}
-
 func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlagSet("embed", stdio.Err, "embed [--aligned] [--model F] [--json] IMAGE|DIR...")
 	ef := addEngineFlags(fs)

@@ -35,9 +35,9 @@ func loadEvalEngine(opt engine.Options, aligned bool, batch int) (app.EvalEngine
 	return eng, eng.Recogniser.Name(), eng.Recogniser.Hash(), eng.PipelineID(aligned), nil
 }
 
-func evalCommand() Command { return evalCommandWith(loadEvalEngine) }
-
-func evalCommandWith(load evalEngineLoader) Command {
+// evalCommand is `maskinv eval` loading its engine with load (tests count
+// model calls through it).
+func evalCommand(load evalEngineLoader) Command {
 	return Command{
 		Name:    "eval",
 		Summary: "verification accuracy, unmasked and masked, on LFW, MFR2, .bin or folder datasets",

@@ -11,13 +11,9 @@ import (
 	"github.com/maskinv/workbench/progress"
 )
 
-// maskCommand is `maskinv mask`; raw photos get their landmarks from the
-// embedded face engine, loaded only when needed.
-func maskCommand() Command { return maskCommandWith(nil) }
-
-// maskCommandWith is `maskinv mask` finding faces on raw photos with
-// finder (nil: the embedded face engine).
-func maskCommandWith(finder app.LandmarkFinder) Command {
+// maskCommand is `maskinv mask` finding faces on raw photos with finder
+// (nil: the embedded face engine, loaded only when needed).
+func maskCommand(finder app.LandmarkFinder) Command {
 	return Command{
 		Name:    "mask",
 		Summary: "make a masked copy of a dataset (synthetic masks, reproducible)",

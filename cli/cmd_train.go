@@ -9,10 +9,6 @@ import (
 	"github.com/maskinv/workbench/train"
 )
 
-func trainCommand() Command {
-	return Command{Name: "train", Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)", Run: runTrain}
-}
-
 func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	def := train.DefaultConfig()
 	fs := newFlagSet("train", stdio.Err, "train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")

@@ -9,10 +9,6 @@ import (
 	"github.com/maskinv/workbench/engine"
 )
 
-func verifyCommand() Command {
-	return Command{Name: "verify", Summary: "are two photos the same person? (cosine score and decision)", Run: runVerify}
-}
-
 func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlagSet("verify", stdio.Err, "verify [--json] [--model F] [--threshold T] [--aligned] A B")
 	ef := addEngineFlags(fs)

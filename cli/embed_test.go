@@ -173,3 +173,48 @@ func TestMaskRawPhotosWithEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedScanErrorsArePerPath: what a folder scan skips comes back as a
+// record naming the path, and the other images are still listed.
+func TestEmbedScanErrorsArePerPath(t *testing.T) {
+	dir := t.TempDir()
+	apptest.WriteImage(t, filepath.Join(dir, "a", "x.png"), apptest.Crop(8, 8, 0))
+	apptest.Symlink(t, "gone", filepath.Join(dir, "a", "y.png"))
+	paths, skipped, err := app.ImagePaths([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || paths[0] != filepath.Join(dir, "a", "x.png") {
+		t.Errorf("paths %v", paths)
+	}
+	bad := filepath.Join(dir, "a", "y.png")
+	if len(skipped) != 1 || skipped[0].Path != bad || !strings.Contains(skipped[0].Error, bad) || !strings.Contains(skipped[0].Error, "broken symbolic link") {
+		t.Errorf("skipped %+v", skipped)
+	}
+	// Only skipped paths: they are still reported, then the error.
+	only := t.TempDir()
+	apptest.Symlink(t, "gone", filepath.Join(only, "z.png"))
+	stdout, stderr, code := runCLI(t, "embed", "--json", only)
+	if code != 1 || !strings.Contains(stdout, "broken symbolic link") || !strings.Contains(stderr, "no images found") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+}
+
+// TestEmbedUnreadableSubfolderChmod is the same through permissions,
+// which root ignores.
+func TestEmbedUnreadableSubfolderChmod(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop reads (TestScanUnreadableFolder covers it through an fs.FS)")
+	}
+	dir := t.TempDir()
+	apptest.WriteImage(t, filepath.Join(dir, "a", "x.png"), apptest.Crop(8, 8, 0))
+	apptest.WriteImage(t, filepath.Join(dir, "b", "y.png"), apptest.Crop(8, 8, 1))
+	if err := os.Chmod(filepath.Join(dir, "b"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(dir, "b"), 0o755)
+	paths, skipped, err := app.ImagePaths([]string{dir})
+	if err != nil || len(paths) != 1 || len(skipped) != 1 || !strings.Contains(skipped[0].Error, "permission denied") {
+		t.Errorf("paths %v, skipped %+v, err %v", paths, skipped, err)
+	}
+}

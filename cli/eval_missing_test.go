@@ -61,7 +61,7 @@ func fakeLoader(eng app.EvalEngine) evalEngineLoader {
 func runFakeEval(t *testing.T, eng app.EvalEngine, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err = evalCommandWith(fakeLoader(eng)).Run(context.Background(), append(args, "--no-cache"), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	err = evalCommand(fakeLoader(eng)).Run(context.Background(), append(args, "--no-cache"), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return out.String(), errb.String(), err
 }
 

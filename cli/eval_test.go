@@ -23,7 +23,9 @@ import (
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/maskgen"
 )
@@ -108,7 +110,7 @@ func countingLoader(t *testing.T, counter **countingEngine) evalEngineLoader {
 func runEvalCLI(t *testing.T, args ...string) (stdout string, eng *countingEngine) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := evalCommandWith(countingLoader(t, &eng))
+	cmd := evalCommand(countingLoader(t, &eng))
 	if err := cmd.Run(context.Background(), args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb}); err != nil {
 		t.Fatalf("eval %v: %v\n%s", args, err, errb.String())
 	}
@@ -660,11 +662,50 @@ func TestEvalMaskOnPhoto(t *testing.T) {
 			eng.locates.Load(), eng.nears.Load(), eng.embedCalls.Load())
 	}
 	var out, errb bytes.Buffer
-	cmd := evalCommandWith(countingLoader(t, new(*countingEngine)))
+	cmd := evalCommand(countingLoader(t, new(*countingEngine)))
 	for _, bad := range [][]string{{"--mask-on", "chin"}, {"--mask-on", "photo", "--aligned"}} {
 		err := cmd.Run(context.Background(), append([]string{"--dataset", "folder=" + data}, bad...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
+}
+
+// TestEvalReportRefusesForeign: eval checks --report before any work and
+// names the file; a report folder of its own is accepted.
+func TestEvalReportRefusesForeign(t *testing.T) {
+	report := t.TempDir()
+	apptest.WriteFile(t, filepath.Join(report, app.ReportROC), "my chart")
+	_, stderr, code := runCLI(t, "eval", "--dataset", "folder="+filepath.Join(t.TempDir(), "missing"), "--report", report)
+	if code != 1 || !strings.Contains(stderr, app.ReportROC) || !strings.Contains(stderr, "--force") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(report, app.ReportROC)); string(b) != "my chart" {
+		t.Error("roc.png replaced")
+	}
+	// Forced, or our own folder: the check passes and the run goes on
+	// (to fail on the missing dataset here).
+	for _, args := range [][]string{{"--force"}, {}} {
+		if len(args) == 0 {
+			if err := folder.Claim(report, "eval", nil, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, stderr, _ = runCLI(t, append([]string{"eval", "--dataset", "folder=" + filepath.Join(t.TempDir(), "missing"), "--report", report}, args...)...)
+		if strings.Contains(stderr, "--force") || !strings.Contains(stderr, "missing") {
+			t.Errorf("%v: %s", args, stderr)
+		}
+	}
+}
+
+// TestResultsFoldersAreMarked: the README's eval commands rewrite
+// docs/results/{lfw,mfr2}; those folders carry eval's marker, so the
+// commands run as documented, without --force.
+func TestResultsFoldersAreMarked(t *testing.T) {
+	for _, d := range []string{"lfw", "mfr2"} {
+		dir := filepath.Join("..", "docs", "results", d)
+		if err := folder.Check(dir, "eval", reportFiles(), false); err != nil {
+			t.Errorf("%s: %v", dir, err)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func TestMaskCommandRawWithFinder(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "in")
 	apptest.WriteImage(t, filepath.Join(in, "p.png"), apptest.Crop(200, 200, 0))
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := maskCommandWith(apptest.LandmarkFinder{Offset: maskgen.Point{X: 40, Y: 40}})
+	cmd := maskCommand(apptest.LandmarkFinder{Offset: maskgen.Point{X: 40, Y: 40}})
 	var o, e bytes.Buffer
 	if err := cmd.Run(context.Background(), []string{"--in", in, "--out", out, "--style", "n95"}, Stdio{Out: &o, Err: &e}); err != nil {
 		t.Fatalf("%v\n%s", err, e.String())
@@ -93,4 +93,56 @@ func readManifest(t *testing.T, out string) *app.MaskManifest {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestMaskScanNotes: mask says what it skipped; an unreadable path fails
+// the command, a link into the output folder is not followed (its files
+// would be inputs and outputs at once).
+func TestMaskScanNotes(t *testing.T) {
+	in := apptest.MaskInput(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "x.png"), []byte("the user's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apptest.Symlink(t, out, filepath.Join(in, "into-out"))
+	apptest.Symlink(t, filepath.Join(out, "x.png"), filepath.Join(in, "out-file.png"))
+	sum, err := app.MaskDataset(context.Background(), app.MaskOptions{In: in, Out: out, Aligned: true, Config: maskgen.Config{Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(sum.Notes, "\n")
+	if sum.Images != 5 || sum.Unreadable != 0 || strings.Count(notes, "overlaps the output folder") != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "x.png")); err != nil || string(b) != "the user's" {
+		t.Errorf("a file of the output folder that mask does not write changed: %q, %v", b, err)
+	}
+	apptest.Symlink(t, "gone.png", filepath.Join(in, "broken.png"))
+	var o, e bytes.Buffer
+	code := Run(context.Background(), []string{"mask", "--in", in, "--out", out, "--aligned", "--style", "paper", "--seed", "1"}, Stdio{Out: &o, Err: &e})
+	if code != 1 || !strings.Contains(e.String(), "broken.png: broken symbolic link") || !strings.Contains(e.String(), "1 paths under") {
+		t.Errorf("exit %d\n%s%s", code, o.String(), e.String())
+	}
+}
+
+// TestMaskCommandForce: the refusal is exit status 1 with the file named;
+// --force goes on.
+func TestMaskCommandForce(t *testing.T) {
+	in := apptest.MaskInput(t)
+	out := filepath.Join(t.TempDir(), "out")
+	apptest.WriteFile(t, filepath.Join(out, "alice", "alice_0001.png"), "my notes")
+	_, stderr, code := runCLI(t, "mask", "--in", in, "--out", out, "--aligned")
+	if code != 1 || !strings.Contains(stderr, "alice/alice_0001.png") || !strings.Contains(stderr, "--force") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "alice", "alice_0001.png")); string(b) != "my notes" {
+		t.Error("refused run replaced the file")
+	}
+	stdout, stderr, code := runCLI(t, "mask", "--in", in, "--out", out, "--aligned", "--force")
+	if code != 0 || !strings.Contains(stdout, "5 masked") || !strings.Contains(stderr, "--force: replacing 1 files maskinv did not write (alice/alice_0001.png)") {
+		t.Errorf("--force: exit %d\n%s%s", code, stdout, stderr)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
@@ -126,5 +127,22 @@ func TestTrainPhotoMasks(t *testing.T) {
 		if len(masks) != 4 {
 			t.Errorf("run %d: %d cached photo masks, want 4", run, len(masks))
 		}
+	}
+}
+
+// TestTrainRefusesForeign: train checks --out before loading anything.
+func TestTrainRefusesForeign(t *testing.T) {
+	out := t.TempDir()
+	apptest.WriteFile(t, filepath.Join(out, "student.onnx"), "my model")
+	_, stderr, code := runCLI(t, "train", "--data", filepath.Join(t.TempDir(), "missing"), "--out", out)
+	if code != 1 || !strings.Contains(stderr, "student.onnx") || !strings.Contains(stderr, "--force") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	_, stderr, code = runCLI(t, "train", "--data", filepath.Join(t.TempDir(), "missing"), "--out", out, "--force")
+	if code != 1 || strings.Contains(stderr, "--force") {
+		t.Errorf("--force: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "student.onnx")); string(b) != "my model" {
+		t.Error("student.onnx replaced by a run that wrote nothing")
 	}
 }

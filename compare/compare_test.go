@@ -22,6 +22,7 @@ import (
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/facetest"
 	"github.com/maskinv/workbench/maskgen"
 )
@@ -389,24 +390,10 @@ func BenchmarkScore2000(b *testing.B) {
 	}
 }
 
-// failDirFS fails ReadDir for one folder, as an unreadable folder does
-// (root ignores permissions, so chmod cannot make one in CI).
-type failDirFS struct {
-	fs.FS
-	bad string
-}
-
-func (f failDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if name == f.bad {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
-	}
-	return fs.ReadDir(f.FS, name)
-}
-
 // TestCompareListsUnreadableFolder: compare goes on without the folder
 // and lists it with the failed photos.
 func TestCompareListsUnreadableFolder(t *testing.T) {
-	c, err := Folder(context.Background(), &facetest.Engine{}, failDirFS{facetest.Folder(), "bob"}, Options{Threshold: 0.5})
+	c, err := Folder(context.Background(), &facetest.Engine{}, apptest.FailDirFS{FS: facetest.Folder(), Bad: "bob"}, Options{Threshold: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}

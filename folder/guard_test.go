@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/apptest"
 )
 
 // TestCheckFolder: the guard of eval --report and train --out. A folder
@@ -20,19 +22,19 @@ func TestCheckFolder(t *testing.T) {
 		foreign string // "" if accepted
 	}{
 		{"missing folder", func(dir string) {}, false, ""},
-		{"unrelated files", func(dir string) { writeFile(t, filepath.Join(dir, "notes.txt"), "x") }, false, ""},
-		{"a file at a name", func(dir string) { writeFile(t, filepath.Join(dir, "results.md"), "mine") }, false, "results.md"},
-		{"forced", func(dir string) { writeFile(t, filepath.Join(dir, "results.md"), "mine") }, true, ""},
+		{"unrelated files", func(dir string) { apptest.WriteFile(t, filepath.Join(dir, "notes.txt"), "x") }, false, ""},
+		{"a file at a name", func(dir string) { apptest.WriteFile(t, filepath.Join(dir, "results.md"), "mine") }, false, "results.md"},
+		{"forced", func(dir string) { apptest.WriteFile(t, filepath.Join(dir, "results.md"), "mine") }, true, ""},
 		{"our marker", func(dir string) {
-			writeFile(t, filepath.Join(dir, "results.md"), "old")
-			writeFile(t, filepath.Join(dir, MarkerName("eval")), fmt.Sprintf(folderMarker, "eval"))
+			apptest.WriteFile(t, filepath.Join(dir, "results.md"), "old")
+			apptest.WriteFile(t, filepath.Join(dir, MarkerName("eval")), fmt.Sprintf(folderMarker, "eval"))
 		}, false, ""},
 		{"another command's marker", func(dir string) {
-			writeFile(t, filepath.Join(dir, "results.md"), "old")
-			writeFile(t, filepath.Join(dir, MarkerName("train")), fmt.Sprintf(folderMarker, "train"))
+			apptest.WriteFile(t, filepath.Join(dir, "results.md"), "old")
+			apptest.WriteFile(t, filepath.Join(dir, MarkerName("train")), fmt.Sprintf(folderMarker, "train"))
 		}, false, "results.md"},
 		{"something else at the marker's name", func(dir string) {
-			writeFile(t, filepath.Join(dir, MarkerName("eval")), "hello")
+			apptest.WriteFile(t, filepath.Join(dir, MarkerName("eval")), "hello")
 		}, false, MarkerName("eval")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,34 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/maskinv/workbench/internal/apptest"
 )
-
-// writeFile writes data to name, making its folders.
-func writeFile(t *testing.T, name, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// symlink makes a symbolic link, or skips the test where there are none.
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, link); err != nil {
-		t.Skipf("no symbolic links here: %v", err)
-	}
-}
 
 func skipReasons(res Tree) map[string]string {
 	m := map[string]string{}
@@ -47,17 +26,17 @@ func skipReasons(res Tree) map[string]string {
 func TestScanFollowsSymlinks(t *testing.T) {
 	base := t.TempDir()
 	root, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
-	writeFile(t, filepath.Join(root, "a", "x.png"), "png")
-	writeFile(t, filepath.Join(root, "notes.txt"), "text")
-	writeFile(t, filepath.Join(root, ".hidden", "h.png"), "png")
-	writeFile(t, filepath.Join(outside, "y.jpg"), "jpg")
-	symlink(t, "..", filepath.Join(root, "a", "loop"))                    // the root: a loop
-	symlink(t, "a", filepath.Join(root, "b"))                             // a sibling, scanned already
-	symlink(t, outside, filepath.Join(root, "c"))                         // outside the root: followed
-	symlink(t, ".", filepath.Join(outside, "self"))                       // seen from inside c: a loop
-	symlink(t, filepath.Join("a", "x.png"), filepath.Join(root, "d.png")) // a file
-	symlink(t, "nowhere.png", filepath.Join(root, "broken.png"))
-	symlink(t, "c", filepath.Join(root, "e")) // the same folder as c
+	apptest.WriteFile(t, filepath.Join(root, "a", "x.png"), "png")
+	apptest.WriteFile(t, filepath.Join(root, "notes.txt"), "text")
+	apptest.WriteFile(t, filepath.Join(root, ".hidden", "h.png"), "png")
+	apptest.WriteFile(t, filepath.Join(outside, "y.jpg"), "jpg")
+	apptest.Symlink(t, "..", filepath.Join(root, "a", "loop"))                    // the root: a loop
+	apptest.Symlink(t, "a", filepath.Join(root, "b"))                             // a sibling, scanned already
+	apptest.Symlink(t, outside, filepath.Join(root, "c"))                         // outside the root: followed
+	apptest.Symlink(t, ".", filepath.Join(outside, "self"))                       // seen from inside c: a loop
+	apptest.Symlink(t, filepath.Join("a", "x.png"), filepath.Join(root, "d.png")) // a file
+	apptest.Symlink(t, "nowhere.png", filepath.Join(root, "broken.png"))
+	apptest.Symlink(t, "c", filepath.Join(root, "e")) // the same folder as c
 
 	res, err := Scan(root)
 	if err != nil {
@@ -96,9 +75,9 @@ func TestScanFollowsSymlinks(t *testing.T) {
 func TestScanAvoiding(t *testing.T) {
 	base := t.TempDir()
 	in, out := filepath.Join(base, "in"), filepath.Join(base, "out")
-	writeFile(t, filepath.Join(in, "x.png"), "png")
-	writeFile(t, filepath.Join(out, "y.png"), "png")
-	symlink(t, out, filepath.Join(in, "o"))
+	apptest.WriteFile(t, filepath.Join(in, "x.png"), "png")
+	apptest.WriteFile(t, filepath.Join(out, "y.png"), "png")
+	apptest.Symlink(t, out, filepath.Join(in, "o"))
 	res, err := ScanAvoiding(in, out)
 	if err != nil {
 		t.Fatal(err)
@@ -106,20 +85,6 @@ func TestScanAvoiding(t *testing.T) {
 	if fmt.Sprint(res.Images) != "[x.png]" || len(res.Skipped) != 1 || !errors.Is(res.Skipped[0].Err, ErrLinkNotFollowed) {
 		t.Errorf("images %v, skipped %v; want x.png, and o not followed", res.Images, res.Skipped)
 	}
-}
-
-// failDirFS fails ReadDir for one folder, as an unreadable folder does
-// (root ignores permissions, so chmod cannot make one in CI).
-type failDirFS struct {
-	fs.FS
-	bad string
-}
-
-func (f failDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if name == f.bad {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
-	}
-	return fs.ReadDir(f.FS, name)
 }
 
 // TestScanUnreadableFolder: an unreadable subfolder is skipped with its
@@ -131,7 +96,7 @@ func TestScanUnreadableFolder(t *testing.T) {
 		"bob/bob_0001.png":     {Data: []byte("b")},
 		"carol/notes.txt":      {Data: []byte("c")},
 	}
-	res, err := ScanFS(failDirFS{src, "bob"})
+	res, err := ScanFS(apptest.FailDirFS{FS: src, Bad: "bob"})
 	if err != nil {
 		t.Fatalf("one unreadable subfolder stopped the scan: %v", err)
 	}
@@ -141,7 +106,7 @@ func TestScanUnreadableFolder(t *testing.T) {
 	if len(res.Skipped) != 1 || res.Skipped[0].Path != "bob" || !errors.Is(res.Skipped[0].Err, fs.ErrPermission) {
 		t.Errorf("skipped %v, want bob: permission denied", res.Skipped)
 	}
-	if _, err := ScanFS(failDirFS{src, "."}); !errors.Is(err, fs.ErrPermission) {
+	if _, err := ScanFS(apptest.FailDirFS{FS: src, Bad: "."}); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("unreadable root: %v", err)
 	}
 }
@@ -149,7 +114,7 @@ func TestScanUnreadableFolder(t *testing.T) {
 func TestCheckDisjoint(t *testing.T) {
 	base := t.TempDir()
 	in := filepath.Join(base, "in")
-	writeFile(t, filepath.Join(in, "x.png"), "png")
+	apptest.WriteFile(t, filepath.Join(in, "x.png"), "png")
 	for _, tc := range []struct {
 		name, in, out string
 		nested        bool

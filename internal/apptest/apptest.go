@@ -143,3 +143,18 @@ func (f LandmarkFinder) Find(img image.Image) (maskgen.Face, error) {
 	}
 	return fc, nil
 }
+
+// FailDirFS fails ReadDir for the folder Bad, as an unreadable folder
+// does (root ignores permissions, so chmod cannot make one in CI).
+type FailDirFS struct {
+	fs.FS
+	Bad string
+}
+
+// ReadDir implements fs.ReadDirFS.
+func (f FailDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == f.Bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return fs.ReadDir(f.FS, name)
+}
