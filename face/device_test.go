@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/internal/opencltest"
+	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -34,7 +35,7 @@ func onDevice(t *testing.T, name string) (cpu, dev Runner) {
 	if testDevice.err != nil {
 		opencltest.Unavailable(t, testDevice.err)
 	}
-	net, err := model.Load(filepath.Join(sharedDir(t), "models", "faceplugin", name))
+	net, err := model.Load(filepath.Join(sharedtest.Dir(t), "models", "faceplugin", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func onDevice(t *testing.T, name string) (cpu, dev Runner) {
 // scores, and the 68 landmarks on the golden box (subpixel), agree between
 // device and CPU within 0.01 px (and 1e-5 in score).
 func TestDeviceDetectLandmarks(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	detCPU, detDev := onDevice(t, "fr_detect.onnx")
 	lmkCPU, lmkDev := onDevice(t, "fr_landmark.onnx")
 	ctx := context.Background()
@@ -103,7 +104,7 @@ func boxDiff(a, b Box) float64 {
 // TestDeviceEmbeddings: the golden crops embedded on the device in one
 // batch agree with the CPU engine (cosine ≥ 0.99999) and the reference.
 func TestDeviceEmbeddings(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	cpu, dev := onDevice(t, "fr_feature.onnx")
 	crops := make([]*image.NRGBA, len(g.Items))
 	for i, it := range g.Items {
