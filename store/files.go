@@ -1,0 +1,143 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrForeignFiles marks a folder where a store would replace files that
+// no store wrote.
+var ErrForeignFiles = errors.New("not written by maskinv (move them away, or use --force to replace them)")
+
+// ForeignFilesError names the files; it matches ErrForeignFiles.
+type ForeignFilesError struct {
+	Dir   string
+	Names []string
+}
+
+func (e *ForeignFilesError) Error() string {
+	return fmt.Sprintf("folder %s: %s would be replaced, but it holds no store marker (%s): %v",
+		e.Dir, strings.Join(e.Names, ", "), MarkerName, ErrForeignFiles)
+}
+
+// Is makes errors.Is(err, ErrForeignFiles) true.
+func (e *ForeignFilesError) Is(target error) bool { return target == ErrForeignFiles }
+
+// markerText is the marker's content.
+const markerText = "This folder was written by maskinv as an embedding store; later runs may replace the files it wrote here.\n"
+
+// storeFiles are the files a store writes, besides its marker.
+var storeFiles = []string{EmbeddingsName, IndexName, MetaName, JournalName}
+
+// claim makes dir a store folder: it creates dir and the marker, or
+// checks that the marker is there. Without the marker, any of the store's
+// files present makes a *ForeignFilesError, unless force.
+func claim(dir string, force bool) error {
+	b, err := os.ReadFile(filepath.Join(dir, MarkerName))
+	if err == nil && bytes.Equal(b, []byte(markerText)) {
+		return nil
+	}
+	var names []string
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		names = append(names, MarkerName)
+	}
+	for _, n := range storeFiles {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 0 && !force {
+		return &ForeignFilesError{Dir: dir, Names: names}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeAtomic(dir, MarkerName, func(w io.Writer) error {
+		_, err := io.WriteString(w, markerText)
+		return err
+	})
+}
+
+// writeAtomic writes dir/name through a temporary file in dir that is
+// synced and renamed into place: readers see the old file or the new one.
+func writeAtomic(dir, name string, fill func(io.Writer) error) error {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// staleTemp matches writeAtomic's temporary files, which a kill leaves.
+var staleTemp = regexp.MustCompile(`^\.(embeddings\.npy|index\.jsonl|meta\.json|\.maskinv-store)\.[0-9]+\.tmp$`)
+
+// removeStaleTemps removes what interrupted writes left in dir.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if staleTemp.MatchString(e.Name()) && e.Type().IsRegular() {
+			_ = os.Remove(filepath.Join(dir, e.Name())) // best effort: a leftover is harmless
+		}
+	}
+}
+
+// hashWriter hashes what it writes.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+}
+
+func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	hw.h.Write(p)
+	return hw.w.Write(p)
+}
+
+func (hw *hashWriter) sum() string { return hex.EncodeToString(hw.h.Sum(nil)) }
