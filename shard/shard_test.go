@@ -221,3 +221,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAssignMS1MV2 assigns 5.8 M keys shaped like MS1MV2's (85,742
+// identities of about 68 images) to 100 shards: ns per key, and the
+// largest and smallest shard as a share of the mean.
+func BenchmarkAssignMS1MV2(b *testing.B) {
+	const people, each, n = 85742, 68, 100
+	keys := make([]string, 0, people*each)
+	for p := range people {
+		for i := range each {
+			keys = append(keys, fmt.Sprintf("m.%07x/%d.jpg", p*2654435761%(1<<28), i))
+		}
+	}
+	counts := make([]int, n+1)
+	for b.Loop() {
+		clear(counts)
+		for _, k := range keys {
+			counts[Of(k, n)]++
+		}
+	}
+	mean := float64(len(keys)) / n
+	lo, hi := slices.Min(counts[1:]), slices.Max(counts[1:])
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
+	b.ReportMetric(float64(hi)/mean, "max/mean")
+	b.ReportMetric(float64(lo)/mean, "min/mean")
+}

@@ -37,13 +37,22 @@ func (w *Writer) Finish(keys []string) (Meta, error) {
 			return Meta{}, fmt.Errorf("store %s: %w", w.dir, err)
 		}
 	}
+	// The journal is read back through a map: a pread per record and
+	// vector cost more than the rest of Finish.
+	jmap, err := mapFile(w.jf, w.j.off)
+	if err != nil {
+		return Meta{}, fmt.Errorf("store %s: map journal: %w", w.dir, err)
+	}
 	i := 0
 	next := func() (Record, []byte, error) {
 		e := all[i]
 		i++
-		return w.read(e)
+		return w.read(jmap, e)
 	}
 	meta, err := writeFiles(w.dir, w.params, len(all), next)
+	if uerr := unmapFile(jmap); err == nil {
+		err = uerr
+	}
 	if err != nil {
 		return Meta{}, err
 	}
@@ -92,24 +101,27 @@ func listSome(names []string) string {
 	return s
 }
 
-// read returns an entry's record and its vector's bytes (nil on error).
-func (w *Writer) read(e entry) (Record, []byte, error) {
-	var recB, vec []byte
-	var err error
+// read returns an entry's record and its vector's bytes (nil on error),
+// from the finished store or from the journal (mapped as journal).
+func (w *Writer) read(journal []byte, e entry) (Record, []byte, error) {
+	src := journal
 	if e.old {
-		recB = w.old.index[e.recOff : e.recOff+int64(e.recLen)]
-		if e.vecOff >= 0 {
-			vec = w.old.npy[e.vecOff : e.vecOff+4*int64(w.params.Dim)]
-		}
-	} else {
-		recB = make([]byte, e.recLen)
-		if _, err = w.jf.ReadAt(recB, e.recOff); err == nil && e.vecOff >= 0 {
-			vec = make([]byte, 4*w.params.Dim)
-			_, err = w.jf.ReadAt(vec, e.vecOff)
-		}
+		src = w.old.index
 	}
-	if err != nil {
-		return Record{}, nil, fmt.Errorf("store %s: reading back %s: %w", w.dir, e.path, err)
+	end := e.recOff + int64(e.recLen)
+	if e.vecOff >= 0 && !e.old {
+		end = e.vecOff + 4*int64(w.params.Dim)
+	}
+	if end > int64(len(src)) {
+		return Record{}, nil, fmt.Errorf("store %s: %w: %s lies beyond the end of its file", w.dir, ErrCorrupt, e.path)
+	}
+	recB := src[e.recOff : e.recOff+int64(e.recLen)]
+	var vec []byte
+	if e.vecOff >= 0 {
+		if e.old {
+			src = w.old.npy
+		}
+		vec = src[e.vecOff : e.vecOff+4*int64(w.params.Dim)]
 	}
 	rec, err := parseRecord(recB)
 	if err == nil && rec.Path != e.path {
