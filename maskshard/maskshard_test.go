@@ -93,6 +93,9 @@ func TestMergeDir(t *testing.T) {
 	if !bytes.Equal(got, readSingle(t)) {
 		t.Fatal("manifest.json differs from the single run's")
 	}
+	if st, err := os.Stat(res.Manifest); err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("manifest.json: %v, %v; want mode 0644", st, err)
+	}
 
 	// A shard still running (its journal) stops the merge.
 	j := filepath.Join(dir, JournalName(shard.Spec{Index: 2, Count: 3}))

@@ -78,7 +78,10 @@ func writeAtomic(dir, name string, fill func(io.Writer) error) error {
 	}
 	tmp := f.Name()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	err = fill(bw)
+	err = f.Chmod(0o644) // CreateTemp's 0600 would hide the store from other users
+	if err == nil {
+		err = fill(bw)
+	}
 	if err == nil {
 		err = bw.Flush()
 	}

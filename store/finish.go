@@ -211,6 +211,11 @@ func newTempFile(dir, name string) (*tempFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	t := &tempFile{dir: dir, name: name, f: f, bw: bufio.NewWriterSize(f, 1<<20)}
 	t.hashWriter = newHashWriter(t.bw)
 	return t, nil

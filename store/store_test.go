@@ -436,3 +436,19 @@ func TestLocked(t *testing.T) {
 		t.Fatalf("second writer on one store: %v", err)
 	}
 }
+
+// TestFileModes: the files are readable by others, as other outputs are
+// (CreateTemp alone would leave them 0600).
+func TestFileModes(t *testing.T) {
+	dir := t.TempDir()
+	writeStore(t, dir, shard.Whole, testKeys(3))
+	for _, n := range []string{MarkerName, EmbeddingsName, IndexName, MetaName} {
+		st, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", n, st.Mode().Perm())
+		}
+	}
+}
