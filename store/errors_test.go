@@ -38,19 +38,11 @@ func shardSet(t *testing.T, root string, keys []string, change func(i int, p *Pa
 	return dirs
 }
 
-func TestMergeRefuses(t *testing.T) {
-	keys := testKeys(120)
-	good := shardSet(t, t.TempDir(), keys, nil)
-	otherModel := shardSet(t, t.TempDir(), keys, func(i int, p *Params) {
-		if i == 2 {
-			p.Model = strings.Repeat("a", 64)
-		}
-	})
-	otherSettings := shardSet(t, t.TempDir(), keys, func(i int, p *Params) {
-		if i == 4 {
-			p.Settings = map[string]string{"aligned": "true"}
-		}
-	})
+// oddStores makes stores that do not belong in a set of four shards: one
+// that claims shard 2/4 but holds every image, shard 5/8, a finished shard
+// 3/4 with a later interrupted run, and a shard 3/4 with only a journal.
+func oddStores(t *testing.T, keys []string) [4]string {
+	t.Helper()
 	// A store that claims to be shard 2/4 but holds every image.
 	wrongShard := filepath.Join(t.TempDir(), "wrong")
 	w, err := Create(wrongShard, testParams(shard.Spec{Index: 2, Count: 4}), Options{})
@@ -76,6 +68,24 @@ func TestMergeRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
+	return [4]string{wrongShard, eight, unfinished, journalOnly}
+}
+
+func TestMergeRefuses(t *testing.T) {
+	keys := testKeys(120)
+	good := shardSet(t, t.TempDir(), keys, nil)
+	otherModel := shardSet(t, t.TempDir(), keys, func(i int, p *Params) {
+		if i == 2 {
+			p.Model = strings.Repeat("a", 64)
+		}
+	})
+	otherSettings := shardSet(t, t.TempDir(), keys, func(i int, p *Params) {
+		if i == 4 {
+			p.Settings = map[string]string{"aligned": "true"}
+		}
+	})
+	odd := oddStores(t, keys)
+	wrongShard, eight, unfinished, journalOnly := odd[0], odd[1], odd[2], odd[3]
 
 	tests := []struct {
 		name string

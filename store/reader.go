@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"unsafe"
 )
 
@@ -165,6 +167,25 @@ func (s *Store) Record(i int) (Record, error) {
 		return r, fmt.Errorf("%s:%d: %w: %v", filepath.Join(s.Dir, IndexName), i+1, ErrCorrupt, err)
 	}
 	return r, nil
+}
+
+// Find returns the row of the record whose path is path (records are
+// sorted by path: a binary search, reading about log2(Len) records), and
+// whether there is one.
+func (s *Store) Find(path string) (int, bool, error) {
+	var ferr error
+	i, found := sort.Find(s.Meta.Count, func(i int) int {
+		r, err := s.Record(i)
+		if err != nil {
+			ferr = err
+			return 0
+		}
+		return strings.Compare(path, r.Path)
+	})
+	if ferr != nil {
+		return 0, false, ferr
+	}
+	return i, found, nil
 }
 
 // line is line i of the index without its newline.

@@ -452,3 +452,24 @@ func TestFileModes(t *testing.T) {
 		}
 	}
 }
+
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	keys := testKeys(101)
+	writeStore(t, dir, shard.Whole, keys)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for want, k := range keys {
+		if i, ok, err := s.Find(k); err != nil || !ok || i != want {
+			t.Fatalf("Find(%q) = %d, %v, %v; want %d", k, i, ok, err, want)
+		}
+	}
+	for _, k := range []string{"", "a", "person_000/person_000_0001.jpga", "zzz"} {
+		if _, ok, err := s.Find(k); ok || err != nil {
+			t.Fatalf("Find(%q) found it (%v)", k, err)
+		}
+	}
+}
