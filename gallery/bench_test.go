@@ -102,7 +102,9 @@ func makeGallery(b *testing.B, dir string, rows, dim int) {
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	vec := make([]float32, dim)
+	keys := make([]string, rows)
 	for i := range rows {
+		keys[i] = fmt.Sprintf("id%06d/%07d.jpg", i/50, i)
 		var s float64
 		for t := range vec {
 			vec[t] = float32(rng.NormFloat64())
@@ -111,12 +113,12 @@ func makeGallery(b *testing.B, dir string, rows, dim int) {
 		for t := range vec {
 			vec[t] /= float32(math.Sqrt(s))
 		}
-		if err := w.Add(store.Record{Path: fmt.Sprintf("id%06d/%07d.jpg", i/50, i)}, vec); err != nil {
+		if err := w.Add(store.Record{Path: keys[i]}, vec); err != nil {
 			b.Fatal(err)
 		}
 	}
 	added := time.Since(start)
-	if _, err := w.Finish(nil); err != nil {
+	if _, err := w.Finish(keys); err != nil {
 		b.Fatal(err)
 	}
 	mb := float64(rows*dim*4) / 1e6

@@ -34,7 +34,7 @@ func writeBench(b *testing.B, dir string, sp shard.Spec) int {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	vec := make([]float32, benchDim)
-	n := 0
+	var keys []string
 	for i := range benchRows {
 		rec := benchRecord(i)
 		if !sp.Has(rec.Path) {
@@ -46,12 +46,12 @@ func writeBench(b *testing.B, dir string, sp shard.Spec) int {
 		if err := w.Add(rec, vec); err != nil {
 			b.Fatal(err)
 		}
-		n++
+		keys = append(keys, rec.Path)
 	}
-	if _, err := w.Finish(nil); err != nil {
+	if _, err := w.Finish(keys); err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return len(keys)
 }
 
 // BenchmarkWrite: Add of 100 k rows of 512 (journalled, fsynced every 256)

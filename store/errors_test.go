@@ -50,7 +50,7 @@ func oddStores(t *testing.T, keys []string) [4]string {
 		t.Fatal(err)
 	}
 	addAll(t, w, keys, 8)
-	if _, err := w.Finish(nil); err != nil {
+	if _, err := w.Finish(keys); err != nil {
 		t.Fatal(err)
 	}
 	eight := filepath.Join(t.TempDir(), "eight")

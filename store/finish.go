@@ -14,9 +14,10 @@ import (
 	"strings"
 )
 
-// Finish writes the store: the records of keys (every key must have one,
-// from this run or an earlier one; records of other keys are dropped), or
-// of every image added when keys is nil, sorted by path. It then removes
+// Finish writes the store of exactly the images keys (a shard's part of
+// the input; nil or empty: none): every key must have a record, from this
+// run or an earlier one, and records of other keys (images since removed
+// from the input) are dropped. Records are sorted by path. It then removes
 // the journal and closes the writer. When a key has no record it writes
 // nothing and returns an ErrIncomplete error; the writer stays open.
 func (w *Writer) Finish(keys []string) (Meta, error) {
@@ -30,12 +31,9 @@ func (w *Writer) Finish(keys []string) (Meta, error) {
 	}
 	all := append(slices.Clone(w.done), w.added...)
 	slices.SortStableFunc(all, func(a, b entry) int { return cmp.Compare(a.path, b.path) })
-	all = lastOfEach(all)
-	if keys != nil {
-		var err error
-		if all, err = selectKeys(all, keys); err != nil {
-			return Meta{}, fmt.Errorf("store %s: %w", w.dir, err)
-		}
+	all, err := selectKeys(lastOfEach(all), keys)
+	if err != nil {
+		return Meta{}, fmt.Errorf("store %s: %w", w.dir, err)
 	}
 	// The journal is read back through a map: a pread per record and
 	// vector cost more than the rest of Finish.
