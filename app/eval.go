@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,34 +20,17 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/render"
 )
-
-// Evaluation protocols. Masks are synthetic (maskgen), drawn on the aligned
-// 112×112 crop; an image's mask depends only on (seed, style, colour, image
-// key), so an image wears the same mask in every pair and protocol.
-const (
-	// ProtoBLRBLR compares the two images as they are (both unmasked).
-	ProtoBLRBLR = "blr-blr"
-	// ProtoBLRM masks exactly one image of every pair: which one is
-	// MaskedSide(seed, keyA, keyB).
-	ProtoBLRM = "blr-m"
-	// ProtoMM masks both images, each with its own mask.
-	ProtoMM = "m-m"
-	// ProtoReal is MFR2 as it is (real masks, no synthetic ones), reported
-	// for all pairs and for the pairs where both, one or neither image
-	// wears a mask.
-	ProtoReal = "real"
-)
-
-// EvalProtocols lists the protocol names in report order.
-func EvalProtocols() []string { return []string{ProtoBLRBLR, ProtoBLRM, ProtoMM, ProtoReal} }
 
 // Dataset kinds of --dataset KIND=PATH.
 const (
@@ -179,7 +162,7 @@ func (set *EvalSet) SelectFolds(folds []int) error {
 		}
 	}
 	if len(kept) == 0 {
-		return fmt.Errorf("no pairs in folds %s", formatFolds(folds))
+		return fmt.Errorf("no pairs in folds %s", eval.FormatFolds(folds))
 	}
 	if len(labels) < 2 {
 		dealFolds(kept)
@@ -199,50 +182,7 @@ func dealFolds(pairs []EvalPair) {
 	}
 }
 
-// MaskedSide says which image of a BLR-M pair wears the mask: 0 for A, 1
-// for B. It is the lowest bit of SHA-256("blr-m", seed, keyA, keyB), so it
-// depends on the pair alone (not on its position or on which folds are
-// evaluated) and is A for about half the pairs.
-func MaskedSide(seed uint64, keyA, keyB string) int {
-	h := sha256.New()
-	var s [8]byte
-	binary.LittleEndian.PutUint64(s[:], seed)
-	h.Write([]byte("blr-m\x00"))
-	h.Write(s[:])
-	h.Write([]byte(keyA + "\x00" + keyB))
-	return int(h.Sum(nil)[0] & 1)
-}
-
-// The variants of an image that a protocol can ask for.
-const (
-	plainVariant  = 0
-	maskedVariant = 1
-)
-
-// Which images of a pair a protocol masks.
-const (
-	maskedNone = "none"
-	maskedA    = "a"
-	maskedB    = "b"
-	maskedBoth = "both"
-)
-
-// pairVariants returns the variant of A and B under protocol and a label of
-// which images are masked.
-func pairVariants(protocol string, seed uint64, set *EvalSet, p EvalPair) (va, vb int, masked string) {
-	switch protocol {
-	case ProtoBLRM:
-		if MaskedSide(seed, set.Images[p.A].Key, set.Images[p.B].Key) == 0 {
-			return maskedVariant, plainVariant, maskedA
-		}
-		return plainVariant, maskedVariant, maskedB
-	case ProtoMM:
-		return maskedVariant, maskedVariant, maskedBoth
-	}
-	return plainVariant, plainVariant, maskedNone
-}
-
-// EvalEngine is what Evaluate needs of the face engine; *Engine has it.
+// EvalEngine is what Evaluate needs of the face engine; *engine.Engine has it.
 // Both methods must be safe for concurrent use.
 type EvalEngine interface {
 	// Locate detects, chooses and aligns the face of a photo.
@@ -253,12 +193,12 @@ type EvalEngine interface {
 
 // EvalOptions configure Evaluate.
 type EvalOptions struct {
-	Protocols []string       // names from EvalProtocols
+	Protocols []string       // names from eval.ProtocolNames
 	Mask      maskgen.Config // style, colour and seed of the synthetic masks
 	// MaskOnPhoto draws the synthetic masks on the photo before alignment
 	// and aligns the masked photo again (MaskPhoto), as real masked photos
 	// are aligned; false draws them on the aligned crop (the protocol's
-	// own). Photos only: the engine must be a NearLocator.
+	// own). Photos only: the engine must be a engine.NearLocator.
 	MaskOnPhoto bool
 	// ModelHash is the recogniser's SHA-256 and Pipeline describes how crops
 	// are made (see EnginePipelineID); both enter the cache keys.
@@ -326,10 +266,10 @@ type EvalResult struct {
 	Dropped   []EvalPair     // the pairs that named them, not scored
 }
 
-// measured is an error naming each row's problem when no row has metrics:
+// Measured is an error naming each row's problem when no row has metrics:
 // nothing was measured (e.g. no image had a face), so there is no table to
 // report.
-func (r *EvalResult) measured() error {
+func (r *EvalResult) Measured() error {
 	var why []string
 	for _, p := range r.Protocols {
 		if p.Err == nil {
@@ -361,9 +301,9 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
 	for _, p := range opt.Protocols {
 		switch {
-		case !slices.Contains(EvalProtocols(), p):
+		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q", p)
-		case p == ProtoReal && set.Kind != SetMFR2:
+		case p == eval.ProtoReal && set.Kind != SetMFR2:
 			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
 		}
 	}
@@ -374,7 +314,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	need := make([]uint8, len(set.Images)) // bit v: variant v needed
 	for _, proto := range opt.Protocols {
 		for _, p := range set.Pairs {
-			va, vb, _ := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, _ := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			need[p.A] |= 1 << va
 			need[p.B] |= 1 << vb
 		}
@@ -387,7 +327,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for i, img := range set.Images {
 		for v, e := range emb[i] {
 			if need[i]&(1<<v) != 0 && e.Failure != "" {
-				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: variantName(v), Error: e.Failure})
+				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: eval.Variant(v).String(), Error: e.Failure})
 			}
 		}
 	}
@@ -398,7 +338,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for _, proto := range opt.Protocols {
 		scored := make([]ScoredPair, len(set.Pairs))
 		for i, p := range set.Pairs {
-			va, vb, masked := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, masked := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			a, b := emb[p.A][va], emb[p.B][vb]
 			scored[i] = ScoredPair{Pair: i, Masked: masked, Score: eval.FailedScore}
 			if a.Failure != "" || b.Failure != "" {
@@ -410,7 +350,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 		row := summarise(proto, set, scored, false)
 		row.Dropped = len(dropped)
 		res.Protocols = append(res.Protocols, row)
-		if proto == ProtoReal {
+		if proto == eval.ProtoReal {
 			for _, split := range []dataset.MaskSplit{dataset.BothMasked, dataset.OneMasked, dataset.NeitherMasked} {
 				var sub []ScoredPair
 				for _, s := range scored {
@@ -466,42 +406,6 @@ func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) Prot
 		pr.FoldAccuracies = append(pr.FoldAccuracies, f.Accuracy)
 	}
 	return pr
-}
-
-func variantName(v int) string {
-	if v == maskedVariant {
-		return "masked"
-	}
-	return "plain"
-}
-
-// PipelineVersion names the numerics of our own code that embeddings depend
-// on besides the model files: decoding, detection post-processing,
-// alignment and the engine's kernels. Bump it with any change that moves
-// the numbers, so that cached embeddings from older code are not reused.
-const PipelineVersion = "pipeline/1"
-
-// PhotoMaskVersion names how MaskPhoto finds the masked face again
-// (face.Pipeline.LocateNear's rule); it enters the cache keys of masks
-// drawn on the photo, in eval and in train. Bump it when that changes.
-const PhotoMaskVersion = "photo-mask/2"
-
-// EnginePipelineID describes how eng turns a photo into a crop, for cache
-// keys: aligned input needs no detector; photos depend on the detector and
-// landmarker models and on the detection fallback.
-func EnginePipelineID(eng *Engine, aligned bool) string {
-	if aligned {
-		return PipelineVersion + " aligned-112"
-	}
-	return fmt.Sprintf("%s photo det=%s lmk=%s fallback=%t", PipelineVersion,
-		runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net), eng.Detector.Config.Fallback)
-}
-
-func runnerHash(r face.Runner) string {
-	if h, ok := r.(interface{ Hash() string }); ok {
-		return h.Hash()
-	}
-	return fmt.Sprintf("%T", r)
 }
 
 // variantJob is one crop to embed.
@@ -769,14 +673,14 @@ func (ip *imagePrep) lookUp(data []byte, need uint8) error {
 			continue
 		}
 		mask := "none"
-		if v == maskedVariant {
+		if eval.Variant(v) == eval.Masked {
 			b, err := json.Marshal(ip.opt.Mask.Choose(ip.img.Key))
 			if err != nil {
 				return err
 			}
 			mask = string(b)
 			if ip.opt.MaskOnPhoto {
-				mask = PhotoMaskVersion + ":" + mask
+				mask = engine.PhotoMaskVersion + ":" + mask
 			}
 		}
 		ip.keys[v] = EmbeddingKey(ip.opt.ModelHash, ip.opt.Pipeline, content, mask)
@@ -847,12 +751,12 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 			continue
 		}
 		c := crop
-		if v == maskedVariant && opt.MaskOnPhoto && !ip.set.Aligned {
-			nl, ok := ip.eng.(NearLocator)
+		if eval.Variant(v) == eval.Masked && opt.MaskOnPhoto && !ip.set.Aligned {
+			nl, ok := ip.eng.(engine.NearLocator)
 			if !ok {
 				return errors.New("eval: masks on the photo need an engine that can locate a face near a box")
 			}
-			r, err := MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
+			r, err := engine.MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
 			if err != nil {
 				if ip.ctx.Err() != nil {
 					return context.Cause(ip.ctx)
@@ -861,7 +765,7 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 				continue
 			}
 			c = r.Aligned
-		} else if v == maskedVariant {
+		} else if eval.Variant(v) == eval.Masked {
 			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
 			if err != nil {
 				ip.failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
@@ -1006,13 +910,13 @@ type Flip struct {
 // Flips returns the flips of every masked protocol (blr-m, m-m) against
 // blr-blr; empty when blr-blr was not evaluated or has no summary.
 func (r *EvalResult) Flips() map[string][]Flip {
-	base := r.Protocol(ProtoBLRBLR)
+	base := r.Protocol(eval.ProtoBLRBLR)
 	if base == nil || base.Err != nil {
 		return nil
 	}
 	t := base.Summary.Threshold
 	out := map[string][]Flip{}
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		p := r.Protocol(name)
 		if p == nil {
 			continue
@@ -1035,14 +939,14 @@ func (r *EvalResult) Flips() map[string][]Flip {
 func (r *EvalResult) Markdown(info EvalInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
-	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == ProtoBLRM || p.Name == ProtoMM }) {
+	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == eval.ProtoBLRM || p.Name == eval.ProtoMM }) {
 		fmt.Fprintf(&b, "; masks %s, colour %s, seed %d", info.Mask.Style, info.Mask.Color, info.Mask.Seed)
 		if info.MaskOnPhoto {
 			b.WriteString(", drawn on the photo before alignment")
 		}
 	}
 	if info.Folds != nil {
-		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))
+		fmt.Fprintf(&b, "; folds %s", eval.FormatFolds(info.Folds))
 	}
 	b.WriteString(".\n")
 	dropped := len(r.Dropped) > 0
@@ -1103,8 +1007,39 @@ const (
 	ReportTable     = "results.md"
 )
 
-// reportPlotW and reportPlotH are the chart sizes in pixels.
-const reportPlotW, reportPlotH = 720, 540
+// The report's chart sizes in pixels: the ROC and DET charts, and one
+// row's panel of hist.png.
+const (
+	ChartWidth, ChartHeight                   = 720, 540
+	HistogramPanelWidth, HistogramPanelHeight = 400, 260
+)
+
+// reportHistogram is one row's score histogram (the scored pairs'), titled
+// with its error rates and threshold (the mean of its k-fold thresholds).
+func reportHistogram(p ProtocolResult, scores []float64, same []bool) render.Histogram {
+	h := eval.NewHistogram(scores, same, eval.HistogramLo, eval.HistogramHi, eval.HistogramBins)
+	s := p.Summary
+	return render.Histogram{
+		Title:    p.Name,
+		Subtitle: fmt.Sprintf("EER %.2f%%, FNMR@FMR=1%% %.2f%%, threshold %.4f", 100*s.EER, 100*s.FMR100, mean(s.FoldThresholds)),
+		Lo:       h.Lo, Hi: h.Hi, Genuine: h.Genuine, Impostor: h.Impostor,
+	}
+}
+
+// histogramSheet draws the rows' histograms side by side, three to a line,
+// each with its threshold.
+func histogramSheet(hists []render.Histogram, thresholds []float64) *image.NRGBA {
+	cols := min(3, len(hists))
+	lines := (len(hists) + cols - 1) / cols
+	img := image.NewNRGBA(image.Rect(0, 0, cols*HistogramPanelWidth, lines*HistogramPanelHeight))
+	render.FillRect(img, img.Rect, color.NRGBA{255, 255, 255, 255})
+	fonts := render.NewFonts()
+	for k, h := range hists {
+		x, y := k%cols*HistogramPanelWidth, k/cols*HistogramPanelHeight
+		render.DrawHistogram(img, image.Rect(x+4, y+4, x+HistogramPanelWidth-4, y+HistogramPanelHeight-4), fonts, h, thresholds[k])
+	}
+	return img
+}
 
 // WriteReport writes into dir (created if needed): ROC, DET and score
 // histogram charts of every row; scores.csv, every pair under every row
@@ -1118,36 +1053,40 @@ func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
 		return err
 	}
 	// The curves count failed pairs as rejected, as the table does; the
-	// histogram shows scores, and a failed pair has none.
-	var protos, scored []eval.Protocol
+	// histograms show scores, and a failed pair has none.
+	var protos []eval.Protocol
+	var hists []render.Histogram
+	var thresholds []float64
 	for _, p := range r.Protocols {
 		if p.Err != nil {
 			continue
 		}
 		pairs := make([]eval.Pair, len(p.Pairs))
-		hist := eval.Protocol{Name: p.Name}
+		var scores []float64
+		var same []bool
 		for i, s := range p.Pairs {
-			same := r.Set.Pairs[s.Pair].Same
-			pairs[i] = eval.Pair{Score: s.Score, Same: same, Failed: s.Failed}
+			pairSame := r.Set.Pairs[s.Pair].Same
+			pairs[i] = eval.Pair{Score: s.Score, Same: pairSame, Failed: s.Failed}
 			if !s.Failed {
-				hist.Scores, hist.Same = append(hist.Scores, s.Score), append(hist.Same, same)
+				scores, same = append(scores, s.Score), append(same, pairSame)
 			}
 		}
-		scores, same, _ := eval.Columns(pairs)
-		protos = append(protos, eval.Protocol{Name: p.Name, Scores: scores, Same: same})
-		scored = append(scored, hist)
+		all, allSame, _ := eval.Columns(pairs)
+		protos = append(protos, eval.Protocol{Name: p.Name, Scores: all, Same: allSame})
+		hists = append(hists, reportHistogram(p, scores, same))
+		thresholds = append(thresholds, mean(p.Summary.FoldThresholds))
 	}
 	if len(protos) > 0 {
 		for _, c := range []struct {
-			name   string
-			write  func(string, []eval.Protocol, int, int) error
-			protos []eval.Protocol
-		}{
-			{ReportROC, eval.WriteROC, protos}, {ReportDET, eval.WriteDET, protos}, {ReportHistogram, eval.WriteHistogram, scored},
-		} {
-			if err := c.write(filepath.Join(dir, c.name), c.protos, reportPlotW, reportPlotH); err != nil {
+			name  string
+			write func(string, []eval.Protocol, int, int) error
+		}{{ReportROC, eval.WriteROC}, {ReportDET, eval.WriteDET}} {
+			if err := c.write(filepath.Join(dir, c.name), protos, ChartWidth, ChartHeight); err != nil {
 				return err
 			}
+		}
+		if err := imageio.WritePNG(filepath.Join(dir, ReportHistogram), histogramSheet(hists, thresholds)); err != nil {
+			return err
 		}
 	}
 	files := []struct {
@@ -1226,7 +1165,7 @@ func (r *EvalResult) scoreRows() [][]string {
 func (r *EvalResult) flipRows() [][]string {
 	rows := [][]string{{"protocol", "a", "b", "same", "masked", "threshold", "blr_blr_score", "score", "blr_blr_decision", "decision", "correct_now"}}
 	flips := r.Flips()
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		for _, f := range flips[name] {
 			pair := r.Set.Pairs[f.Pair]
 			d := decision(f.Masked.Score, f.Threshold)
@@ -1245,4 +1184,31 @@ func (r *EvalResult) failureRows() [][]string {
 		rows = append(rows, []string{f.Key, f.Variant, f.Error})
 	}
 	return rows
+}
+
+// WriteSummary tells w (stderr) what the run did and what it could not
+// score, before the table, so that a failed run still explains itself.
+func (res *EvalResult) WriteSummary(w io.Writer, elapsed time.Duration) {
+	st := res.Stats
+	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
+	if st.Fallback > 0 {
+		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
+	}
+	fmt.Fprintf(w, "; %.1f s\n", elapsed.Seconds())
+	if st.CacheErrs > 0 {
+		fmt.Fprintf(w, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
+	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(w, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
+	}
+	if len(res.Failures) > 0 {
+		fmt.Fprintf(w, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
+		for i, f := range res.Failures {
+			if i == 10 {
+				fmt.Fprintf(w, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
+		}
+	}
 }

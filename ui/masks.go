@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/maskgen"
 )
 
@@ -161,7 +161,7 @@ func (mp *maskPanel) edited() {
 	}
 	s.Shift = nil
 	if mp.fixed.Checked {
-		s.Shift = &app.MaskShift{X: int(mp.shiftX.Value), Y: int(mp.shiftY.Value)}
+		s.Shift = &compare.MaskShift{X: int(mp.shiftX.Value), Y: int(mp.shiftY.Value)}
 	}
 	wb.mask = s
 	mp.update()

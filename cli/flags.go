@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"flag"
+	"strings"
+
+	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/maskgen"
+)
+
+// engineFlags are the flags every command that runs the face engine shares.
+type engineFlags struct {
+	aligned *bool
+	model   *string
+}
+
+func addEngineFlags(fs *flag.FlagSet) engineFlags {
+	return engineFlags{
+		aligned: fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template"),
+		model:   fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+	}
+}
+
+// maskFlags are the synthetic-mask flags that mask, compare and train share.
+// mask names them --style/--color; the others, which have other styles and
+// colours to talk about, --mask-style/--mask-color.
+type maskFlags struct {
+	style, color, shift  *string
+	seed                 *uint64
+	styleFlag, colorFlag string
+}
+
+// addMaskFlags defines the flags; withShift adds --shift (a fixed paper
+// shift), which training does not offer.
+func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) maskFlags {
+	m := maskFlags{styleFlag: prefix + "style", colorFlag: prefix + "color"}
+	m.style = fs.String(m.styleFlag, "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
+	m.color = fs.String(m.colorFlag, "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
+	m.seed = fs.Uint64("seed", 0, seedHelp)
+	if withShift {
+		m.shift = fs.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
+	}
+	return m
+}
+
+// config parses the flags' values; errors are usage errors naming the flag.
+func (m maskFlags) config() (maskgen.Config, *compare.MaskShift, error) {
+	spec, err := maskgen.ParseStyle(*m.style)
+	if err != nil {
+		return maskgen.Config{}, nil, usagef("--%s: %v", m.styleFlag, err)
+	}
+	cs, err := maskgen.ParseColor(*m.color)
+	if err != nil {
+		return maskgen.Config{}, nil, usagef("--%s: %v", m.colorFlag, err)
+	}
+	var sh *compare.MaskShift
+	if m.shift != nil {
+		if sh, err = compare.ParseMaskShift(*m.shift); err != nil {
+			return maskgen.Config{}, nil, usagef("--shift: %v", err)
+		}
+	}
+	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil
+}
