@@ -2,71 +2,32 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
+
+	"github.com/maskinv/workbench/folder"
 )
 
-// ErrForeignFiles marks a folder where a store would replace files that
-// no store wrote.
-var ErrForeignFiles = errors.New("not written by maskinv (move them away, or use --force to replace them)")
-
-// ForeignFilesError names the files; it matches ErrForeignFiles.
-type ForeignFilesError struct {
-	Dir   string
-	Names []string
-}
-
-func (e *ForeignFilesError) Error() string {
-	return fmt.Sprintf("folder %s: %s would be replaced, but it holds no store marker (%s): %v",
-		e.Dir, strings.Join(e.Names, ", "), MarkerName, ErrForeignFiles)
-}
-
-// Is makes errors.Is(err, ErrForeignFiles) true.
-func (e *ForeignFilesError) Is(target error) bool { return target == ErrForeignFiles }
-
-// markerText is the marker's content.
-const markerText = "This folder was written by maskinv as an embedding store; later runs may replace the files it wrote here.\n"
+// markerCmd names the store's folder marker (folder.MarkerName).
+const markerCmd = "store"
 
 // storeFiles are the files a store writes, besides its marker.
 var storeFiles = []string{EmbeddingsName, IndexName, MetaName, JournalName}
 
-// claim makes dir a store folder: it creates dir and the marker, or
-// checks that the marker is there. Without the marker, any of the store's
-// files present makes a *ForeignFilesError, unless force.
+// claim makes dir a store folder, as every command's output folder is
+// claimed (folder.Claim): it creates dir and the marker, or checks that
+// the marker is there. Without the marker, any of the store's files
+// present is a *folder.ForeignFilesError (folder.ErrForeignFiles), unless
+// force.
 func claim(dir string, force bool) error {
-	b, err := os.ReadFile(filepath.Join(dir, MarkerName))
-	if err == nil && bytes.Equal(b, []byte(markerText)) {
-		return nil
-	}
-	var names []string
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		names = append(names, MarkerName)
-	}
-	for _, n := range storeFiles {
-		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
-			names = append(names, n)
-		}
-	}
-	if len(names) > 0 && !force {
-		return &ForeignFilesError{Dir: dir, Names: names}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return writeAtomic(dir, MarkerName, func(w io.Writer) error {
-		_, err := io.WriteString(w, markerText)
-		return err
-	})
+	return folder.Claim(dir, markerCmd, storeFiles, force)
 }
 
 // writeAtomic writes dir/name through a temporary file in dir that is

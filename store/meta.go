@@ -17,7 +17,7 @@ import (
 
 // File names inside a store folder.
 const (
-	MarkerName     = ".maskinv-store"
+	MarkerName     = ".maskinv-store" // folder.MarkerName("store")
 	EmbeddingsName = "embeddings.npy"
 	IndexName      = "index.jsonl"
 	MetaName       = "meta.json"

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/shard"
 )
 
@@ -367,15 +368,15 @@ func TestForeignFilesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Create(dir, testParams(shard.Whole), Options{})
-	var fe *ForeignFilesError
-	if !errors.Is(err, ErrForeignFiles) || !errors.As(err, &fe) || !slices.Equal(fe.Names, []string{IndexName}) {
+	var fe *folder.ForeignFilesError
+	if !errors.Is(err, folder.ErrForeignFiles) || !errors.As(err, &fe) || !slices.Equal(fe.Paths, []string{IndexName}) {
 		t.Fatalf("Create over a foreign index.jsonl: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, IndexName)); string(b) != "mine\n" {
 		t.Fatal("the foreign file was touched")
 	}
 	_, err = Merge(context.Background(), dir, []string{writeTo(t, shard.Whole)}, MergeOptions{})
-	if !errors.Is(err, ErrForeignFiles) {
+	if !errors.Is(err, folder.ErrForeignFiles) {
 		t.Fatalf("Merge into a foreign folder: %v", err)
 	}
 	w, err := Create(dir, testParams(shard.Whole), Options{Force: true})
@@ -440,6 +441,9 @@ func TestLocked(t *testing.T) {
 // TestFileModes: the files are readable by others, as other outputs are
 // (CreateTemp alone would leave them 0600).
 func TestFileModes(t *testing.T) {
+	if MarkerName != folder.MarkerName(markerCmd) {
+		t.Fatalf("MarkerName %q is not folder.MarkerName(%q)", MarkerName, markerCmd)
+	}
 	dir := t.TempDir()
 	writeStore(t, dir, shard.Whole, testKeys(3))
 	for _, n := range []string{MarkerName, EmbeddingsName, IndexName, MetaName} {

@@ -48,7 +48,7 @@ type Writer struct {
 // Create opens the store in dir for writing (creating dir), resuming what
 // an earlier run of the same Params left there: a journal, a finished
 // store, or both. It refuses, naming the files, to replace files that no
-// store wrote (ErrForeignFiles), or a store or journal made with other
+// store wrote (folder.ErrForeignFiles), or a store or journal made with other
 // Params (ErrMismatch), unless opt.Force, which starts afresh.
 func Create(dir string, p Params, opt Options) (*Writer, error) {
 	if err := p.check(); err != nil {
