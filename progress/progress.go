@@ -112,14 +112,15 @@ func PlainLine(label string, done, total int, elapsed time.Duration) string {
 	return fmt.Sprintf("%s: %d/%d (%.1f%%) %.1f/s elapsed %s ETA %s", label, done, total, pct, rate, elapsed.Round(time.Second), eta)
 }
 
-// For returns Terminal(f, label) when f is a terminal, and otherwise
-// Lines(f, label, LogInterval): a batch job's stderr is a file, where a
-// redrawn bar would leave one long line of carriage returns.
-func For(f *os.File, label string) Func {
-	if IsTerminal(f) {
-		return Terminal(f, label)
+// For returns Terminal(w, label) when w is a terminal (an *os.File on a
+// character device), and otherwise Lines(w, label, LogInterval): a batch
+// job's stderr is a file, where a redrawn bar would leave one long line of
+// carriage returns.
+func For(w io.Writer, label string) Func {
+	if f, ok := w.(*os.File); ok && IsTerminal(f) {
+		return Terminal(w, label)
 	}
-	return Lines(f, label, LogInterval)
+	return Lines(w, label, LogInterval)
 }
 
 // IsTerminal reports whether f is a character device, as a terminal is

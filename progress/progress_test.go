@@ -94,4 +94,9 @@ func TestForFileWritesLines(t *testing.T) {
 	if want := "mask: 0/2 (0.0%)"; !strings.HasPrefix(string(b), want) || strings.ContainsAny(string(b), "\r█") || strings.Count(string(b), "\n") != 2 {
 		t.Fatalf("log = %q, want two plain lines starting %q", b, want)
 	}
+	var buf bytes.Buffer // not a file at all: lines too
+	For(&buf, "embed")(1, 1)
+	if got := buf.String(); !strings.HasPrefix(got, "embed: 1/1 (100.0%)") || strings.Contains(got, "\r") {
+		t.Fatalf("For(buffer) wrote %q", got)
+	}
 }

@@ -70,14 +70,6 @@ func shardFlags(fs *flag.FlagSet) func(env Env) (shard.Spec, error) {
 	}
 }
 
-// reporter is progress as lines, or a bar on a terminal.
-func reporter(w io.Writer, label string) progress.Func {
-	if f, ok := w.(*os.File); ok {
-		return progress.For(f, label)
-	}
-	return progress.Lines(w, label, progress.LogInterval)
-}
-
 // scan lists the files under root as sorted slash keys, hidden names
 // left out, split into images and others.
 func scan(root string) (images, others []string, err error) {
@@ -171,7 +163,7 @@ func runMask(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	m := manifest{Tool: "maskinv mask", Version: 1, Algorithm: "standin/1", Style: "paper", Color: "auto", Seed: *seed, Images: []json.RawMessage{}}
-	report := reporter(env.Stderr, "mask shard "+sp.String())
+	report := progress.For(env.Stderr, "mask shard "+sp.String())
 	for i, key := range images {
 		report(i, len(images))
 		if err := delay(ctx, env); err != nil {
@@ -286,7 +278,7 @@ func runEmbed(ctx context.Context, args []string, env Env) error {
 	if done := len(keys) - len(todo); done > 0 {
 		fmt.Fprintf(env.Stderr, "resuming: %d of %d images already done\n", done, len(keys))
 	}
-	report := reporter(env.Stderr, "embed shard "+sp.String())
+	report := progress.For(env.Stderr, "embed shard "+sp.String())
 	for i, key := range todo {
 		report(i, len(todo))
 		if err := delay(ctx, env); err != nil {
@@ -353,7 +345,7 @@ func runMerge(ctx context.Context, args []string, env Env) error {
 	if *out == "" || fs.NArg() == 0 {
 		return errors.New("usage: maskinv merge --out DST SRC... | merge --masks DIR")
 	}
-	meta, err := store.Merge(ctx, *out, fs.Args(), store.MergeOptions{Force: *force, Progress: reporter(env.Stderr, "merge")})
+	meta, err := store.Merge(ctx, *out, fs.Args(), store.MergeOptions{Force: *force, Progress: progress.For(env.Stderr, "merge")})
 	if err != nil {
 		return err
 	}
