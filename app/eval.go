@@ -14,11 +14,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,160 +25,11 @@ import (
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/render"
 )
-
-// Dataset kinds of --dataset KIND=PATH.
-const (
-	SetLFW    = "lfw"
-	SetMFR2   = "mfr2"
-	SetBin    = "bin"
-	SetFolder = "folder"
-)
-
-// EvalImage is one image of an evaluation set.
-type EvalImage struct {
-	Key  string // dataset-relative, slash-separated; keys the image's mask
-	Path string // file to read; empty when Data holds the image
-	Data []byte // the encoded image (.bin sets)
-}
-
-// EvalPair is one verification pair of an evaluation set.
-type EvalPair struct {
-	A, B  int    // indices into EvalSet.Images
-	Same  bool   // genuine pair
-	Fold  int    // 0-based fold label
-	Split string // MFR2: dataset.MaskSplit name; "" for other sets
-}
-
-// EvalSet is a dataset ready to evaluate.
-type EvalSet struct {
-	Kind    string // SetLFW, SetMFR2, SetBin or SetFolder
-	Path    string
-	Aligned bool // images are 112×112 crops aligned to the ArcFace template
-	Images  []EvalImage
-	Pairs   []EvalPair
-}
-
-// LoadEvalSet reads the set named by kind and path. seed draws the impostor
-// pairs of a folder set; aligned says the images of an lfw or folder set
-// are already aligned crops (.bin sets always are).
-//
-// Folds: LFW keeps its ten View-2 folds; a .bin set is cut into ten
-// contiguous blocks of pairs, as InsightFace's evaluation does (KFold
-// without shuffling); a folder set gets Folder.Pairs' identity-disjoint
-// folds, ten or, with fewer than 20 people, one per two people (at least
-// two); MFR2, which has none, gets eval.AssignFolds(same, 10).
-func LoadEvalSet(kind, path string, seed uint64, aligned bool) (*EvalSet, error) {
-	set := &EvalSet{Kind: kind, Path: path, Aligned: aligned}
-	switch kind {
-	case SetLFW:
-		pairs, err := dataset.ReadLFWPairs(filepath.Join(path, "pairs.txt"))
-		if err != nil {
-			return nil, err
-		}
-		set.addPairs(pairs, nil)
-	case SetMFR2:
-		mp, err := dataset.ReadMFR2(path)
-		if err != nil {
-			return nil, err
-		}
-		pairs := make([]dataset.Pair, len(mp))
-		splits := make([]string, len(mp))
-		for i, p := range mp {
-			pairs[i], splits[i] = p.Pair, p.Split().String()
-		}
-		set.addPairs(pairs, splits)
-		dealFolds(set.Pairs)
-	case SetFolder:
-		f, err := dataset.ScanFolder(path)
-		if err != nil {
-			return nil, err
-		}
-		// Impostors are drawn within a fold, so each fold needs two people.
-		folds := min(10, max(2, len(f.Identities)/2))
-		pairs, err := f.Pairs(dataset.PairOptions{Seed: seed, Folds: folds})
-		if err != nil {
-			return nil, err
-		}
-		set.addPairs(pairs, nil)
-	case SetBin:
-		bs, err := dataset.ReadBin(path)
-		if err != nil {
-			return nil, err
-		}
-		set.Aligned = true
-		for i, data := range bs.Images {
-			set.Images = append(set.Images, EvalImage{Key: fmt.Sprintf("%06d", i), Data: data})
-		}
-		for k, same := range bs.Same {
-			set.Pairs = append(set.Pairs, EvalPair{A: 2 * k, B: 2*k + 1, Same: same, Fold: 10 * k / len(bs.Same)})
-		}
-	default:
-		return nil, fmt.Errorf("unknown dataset kind %q (want %s, %s, %s or %s)", kind, SetLFW, SetMFR2, SetBin, SetFolder)
-	}
-	if len(set.Pairs) == 0 {
-		return nil, fmt.Errorf("dataset %s=%s has no pairs", kind, path)
-	}
-	return set, nil
-}
-
-// addPairs appends pairs whose images are files under set.Path, listing
-// each image once.
-func (set *EvalSet) addPairs(pairs []dataset.Pair, splits []string) {
-	index := map[string]int{}
-	ref := func(r dataset.ImageRef) int {
-		if i, ok := index[r.Path]; ok {
-			return i
-		}
-		index[r.Path] = len(set.Images)
-		set.Images = append(set.Images, EvalImage{Key: r.Path, Path: filepath.Join(set.Path, filepath.FromSlash(r.Path))})
-		return len(set.Images) - 1
-	}
-	for i, p := range pairs {
-		ep := EvalPair{A: ref(p.A), B: ref(p.B), Same: p.Same, Fold: p.Fold}
-		if splits != nil {
-			ep.Split = splits[i]
-		}
-		set.Pairs = append(set.Pairs, ep)
-	}
-}
-
-// SelectFolds keeps the pairs whose 0-based fold is in folds. When fewer
-// than two folds remain, k-fold accuracy has nothing to train on, so the
-// kept pairs are dealt into ten new folds by eval.AssignFolds (balanced
-// classes, not identity-disjoint).
-func (set *EvalSet) SelectFolds(folds []int) error {
-	var kept []EvalPair
-	labels := map[int]bool{}
-	for _, p := range set.Pairs {
-		if slices.Contains(folds, p.Fold) {
-			kept = append(kept, p)
-			labels[p.Fold] = true
-		}
-	}
-	if len(kept) == 0 {
-		return fmt.Errorf("no pairs in folds %s", eval.FormatFolds(folds))
-	}
-	if len(labels) < 2 {
-		dealFolds(kept)
-	}
-	set.Pairs = kept
-	return nil
-}
-
-// dealFolds gives pairs ten balanced folds with eval.AssignFolds.
-func dealFolds(pairs []EvalPair) {
-	same := make([]bool, len(pairs))
-	for i, p := range pairs {
-		same[i] = p.Same
-	}
-	for i, f := range eval.AssignFolds(same, 10) {
-		pairs[i].Fold = f
-	}
-}
 
 // EvalEngine is what Evaluate needs of the face engine; *engine.Engine has it.
 // Both methods must be safe for concurrent use.
@@ -225,7 +74,7 @@ type ImageFailure struct {
 
 // ScoredPair is one pair's outcome under one protocol.
 type ScoredPair struct {
-	Pair   int     // index into EvalSet.Pairs
+	Pair   int     // index into dataset.EvalSet.Pairs
 	Score  float64 // cosine; eval.FailedScore when Failed
 	Failed bool
 	Masked string // which images wore a mask: none, a, b or both
@@ -258,12 +107,12 @@ type EvalStats struct {
 
 // EvalResult is the outcome of Evaluate.
 type EvalResult struct {
-	Set       *EvalSet // the pairs scored: without Dropped
+	Set       *dataset.EvalSet // the pairs scored: without Dropped
 	Protocols []ProtocolResult
 	Failures  []ImageFailure // sorted by key, then variant
 	Stats     EvalStats
-	Missing   []MissingImage // images not there (AllowMissing)
-	Dropped   []EvalPair     // the pairs that named them, not scored
+	Missing   []MissingImage     // images not there (AllowMissing)
+	Dropped   []dataset.EvalPair // the pairs that named them, not scored
 }
 
 // Measured is an error naming each row's problem when no row has metrics:
@@ -298,12 +147,12 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 // every pair using it is scored as failed: never dropped. An image that is
 // not there at all is an error, before any work, unless opt.AllowMissing
 // drops its pairs; one that cannot be read during the run is an error.
-func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
+func Evaluate(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, opt EvalOptions) (*EvalResult, error) {
 	for _, p := range opt.Protocols {
 		switch {
 		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q", p)
-		case p == eval.ProtoReal && set.Kind != SetMFR2:
+		case p == eval.ProtoReal && !set.RealMasks:
 			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
 		}
 	}
@@ -373,7 +222,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 
 // summarise computes the metrics of one row. refold deals the pairs into
 // ten fresh folds (a subset of a fold-less set, such as one MFR2 split).
-func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) ProtocolResult {
+func summarise(name string, set *dataset.EvalSet, scored []ScoredPair, refold bool) ProtocolResult {
 	pr := ProtocolResult{Name: name, Pairs: scored}
 	pairs := make([]eval.Pair, len(scored))
 	same := make([]bool, len(scored))
@@ -417,11 +266,7 @@ type variantJob struct {
 }
 
 // embedVariants returns, per image, the entry of each needed variant.
-func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uint8, opt EvalOptions) ([][2]CacheEntry, EvalStats, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+func embedVariants(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, need []uint8, opt EvalOptions) ([][2]CacheEntry, EvalStats, error) {
 	batch := opt.Batch
 	if batch <= 0 {
 		batch = 32
@@ -442,18 +287,9 @@ func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uin
 		emb: make([][2]CacheEntry, len(set.Images)), pending: make([]atomic.Int32, len(set.Images))}
 
 	jobs := make(chan variantJob, 2*batch)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	go p.feed(next)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.prepareAll(next, jobs)
-		}()
-	}
 	go func() {
-		wg.Wait()
+		// An error cancels ctx, which stops Each handing out images.
+		_ = parallel.Each(ctx, len(todo), opt.Workers, func(k int) { p.prepare(todo[k], jobs) })
 		close(jobs)
 	}()
 
@@ -483,7 +319,7 @@ type variantPipeline struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	eng    EvalEngine
-	set    *EvalSet
+	set    *dataset.EvalSet
 	need   []uint8
 	opt    EvalOptions
 	prog   progress.Func
@@ -505,52 +341,37 @@ func (p *variantPipeline) putCache(puts ...CachePut) {
 	}
 }
 
-// feed hands out the images to prepare until all are out or the run is
-// cancelled.
-func (p *variantPipeline) feed(next chan<- int) {
-	defer close(next)
-	for _, i := range p.todo {
-		select {
-		case next <- i:
-		case <-p.ctx.Done():
-			return
+// prepare prepares image i and sends its crops on to the embedding stage.
+// An error cancels the whole run.
+func (p *variantPipeline) prepare(i int, jobs chan<- variantJob) {
+	out, err := prepareImage(p.ctx, p.eng, p.set, i, p.need[i], p.opt)
+	if err != nil {
+		p.cancel(err)
+		return
+	}
+	p.located.Add(int64(out.located))
+	if out.fallback {
+		p.fallback.Add(1)
+	}
+	p.pending[i].Store(int32(len(out.jobs)))
+	for v, e := range out.known {
+		if e != nil {
+			p.emb[i][v] = *e
 		}
 	}
-}
-
-// prepareAll is one worker: it prepares images from next and sends their
-// crops on to the embedding stage. An error cancels the whole run.
-func (p *variantPipeline) prepareAll(next <-chan int, jobs chan<- variantJob) {
-	for i := range next {
-		out, err := prepareImage(p.ctx, p.eng, p.set, i, p.need[i], p.opt)
-		if err != nil {
-			p.cancel(err)
+	p.cached.Add(int64(out.cached))
+	if len(out.puts) > 0 {
+		p.putCache(out.puts...)
+	}
+	if len(out.jobs) == 0 {
+		p.finish()
+		return
+	}
+	for _, j := range out.jobs {
+		select {
+		case jobs <- j:
+		case <-p.ctx.Done():
 			return
-		}
-		p.located.Add(int64(out.located))
-		if out.fallback {
-			p.fallback.Add(1)
-		}
-		p.pending[i].Store(int32(len(out.jobs)))
-		for v, e := range out.known {
-			if e != nil {
-				p.emb[i][v] = *e
-			}
-		}
-		p.cached.Add(int64(out.cached))
-		if len(out.puts) > 0 {
-			p.putCache(out.puts...)
-		}
-		if len(out.jobs) == 0 {
-			p.finish()
-			continue
-		}
-		for _, j := range out.jobs {
-			select {
-			case jobs <- j:
-			case <-p.ctx.Done():
-				return
-			}
 		}
 	}
 }
@@ -622,7 +443,7 @@ type prepared struct {
 // and, for the missing ones, decodes, locates and masks it. Per-image
 // problems become failure entries; only a cancelled context (or another
 // error that is not the image's fault) is returned as an error.
-func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
+func prepareImage(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
 	ip := &imagePrep{ctx: ctx, eng: eng, set: set, i: i, img: set.Images[i], opt: opt}
 	data := ip.img.Data
 	if data == nil {
@@ -654,9 +475,9 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 type imagePrep struct {
 	ctx     context.Context
 	eng     EvalEngine
-	set     *EvalSet
+	set     *dataset.EvalSet
 	i       int
-	img     EvalImage
+	img     dataset.EvalImage
 	opt     EvalOptions
 	out     prepared
 	keys    [2]CacheKey
@@ -766,7 +587,7 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 			}
 			c = r.Aligned
 		} else if eval.Variant(v) == eval.Masked {
-			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
+			r, err := opt.Mask.ApplyAligned(crop, img.Key)
 			if err != nil {
 				ip.failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
 				continue

@@ -17,12 +17,10 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
@@ -46,10 +44,9 @@ var ErrNoFace = face.ErrNoFace
 // MaskOptions configures MaskDataset.
 type MaskOptions struct {
 	In, Out string
-	Config  maskgen.Config // style, colour, seed
-	// Shift, when not nil, replaces the paper style's random shift of
-	// every mask (other styles have no shift and ignore it).
-	Shift *compare.MaskShift
+	// Config chooses the masks: style, colour, seed and, when its Shift is
+	// not nil, a fixed shift for the styles that have one.
+	Config maskgen.Config
 	// Aligned says the images are aligned crops: the mask is placed by
 	// maskgen.AlignedFace (the ArcFace template, scaled by height/112 and
 	// centred), and Finder is not used.
@@ -92,15 +89,15 @@ const maskTool = "maskinv mask"
 // image, sorted by key. It holds no times or durations, so that a resumed
 // run writes the same bytes as an uninterrupted one.
 type MaskManifest struct {
-	Tool      string             `json:"tool"`
-	Version   int                `json:"version"`
-	Algorithm string             `json:"algorithm"`
-	Style     string             `json:"style"`
-	Color     string             `json:"color"`
-	Seed      uint64             `json:"seed"`
-	Shift     *compare.MaskShift `json:"shift,omitempty"`
-	Aligned   bool               `json:"aligned"`
-	Images    []MaskRecord       `json:"images"`
+	Tool      string         `json:"tool"`
+	Version   int            `json:"version"`
+	Algorithm string         `json:"algorithm"`
+	Style     string         `json:"style"`
+	Color     string         `json:"color"`
+	Seed      uint64         `json:"seed"`
+	Shift     *maskgen.Shift `json:"shift,omitempty"`
+	Aligned   bool           `json:"aligned"`
+	Images    []MaskRecord   `json:"images"`
 	// Copies are the other files, copied verbatim, sorted by path.
 	Copies []CopyRecord `json:"copies,omitempty"`
 }
@@ -218,7 +215,7 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if !opt.Aligned && opt.Finder == nil {
 		return sum, errors.New("raw photos need a landmark finder (the face engine); use --aligned for aligned crops")
 	}
-	if err := opt.Shift.Check(); err != nil {
+	if err := opt.Config.Validate(); err != nil {
 		return sum, err
 	}
 	if err := folder.CheckDisjoint(opt.In, opt.Out); err != nil {
@@ -241,7 +238,7 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	run.man = MaskManifest{
 		Tool: maskTool, Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
-		Seed: opt.Config.Seed, Shift: opt.Shift, Aligned: opt.Aligned,
+		Seed: opt.Config.Seed, Shift: opt.Config.Shift, Aligned: opt.Aligned,
 	}
 	if err := run.prepare(&sum); err != nil {
 		return sum, err
@@ -387,56 +384,27 @@ func (r *maskRun) copyOne(key string) (CopyRecord, error) {
 	return rec, imageio.WriteFile(dst, data)
 }
 
+// process masks every image on opt.Workers goroutines; cancelling ctx
+// stops it after the images in progress.
 func (r *maskRun) process(ctx context.Context) error {
-	workers := r.opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	report := r.opt.Progress
 	if report == nil {
 		report = progress.Nop
 	}
 	r.skipped = map[string]bool{}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	done := 0
 	report(0, len(r.images))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue // cancelled: drain without work
-				}
-				rec, skipped := r.one(r.images[i])
-				r.mu.Lock()
-				r.records[i] = &rec
-				if skipped {
-					r.skipped[rec.Key] = true
-				}
-				done++
-				report(done, len(r.images))
-				r.mu.Unlock()
-			}
-		}()
-	}
-	var err error
-feed:
-	for i := range r.images {
-		if err = ctx.Err(); err != nil {
-			break
+	return parallel.Each(ctx, len(r.images), r.opt.Workers, func(i int) {
+		rec, skipped := r.one(r.images[i])
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.records[i] = &rec
+		if skipped {
+			r.skipped[rec.Key] = true
 		}
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return err
+		done++
+		report(done, len(r.images))
+	})
 }
 
 // finish closes the journal and, when every image was tried (runErr is
@@ -511,7 +479,7 @@ func removeStaleTemps(out string, rels []string) {
 // one masks the image called key, or finds it done already.
 func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	cfg := r.opt.Config
-	p := compare.MaskParams(cfg, r.opt.Shift, key)
+	p := cfg.Choose(key)
 	rec = MaskRecord{
 		Key: key, Source: key, Style: p.Style, Color: p.Color.String(),
 		Seed: cfg.Seed, Params: p,
@@ -537,16 +505,8 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	if err != nil {
 		return fail(err)
 	}
-	face, err := r.face(img)
+	res, err := r.mask(img, key, &rec)
 	if err != nil {
-		return fail(err)
-	}
-	if !r.opt.Aligned {
-		pts := face.Points5
-		rec.Points5 = &pts
-	}
-	res := maskgen.Result{Image: maskgen.ToNRGBA(img), Params: p}
-	if res.Coverage, err = maskgen.Render(res.Image, face, p); err != nil {
 		return fail(err)
 	}
 	var buf bytes.Buffer
@@ -577,18 +537,20 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	return done, false
 }
 
-// face places the mask: the aligned template, or the finder's landmarks.
-func (r *maskRun) face(img image.Image) (maskgen.Face, error) {
-	if !r.opt.Aligned {
-		return r.opt.Finder.Find(img)
+// mask masks a copy of img, the image called key: an aligned crop on the
+// template, a photo on the face the finder locates (whose key points it
+// records in rec).
+func (r *maskRun) mask(img image.Image, key string, rec *MaskRecord) (maskgen.Result, error) {
+	if r.opt.Aligned {
+		return r.opt.Config.ApplyAligned(img, key)
 	}
-	b := img.Bounds()
-	face := maskgen.AlignedFace(b.Dx(), b.Dy())
-	for i := range face.Points5 {
-		face.Points5[i].X += float64(b.Min.X)
-		face.Points5[i].Y += float64(b.Min.Y)
+	f, err := r.opt.Finder.Find(img)
+	if err != nil {
+		return maskgen.Result{}, err
 	}
-	return face, nil
+	pts := f.Points5
+	rec.Points5 = &pts
+	return r.opt.Config.Apply(img, f, key)
 }
 
 func sha256Hex(b []byte) string {

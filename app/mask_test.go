@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/apptest"
@@ -456,13 +455,13 @@ func FuzzReadMaskManifest(f *testing.F) {
 func TestMaskDatasetShift(t *testing.T) {
 	in := apptest.MaskInput(t)
 	outs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
-	for k, sh := range []*compare.MaskShift{nil, {X: 0, Y: 120}} {
-		if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[k], Aligned: true, Shift: sh}); err != nil {
+	for k, sh := range []*maskgen.Shift{nil, {X: 0, Y: 120}} {
+		if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[k], Aligned: true, Config: maskgen.Config{Shift: sh}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m := readMaskManifestFile(t, outs[1])
-	if m.Shift == nil || *m.Shift != (compare.MaskShift{X: 0, Y: 120}) {
+	if m.Shift == nil || *m.Shift != (maskgen.Shift{X: 0, Y: 120}) {
 		t.Errorf("manifest shift %v", m.Shift)
 	}
 	for _, rec := range m.Images {
@@ -484,7 +483,7 @@ func TestMaskDatasetShift(t *testing.T) {
 	if readMaskManifestFile(t, outs[0]).Shift != nil {
 		t.Error("no shift given, but the manifest records one")
 	}
-	if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[0], Aligned: true, Shift: &compare.MaskShift{X: 0, Y: 999}}); !errors.Is(err, compare.ErrMaskShift) {
+	if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[0], Aligned: true, Config: maskgen.Config{Shift: &maskgen.Shift{X: 0, Y: 999}}}); !errors.Is(err, maskgen.ErrShift) {
 		t.Errorf("out-of-range shift: err %v", err)
 	}
 }

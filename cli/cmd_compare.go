@@ -43,7 +43,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	case *modelPath != "" && *threshold == 0:
 		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
-	mcfg, sh, err := mf.config()
+	mcfg, err := mf.config()
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	c, err := compare.Folder(ctx, eng, src, compare.Options{
 		Source:    name,
-		Mask:      compare.MaskSettings{Config: mcfg, Shift: sh},
+		Mask:      mcfg,
 		Threshold: eng.Threshold,
 		Progress:  progress.Terminal(stdio.Err, "compare"),
 	})

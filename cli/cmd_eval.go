@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/folder"
@@ -51,7 +52,8 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	es, err := fl.settings(fs)
+	kinds := dataset.Builtin()
+	es, err := fl.settings(fs, kinds)
 	if err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		}
 	}
 	start := time.Now()
-	set, err := app.LoadEvalSet(es.kind, es.path, es.mask.Seed, *fl.aligned)
+	set, err := kinds.OpenEval(es.kind.Name, es.path, dataset.EvalOptions{Seed: es.mask.Seed, Aligned: *fl.aligned})
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		Cache:        cache,
 		Workers:      *fl.workers,
 		Batch:        *fl.batch,
-		Progress:     progress.Terminal(stdio.Err, "eval "+es.kind),
+		Progress:     progress.Terminal(stdio.Err, "eval "+es.kind.Name),
 		AllowMissing: *fl.allowMissing,
 	})
 	if err != nil {
@@ -124,7 +126,7 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
 		folds:        fs.String("folds", "", "folds to evaluate, 1-based, e.g. 1-10, 10 or 1,3,5-7 (default: all)"),
 		model:        fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
-		style:        fs.String("mask-style", "paper", "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…"),
+		style:        fs.String("mask-style", maskgen.StyleSpec{}.String(), "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…"),
 		color:        fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb"),
 		maskOn:       fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)"),
 		seed:         fs.Uint64("seed", 1, "seed of the masks, of the masked side of blr-m pairs and of folder impostor pairs"),
@@ -144,7 +146,8 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 
 // evalSettings are the flags checked and parsed into what app.Evaluate takes.
 type evalSettings struct {
-	kind, path     string
+	kind           dataset.Kind
+	path           string
 	protos         []string
 	folds          []int
 	mask           maskgen.Config
@@ -154,7 +157,7 @@ type evalSettings struct {
 
 // settings checks the parsed flags; every mistake is a usage error, found
 // before anything is loaded.
-func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
+func (fl *evalFlags) settings(fs *flag.FlagSet, kinds *dataset.Kinds) (evalSettings, error) {
 	var es evalSettings
 	if fs.NArg() != 0 {
 		fs.Usage()
@@ -165,14 +168,12 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 		fs.Usage()
 		return es, usagef("--dataset wants KIND=PATH, got %q", *fl.dataset)
 	}
-	switch kind {
-	case app.SetLFW, app.SetMFR2, app.SetBin, app.SetFolder:
-	default:
-		return es, usagef("--dataset kind %q: want lfw, mfr2, bin or folder", kind)
-	}
-	es.kind, es.path = kind, path
 	var err error
-	if es.protos, err = parseProtocols(*fl.protocol, kind); err != nil {
+	if es.kind, err = kinds.Lookup(kind, dataset.ForEval); err != nil {
+		return es, usagef("--dataset: %v", err)
+	}
+	es.path = path
+	if es.protos, err = parseProtocols(*fl.protocol, es.kind.RealMasks); err != nil {
 		return es, usagef("%v", err)
 	}
 	if *fl.folds != "" {
@@ -194,9 +195,9 @@ func (fl *evalFlags) settings(fs *flag.FlagSet) (evalSettings, error) {
 	if *fl.batch < 1 {
 		return es, usagef("--batch %d", *fl.batch)
 	}
-	// MFR2 photos are hard for the detector, so it falls back there unless
-	// the flag, set either way, says otherwise.
-	es.detectFallback = kind == app.SetMFR2
+	// Photos of masked faces (MFR2's) are hard for the detector, so it
+	// falls back there unless the flag, set either way, says otherwise.
+	es.detectFallback = es.kind.RealMasks
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "detect-fallback" {
 			es.detectFallback = *fl.fallback
@@ -260,10 +261,11 @@ func reportFiles() []string {
 	return []string{app.ReportROC, app.ReportDET, app.ReportHistogram, app.ReportScores, app.ReportFlips, app.ReportFailed, app.ReportTable}
 }
 
-// parseProtocols reads --protocol; "" gives the dataset's default.
-func parseProtocols(s, kind string) ([]string, error) {
+// parseProtocols reads --protocol for a set with or without real masks;
+// "" gives the set's default.
+func parseProtocols(s string, realMasks bool) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
-		if kind == app.SetMFR2 {
+		if realMasks {
 			return []string{eval.ProtoReal}, nil
 		}
 		return []string{eval.ProtoBLRBLR, eval.ProtoBLRM, eval.ProtoMM}, nil
@@ -272,8 +274,8 @@ func parseProtocols(s, kind string) ([]string, error) {
 	for _, p := range strings.Split(s, ",") {
 		p = strings.ToLower(strings.TrimSpace(p))
 		switch {
-		case p == eval.ProtoReal && kind != app.SetMFR2:
-			return nil, fmt.Errorf("protocol %q is for mfr2 (real masks); use blr-blr", p)
+		case p == eval.ProtoReal && !realMasks:
+			return nil, fmt.Errorf("protocol %q is for sets with real masks (mfr2); use blr-blr", p)
 		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q: want blr-blr, blr-m, m-m or real", p)
 		case slices.Contains(out, p):

@@ -53,14 +53,13 @@ func runMask(ctx context.Context, args []string, stdio Stdio, finder app.Landmar
 		}
 		finder = eng
 	}
-	cfg, sh, err := mf.config()
+	cfg, err := mf.config()
 	if err != nil {
 		return err
 	}
 	opt := app.MaskOptions{
 		In: *in, Out: *out,
 		Config:   cfg,
-		Shift:    sh,
 		Aligned:  *aligned,
 		Finder:   finder,
 		Workers:  *workers,

@@ -61,7 +61,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
 		return usagef("--loss: %v", err)
 	}
-	if cfg.Mask, _, err = mf.config(); err != nil {
+	if cfg.Mask, err = mf.config(); err != nil {
 		return err
 	}
 	trainFolds, err := eval.ParseFolds(*folds)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/internal/facetest"
@@ -159,7 +160,7 @@ func TestEvalMissingImages(t *testing.T) {
 // metrics are exactly those of the set without the incomplete pairs.
 func TestEvaluateAllowMissingScoresCompletePairs(t *testing.T) {
 	dir := lfwFixture(t, missingPairs, allMissingKeys[:9], personPhoto) // no dave
-	set, err := app.LoadEvalSet(app.SetLFW, dir, 1, false)
+	set, err := dataset.Builtin().OpenEval("lfw", dir, dataset.EvalOptions{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,22 +30,23 @@ import (
 
 func TestParseProtocols(t *testing.T) {
 	tests := []struct {
-		in, kind string
-		want     []string
-		bad      bool
+		in        string
+		realMasks bool
+		want      []string
+		bad       bool
 	}{
-		{"", app.SetLFW, []string{"blr-blr", "blr-m", "m-m"}, false},
-		{"", app.SetMFR2, []string{"real"}, false},
-		{"m-m, BLR-BLR", app.SetBin, []string{"m-m", "blr-blr"}, false},
-		{"real,blr-m", app.SetMFR2, []string{"real", "blr-m"}, false},
-		{"real", app.SetLFW, nil, true},
-		{"blr-blr,blr-blr", app.SetLFW, nil, true},
-		{"m-b", app.SetLFW, nil, true},
+		{"", false, []string{"blr-blr", "blr-m", "m-m"}, false},
+		{"", true, []string{"real"}, false},
+		{"m-m, BLR-BLR", false, []string{"m-m", "blr-blr"}, false},
+		{"real,blr-m", true, []string{"real", "blr-m"}, false},
+		{"real", false, nil, true},
+		{"blr-blr,blr-blr", false, nil, true},
+		{"m-b", false, nil, true},
 	}
 	for _, tt := range tests {
-		got, err := parseProtocols(tt.in, tt.kind)
+		got, err := parseProtocols(tt.in, tt.realMasks)
 		if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
-			t.Errorf("parseProtocols(%q, %s) = %v, %v", tt.in, tt.kind, got, err)
+			t.Errorf("parseProtocols(%q, real masks %v) = %v, %v", tt.in, tt.realMasks, got, err)
 		}
 	}
 }
@@ -537,40 +538,6 @@ func TestEvalUsage(t *testing.T) {
 	}
 	if _, stderr, code := runCLI(t, "eval", "--dataset", "lfw="+t.TempDir()); code != 1 || !strings.Contains(stderr, "pairs.txt") {
 		t.Errorf("missing pairs.txt: exit %d, %q", code, stderr)
-	}
-}
-
-// TestSelectFolds: folds filter pairs; a single fold is re-dealt into ten.
-func TestSelectFolds(t *testing.T) {
-	mk := func() *app.EvalSet {
-		s := &app.EvalSet{}
-		for i := range 200 {
-			s.Pairs = append(s.Pairs, app.EvalPair{Same: i%2 == 0, Fold: i / 20})
-		}
-		return s
-	}
-	s := mk()
-	if err := s.SelectFolds([]int{2, 5}); err != nil || len(s.Pairs) != 40 {
-		t.Fatalf("folds 3,6: %d pairs, %v", len(s.Pairs), err)
-	}
-	for _, p := range s.Pairs {
-		if p.Fold != 2 && p.Fold != 5 {
-			t.Fatalf("pair of fold %d kept", p.Fold)
-		}
-	}
-	s = mk()
-	if err := s.SelectFolds([]int{9}); err != nil || len(s.Pairs) != 20 {
-		t.Fatalf("fold 10: %d pairs, %v", len(s.Pairs), err)
-	}
-	labels := map[int]int{}
-	for _, p := range s.Pairs {
-		labels[p.Fold]++
-	}
-	if len(labels) != 10 {
-		t.Errorf("one fold re-dealt into %d folds, want 10", len(labels))
-	}
-	if err := mk().SelectFolds([]int{}); err == nil {
-		t.Error("no folds accepted")
 	}
 }
 

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"strings"
 
-	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/maskgen"
 )
 
@@ -34,30 +34,31 @@ type maskFlags struct {
 // shift), which training does not offer.
 func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) maskFlags {
 	m := maskFlags{styleFlag: prefix + "style", colorFlag: prefix + "color"}
-	m.style = fs.String(m.styleFlag, "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
+	m.style = fs.String(m.styleFlag, maskgen.StyleSpec{}.String(), "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
 	m.color = fs.String(m.colorFlag, "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
 	m.seed = fs.Uint64("seed", 0, seedHelp)
 	if withShift {
-		m.shift = fs.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
+		m.shift = fs.String("shift", "random", fmt.Sprintf("%s style: X,Y fixed shift of the template in template pixels (%d per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)",
+			strings.Join(maskgen.ShiftStyles(), ", "), maskgen.TemplateScale))
 	}
 	return m
 }
 
 // config parses the flags' values; errors are usage errors naming the flag.
-func (m maskFlags) config() (maskgen.Config, *compare.MaskShift, error) {
+func (m maskFlags) config() (maskgen.Config, error) {
 	spec, err := maskgen.ParseStyle(*m.style)
 	if err != nil {
-		return maskgen.Config{}, nil, usagef("--%s: %v", m.styleFlag, err)
+		return maskgen.Config{}, usagef("--%s: %v", m.styleFlag, err)
 	}
 	cs, err := maskgen.ParseColor(*m.color)
 	if err != nil {
-		return maskgen.Config{}, nil, usagef("--%s: %v", m.colorFlag, err)
+		return maskgen.Config{}, usagef("--%s: %v", m.colorFlag, err)
 	}
-	var sh *compare.MaskShift
+	var sh *maskgen.Shift
 	if m.shift != nil {
-		if sh, err = compare.ParseMaskShift(*m.shift); err != nil {
-			return maskgen.Config{}, nil, usagef("--shift: %v", err)
+		if sh, err = maskgen.ParseShift(*m.shift); err != nil {
+			return maskgen.Config{}, usagef("--shift: %v", err)
 		}
 	}
-	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil
+	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed, Shift: sh}, nil
 }

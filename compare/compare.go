@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/render"
@@ -60,7 +60,7 @@ type Comparison struct {
 	Rows      []int   // index into Photos of each matrix row
 	Blocks    []IdentityBlock
 	Known     bool // identities known for every row, with genuine pairs
-	Mask      MaskSettings
+	Mask      maskgen.Config
 	Threshold float64 // decision: same person when cosine ≥ Threshold
 	Scores    [NumSettings]ScoreMatrix
 	// Stats are per setting, when Known (else nil); StatsErr says why
@@ -141,42 +141,14 @@ type IdentityBlock = render.Block
 // ScoreMatrix is an N×N matrix of cosine similarities, row-major.
 type ScoreMatrix = render.Matrix
 
-// MaskSettings choose the masks of a Comparison.
-type MaskSettings struct {
-	Config maskgen.Config
-	Shift  *MaskShift // nil: the paper style's random shift
-}
-
-// Params are the mask choices for the photo called key.
-func (s MaskSettings) Params(key string) maskgen.Params { return MaskParams(s.Config, s.Shift, key) }
-
-// Apply masks a copy of an aligned 112×112 crop as the photo called key.
-func (s MaskSettings) Apply(crop *image.NRGBA, key string) (maskgen.Result, error) {
-	if err := s.Shift.Check(); err != nil {
-		return maskgen.Result{}, err
-	}
-	p := s.Params(key)
-	b := crop.Bounds()
-	f := maskgen.AlignedFace(b.Dx(), b.Dy())
-	for i := range f.Points5 {
-		f.Points5[i].X += float64(b.Min.X)
-		f.Points5[i].Y += float64(b.Min.Y)
-	}
-	img := maskgen.ToNRGBA(crop)
-	cov, err := maskgen.Render(img, f, p)
+// maskAligned masks a copy of the aligned crop of the photo called key.
+func maskAligned(mask maskgen.Config, crop *image.NRGBA, key string) (maskgen.Result, error) {
+	r, err := mask.ApplyAligned(crop, key)
 	if err != nil {
 		return maskgen.Result{}, fmt.Errorf("%s: mask: %w", key, err)
 	}
-	return maskgen.Result{Image: img, Coverage: cov, Params: p}, nil
+	return r, nil
 }
-
-// String describes the settings, e.g. "paper, colour auto, seed 0, shift random".
-func (s MaskSettings) String() string {
-	return fmt.Sprintf("%s, colour %s, seed %d, shift %s", s.Config.Style, s.Config.Color, s.Config.Seed, s.Shift)
-}
-
-// key identifies the settings in the masked-embedding cache.
-func (s MaskSettings) key() string { return s.String() }
 
 // SettingStats are the verification metrics of one setting over all pairs
 // of rows: i < j for SettingUU and SettingMM, and every ordered pair i ≠ j
@@ -207,7 +179,7 @@ type Flip struct {
 // Options configure Folder.
 type Options struct {
 	Source string // name for titles; default "folder"
-	Mask   MaskSettings
+	Mask   maskgen.Config
 	// Threshold is the decision threshold: the engine's (engine.Engine's
 	// Threshold) unless the user chose another.
 	Threshold float64
@@ -235,7 +207,7 @@ type Engine interface {
 // their reason and get no row. Cancelling ctx stops between batches and
 // returns ctx's error.
 func Folder(ctx context.Context, eng Engine, src fs.FS, opt Options) (*Comparison, error) {
-	if err := opt.Mask.Shift.Check(); err != nil {
+	if err := opt.Mask.Validate(); err != nil {
 		return nil, err
 	}
 	scan, err := folder.ScanFS(src)
@@ -265,18 +237,13 @@ func Folder(ctx context.Context, eng Engine, src fs.FS, opt Options) (*Compariso
 	if batch <= 0 {
 		batch = 16
 	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	prog(0, len(photos))
 	for start := 0; start < len(photos); start += batch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		chunk := photos[start:min(start+batch, len(photos))]
-		parallelFor(len(chunk), workers, func(i int) { locatePhoto(ctx, eng, src, &chunk[i], opt.Mask) })
-		if err := ctx.Err(); err != nil {
+		if err := parallel.Each(ctx, len(chunk), opt.Workers, func(i int) { locatePhoto(ctx, eng, src, &chunk[i], opt.Mask) }); err != nil {
 			return nil, err
 		}
 		// One recogniser call for both variants of the whole batch.
@@ -313,7 +280,7 @@ func Folder(ctx context.Context, eng Engine, src fs.FS, opt Options) (*Compariso
 
 // locatePhoto decodes, locates, thumbnails and masks one photo, recording
 // a per-photo failure in p.Err.
-func locatePhoto(ctx context.Context, eng Engine, src fs.FS, p *Photo, mask MaskSettings) {
+func locatePhoto(ctx context.Context, eng Engine, src fs.FS, p *Photo, mask maskgen.Config) {
 	img, err := imageio.DecodeFS(src, p.Key)
 	if err != nil {
 		p.Err = err.Error()
@@ -334,33 +301,12 @@ func locatePhoto(ctx context.Context, eng Engine, src fs.FS, p *Photo, mask Mask
 	p.Choice = res.Choice.String()
 	p.Thumb = render.Thumbnail(img, ThumbSize, &res.Box)
 	p.Aligned = res.Aligned
-	m, err := mask.Apply(res.Aligned, p.Key)
+	m, err := maskAligned(mask, res.Aligned, p.Key)
 	if err != nil {
 		p.Err = err.Error()
 		return
 	}
 	p.Masked, p.Params, p.Coverage = m.Image, m.Params, m.CoveredFraction()
-}
-
-// parallelFor runs fn(0..n-1) on up to workers goroutines.
-func parallelFor(n, workers int, fn func(i int)) {
-	workers = max(1, min(workers, n))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // lfwName matches "Name_0001.jpg": the identity of a photo at the top level.

@@ -28,7 +28,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func compareTestFolder(t *testing.T, eng Engine, mask MaskSettings) *Comparison {
+func compareTestFolder(t *testing.T, eng Engine, mask maskgen.Config) *Comparison {
 	t.Helper()
 	c, err := Folder(context.Background(), eng, facetest.Folder(), Options{Source: "test", Mask: mask, Threshold: 0.5, Batch: 3})
 	if err != nil {
@@ -39,7 +39,7 @@ func compareTestFolder(t *testing.T, eng Engine, mask MaskSettings) *Comparison 
 
 func TestCompareFolder(t *testing.T) {
 	eng := &facetest.Engine{}
-	c := compareTestFolder(t, eng, MaskSettings{})
+	c := compareTestFolder(t, eng, maskgen.Config{})
 	if len(c.Photos) != 10 || c.N() != 8 {
 		t.Fatalf("%d photos, %d rows; want 10 and 8 (hidden files and non-images skipped)", len(c.Photos), c.N())
 	}
@@ -82,12 +82,12 @@ func TestCompareFolder(t *testing.T) {
 	}
 	// Masks: drawn on the aligned crop from the settings and the key.
 	p := c.Row(0)
-	m, err := MaskSettings{}.Apply(p.Aligned, p.Key)
+	m, err := maskgen.Config{}.ApplyAligned(p.Aligned, p.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(m.Image.Pix, p.Masked.Pix) || p.Params.Key != p.Key || p.Coverage < 0.1 {
-		t.Errorf("masked crop is not MaskSettings.Apply(aligned, key): params %+v, coverage %v", p.Params, p.Coverage)
+		t.Errorf("masked crop is not maskgen.Config.ApplyAligned(aligned, key): params %+v, coverage %v", p.Params, p.Coverage)
 	}
 	if p.Thumb == nil || max(p.Thumb.Rect.Dx(), p.Thumb.Rect.Dy()) != ThumbSize {
 		t.Errorf("thumbnail %v, want longest side %d", p.Thumb.Rect, ThumbSize)
@@ -97,7 +97,7 @@ func TestCompareFolder(t *testing.T) {
 // TestCompareStatsAndFlips checks the statistics against eval on the pairs
 // listed the slow way, and the flips against the decisions.
 func TestCompareStatsAndFlips(t *testing.T) {
-	c := compareTestFolder(t, &facetest.Engine{}, MaskSettings{})
+	c := compareTestFolder(t, &facetest.Engine{}, maskgen.Config{})
 	if c.StatsErr != nil || len(c.Stats) != 3 {
 		t.Fatalf("stats %v, err %v", c.Stats, c.StatsErr)
 	}
@@ -158,11 +158,11 @@ func TestCompareStatsAndFlips(t *testing.T) {
 
 func TestCompareRemaskReusesUnmasked(t *testing.T) {
 	eng := &facetest.Engine{}
-	paper := MaskSettings{}
+	paper := maskgen.Config{}
 	c := compareTestFolder(t, eng, paper)
 	before := eng.Embedded.Load()
 	surgical, _ := maskgen.ParseStyle("surgical")
-	other := MaskSettings{Config: maskgen.Config{Style: surgical, Seed: 7}, Shift: &MaskShift{0, 30}}
+	other := maskgen.Config{Style: surgical, Seed: 7, Shift: &maskgen.Shift{X: 0, Y: 30}}
 	c2, err := c.Remask(context.Background(), eng, other, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -192,11 +192,11 @@ func TestCompareRemaskReusesUnmasked(t *testing.T) {
 		}
 	}
 	// A fixed shift applies to the paper style only.
-	paperShift := MaskSettings{Shift: &MaskShift{-5, 35}}
-	if p := paperShift.Params("a/b.png"); p.ShiftX != -5 || p.ShiftY != 35 {
+	paperShift := maskgen.Config{Shift: &maskgen.Shift{X: -5, Y: 35}}
+	if p := paperShift.Choose("a/b.png"); p.ShiftX != -5 || p.ShiftY != 35 {
 		t.Errorf("paper with a fixed shift: %+v", p)
 	}
-	if p := other.Params("a/b.png"); p.ShiftX != 0 || p.ShiftY != 0 {
+	if p := other.Choose("a/b.png"); p.ShiftX != 0 || p.ShiftY != 0 {
 		t.Errorf("surgical has no shift, got %+v", p)
 	}
 }
@@ -266,20 +266,6 @@ func TestGramMatchesNaive(t *testing.T) {
 	for i := range a {
 		if a[i] != a0[i] {
 			t.Fatal("gram modified its input")
-		}
-	}
-}
-
-func TestParseMaskShift(t *testing.T) {
-	for in, want := range map[string]*MaskShift{"": nil, "random": nil, "3,-40": {3, -40}, " -240 , 240 ": {-240, 240}} {
-		got, err := ParseMaskShift(in)
-		if err != nil || (got == nil) != (want == nil) || got != nil && *got != *want {
-			t.Errorf("ParseMaskShift(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"1", "a,b", "0,241", "1,2,3"} {
-		if _, err := ParseMaskShift(in); !errors.Is(err, ErrMaskShift) {
-			t.Errorf("ParseMaskShift(%q): err %v, want ErrMaskShift", in, err)
 		}
 	}
 }

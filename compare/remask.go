@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"image"
-	"runtime"
 	"slices"
 	"sync"
 
+	"github.com/maskinv/workbench/internal/parallel"
+	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -15,8 +16,8 @@ import (
 // embeddings and SettingUU scores are shared with c; only the masked crops
 // are redrawn and embedded, and embeddings of settings seen before are
 // reused. Progress counts rows.
-func (c *Comparison) Remask(ctx context.Context, eng Engine, mask MaskSettings, prog progress.Func) (*Comparison, error) {
-	if err := mask.Shift.Check(); err != nil {
+func (c *Comparison) Remask(ctx context.Context, eng Engine, mask maskgen.Config, prog progress.Func) (*Comparison, error) {
+	if err := mask.Validate(); err != nil {
 		return nil, err
 	}
 	if prog == nil {
@@ -28,7 +29,7 @@ func (c *Comparison) Remask(ctx context.Context, eng Engine, mask MaskSettings, 
 	}
 	nc.Scores[SettingUU] = c.Scores[SettingUU]
 	n := nc.N()
-	cached := c.cache.get(mask.key())
+	cached := c.cache.get(mask.String())
 	prog(0, n)
 	const batch = 32
 	for start := 0; start < n; start += batch {
@@ -37,9 +38,9 @@ func (c *Comparison) Remask(ctx context.Context, eng Engine, mask MaskSettings, 
 		}
 		end := min(start+batch, n)
 		errs := make([]error, end-start)
-		parallelFor(end-start, runtime.GOMAXPROCS(0), func(k int) {
+		cancelled := parallel.Each(ctx, end-start, 0, func(k int) {
 			p := nc.Row(start + k)
-			m, err := mask.Apply(p.Aligned, p.Key)
+			m, err := maskAligned(mask, p.Aligned, p.Key)
 			if err != nil {
 				errs[k] = err
 				return
@@ -50,7 +51,7 @@ func (c *Comparison) Remask(ctx context.Context, eng Engine, mask MaskSettings, 
 				p.MaskedEmbedding = cached[p.Key]
 			}
 		})
-		if err := errors.Join(errs...); err != nil {
+		if err := errors.Join(append(errs, cancelled)...); err != nil {
 			return nil, err
 		}
 		var crops []*image.NRGBA
@@ -102,7 +103,7 @@ func (mc *maskedCache) put(c *Comparison) {
 	for _, i := range c.Rows {
 		e[c.Photos[i].Key] = c.Photos[i].MaskedEmbedding
 	}
-	key := c.Mask.key()
+	key := c.Mask.String()
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	if _, ok := mc.entries[key]; !ok {

@@ -26,11 +26,14 @@ type EvalPair struct {
 // EvalSet is a dataset ready to evaluate: its images, each listed once,
 // and its pairs.
 type EvalSet struct {
-	Kind    string // the registered kind's name
-	Path    string
-	Aligned bool // images are 112×112 crops aligned to the ArcFace template
-	Images  []EvalImage
-	Pairs   []EvalPair
+	Kind string // the registered kind's name
+	// RealMasks says the pairs show real masks (Kind.RealMasks): each
+	// pair's Split says which of its images wear one.
+	RealMasks bool
+	Path      string
+	Aligned   bool // images are 112×112 crops aligned to the ArcFace template
+	Images    []EvalImage
+	Pairs     []EvalPair
 }
 
 // EvalOptions are what a kind's Eval may need besides the path.

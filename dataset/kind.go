@@ -133,7 +133,7 @@ func (r *Kinds) OpenEval(name, path string, opt EvalOptions) (*EvalSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set.Kind = name
+	set.Kind, set.RealMasks = name, k.RealMasks
 	if len(set.Pairs) == 0 {
 		return nil, fmt.Errorf("dataset %s=%s has no pairs", name, path)
 	}

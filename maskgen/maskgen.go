@@ -218,9 +218,3 @@ func toNRGBA(src image.Image) *image.NRGBA {
 	img.Rect = src.Bounds()
 	return img
 }
-
-// ToNRGBA returns a new *image.NRGBA copy of src, with src's bounds.
-//
-// Deprecated: use imageio.ToNRGBA (whose copy starts at (0, 0)), or
-// Config.Apply / Config.ApplyAligned, which copy for you.
-func ToNRGBA(src image.Image) *image.NRGBA { return toNRGBA(src) }

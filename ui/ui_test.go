@@ -139,13 +139,13 @@ func TestMaskPanelGolden(t *testing.T) {
 	mp.style.SetSelected("surgical")
 	mp.color.SetSelected("navy")
 	mp.seed.SetText("7")
-	if wb.mask.Config.Style.String() != "surgical" || wb.mask.Config.Seed != 7 || wb.mask.Config.Color.Mode != maskgen.ColorFixed {
+	if wb.mask.Style.String() != "surgical" || wb.mask.Seed != 7 || wb.mask.Color.Mode != maskgen.ColorFixed {
 		t.Fatalf("panel settings %s", wb.mask)
 	}
 	if mp.apply.Disabled() {
 		t.Error("Apply must be enabled when the settings differ from the comparison's")
 	}
-	want, err := wb.mask.Apply(wb.cmp.Row(6).Aligned, wb.cmp.Row(6).Key)
+	want, err := wb.mask.ApplyAligned(wb.cmp.Row(6).Aligned, wb.cmp.Row(6).Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,10 +158,10 @@ func TestMaskPanelGolden(t *testing.T) {
 	mp.style.SetSelected("paper")
 	test.Tap(mp.fixed)
 	mp.shiftY.SetValue(96)
-	if wb.mask.Shift == nil || *wb.mask.Shift != (compare.MaskShift{X: 0, Y: 96}) || mp.shiftY.Disabled() {
+	if wb.mask.Shift == nil || *wb.mask.Shift != (maskgen.Shift{X: 0, Y: 96}) || mp.shiftY.Disabled() {
 		t.Errorf("shift %v, slider disabled %v", wb.mask.Shift, mp.shiftY.Disabled())
 	}
-	if p := wb.mask.Params(wb.cmp.Row(6).Key); p.ShiftY != 96 {
+	if p := wb.mask.Choose(wb.cmp.Row(6).Key); p.ShiftY != 96 {
 		t.Errorf("params %+v", p)
 	}
 }
@@ -329,7 +329,7 @@ func TestCreateDataset(t *testing.T) {
 	}
 	defer wb.cleanup()
 	out := filepath.Join(t.TempDir(), "masked")
-	mask := compare.MaskSettings{Config: maskgen.Config{Seed: 2}, Shift: &compare.MaskShift{X: 0, Y: 24}}
+	mask := maskgen.Config{Seed: 2, Shift: &maskgen.Shift{X: 0, Y: 24}}
 	var run *datasetRun
 	ui(func() { run = wb.createDataset(in, out, mask) })
 	wait(t, run.done, "the masked dataset")
@@ -373,7 +373,7 @@ func TestCreateDatasetRefusesForeign(t *testing.T) {
 		t.Fatal(err)
 	}
 	var run *datasetRun
-	ui(func() { run = wb.createDataset(in, out, compare.MaskSettings{}) })
+	ui(func() { run = wb.createDataset(in, out, maskgen.Config{}) })
 	wait(t, run.done, "the refused masked dataset")
 	if !errors.Is(run.err, folder.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
 		t.Errorf("err %v, status %q", run.err, wb.status.Text)

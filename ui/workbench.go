@@ -20,6 +20,7 @@ import (
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/render"
 )
@@ -51,7 +52,7 @@ type Workbench struct {
 
 	cmp      *compare.Comparison // nil until the first analysis ends
 	selected int                 // row of the photo in the mask panel, -1 for none
-	mask     compare.MaskSettings
+	mask     maskgen.Config
 	diff     compare.DiffKind
 
 	changed []func() // views to refresh when cmp or selected change
