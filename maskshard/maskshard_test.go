@@ -11,7 +11,8 @@ import (
 	"github.com/maskinv/workbench/shard"
 )
 
-// The fixtures are real `maskinv mask --seed 7` runs (main at 5ab0f4a) on
+// The fixtures are real `maskinv mask --seed 7` runs (main at 5ab0f4a;
+// cc9fbb3 writes the same bytes) on
 // assets/demo plus an unreadable broken/none.jpg and a notes.txt:
 // testdata/single.json from one run over the whole folder, and
 // testdata/demo/ the manifests of three runs over the images of shards
