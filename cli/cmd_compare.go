@@ -9,7 +9,6 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
-	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -21,8 +20,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	csvPath := fl.String("csv", "", "also write every pair's scores as CSV to this file")
 	mf := addMaskFlags(fl, "mask-", "mask seed: the same seed gives the same masks", true)
 	diff := fl.String("diff", "none", "difference map: none, um ((unmasked vs masked) − unmasked) or mm ((masked vs masked) − unmasked)")
-	modelPath := fl.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")
-	threshold := fl.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
+	ef := addEngineFlags(fl, true)
 	cell := fl.Int("cell", 0, "heatmap cell size in pixels (0: fit 360 px, at least 1)")
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
@@ -36,8 +34,9 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 		return usagef("--out is required")
 	case *cell < 0 || *cell > 64:
 		return usagef("--cell must be within 0..64")
-	case *modelPath != "" && *threshold == 0:
-		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
+	}
+	if err := ef.check(); err != nil {
+		return err
 	}
 	mcfg, err := mf.config()
 	if err != nil {
@@ -59,12 +58,9 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
+	eng, err := ef.load()
 	if err != nil {
 		return err
-	}
-	if *threshold != 0 {
-		eng.Threshold = *threshold
 	}
 	c, err := compare.Folder(ctx, eng, src, compare.Options{
 		Source:    name,

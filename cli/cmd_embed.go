@@ -8,14 +8,13 @@ import (
 	"io"
 
 	"github.com/maskinv/workbench/app"
-	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
 
 func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlagSet("embed", stdio.Err, "embed [--aligned] [--model F] [--json] IMAGE|DIR...")
-	ef := addEngineFlags(fs)
-	aligned, modelPath := ef.aligned, ef.model
+	ef := addEngineFlags(fs, false)
+	aligned := addAlignedFlag(fs)
 	asJSON := fs.Bool("json", false, "write one JSON object per line instead of a table")
 	batch := fs.Int("batch", 32, "faces per recogniser batch")
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -54,7 +53,7 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images found in %v", fs.Args())
 	}
-	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
+	eng, err := ef.load()
 	if err != nil {
 		return err
 	}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 
 	"github.com/maskinv/workbench/app"
-	"github.com/maskinv/workbench/engine"
 )
 
 func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlagSet("verify", stdio.Err, "verify [--json] [--model F] [--threshold T] [--aligned] A B")
-	ef := addEngineFlags(fs)
-	aligned, modelPath := ef.aligned, ef.model
-	threshold := fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
+	ef := addEngineFlags(fs, true)
+	aligned := addAlignedFlag(fs)
 	asJSON := fs.Bool("json", false, `write {"score","threshold","same","face_a","face_b"} as JSON`)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -22,15 +20,12 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 		fs.Usage()
 		return usagef("want two images, got %d", fs.NArg())
 	}
-	if *modelPath != "" && *threshold == 0 {
-		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
-	}
-	eng, err := engine.Load(engine.Options{RecogniserPath: *modelPath})
-	if err != nil {
+	if err := ef.check(); err != nil {
 		return err
 	}
-	if *threshold != 0 {
-		eng.Threshold = *threshold
+	eng, err := ef.load()
+	if err != nil {
+		return err
 	}
 	res, err := app.Verify(ctx, eng, fs.Arg(0), fs.Arg(1), *aligned)
 	if err != nil {

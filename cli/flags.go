@@ -5,20 +5,49 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
 )
 
-// engineFlags are the flags every command that runs the face engine shares.
+// engineFlags are the flags of the commands that run the face engine:
+// --model and, for those that decide "same person", --threshold.
 type engineFlags struct {
-	aligned *bool
-	model   *string
+	model     *string
+	threshold *float64 // nil: the command decides nothing
 }
 
-func addEngineFlags(fs *flag.FlagSet) engineFlags {
-	return engineFlags{
-		aligned: fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template"),
-		model:   fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+func addEngineFlags(fs *flag.FlagSet, decides bool) engineFlags {
+	e := engineFlags{model: fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")}
+	if decides {
+		e.threshold = fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	}
+	return e
+}
+
+// check refuses --model without --threshold: the default threshold
+// belongs to the embedded recogniser.
+func (e engineFlags) check() error {
+	if e.threshold != nil && *e.model != "" && *e.threshold == 0 {
+		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
+	}
+	return nil
+}
+
+// load loads the engine with the chosen recogniser and threshold.
+func (e engineFlags) load() (*engine.Engine, error) {
+	eng, err := engine.Load(engine.Options{RecogniserPath: *e.model})
+	if err != nil {
+		return nil, err
+	}
+	if e.threshold != nil && *e.threshold != 0 {
+		eng.Threshold = *e.threshold
+	}
+	return eng, nil
+}
+
+// addAlignedFlag is --aligned: inputs are aligned crops, no detection.
+func addAlignedFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("aligned", false, "inputs are 112×112 crops already aligned to the ArcFace template")
 }
 
 // maskFlags are the synthetic-mask flags that mask, compare and train share.
