@@ -37,6 +37,10 @@ type oclBackend struct {
 	kernels map[string]*opencl.Kernel
 	dummy   *opencl.Buffer // bound to absent optional inputs
 	blas    *clblast.Lib   // CLBlast for matrix products, nil: our tiled kernels
+	// serial waits for each kernel before the next is enqueued, on CPU
+	// devices (PoCL): its worker threads otherwise wait on the queue on the
+	// cores the running kernel needs (measured ~10% faster on PoCL here).
+	serial bool
 	scratch *opencl.Buffer // batch statistics of training batch norms
 }
 
@@ -55,7 +59,7 @@ func newOpenCLBackend(dev *opencl.Device, gemm string) (_ *oclBackend, err error
 	if err != nil {
 		return nil, err
 	}
-	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}, blas: blas}
+	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}, blas: blas, serial: dev.Type&opencl.TypeCPU != 0}
 	defer func() {
 		if err != nil {
 			_ = o.close()
@@ -155,6 +159,9 @@ func (o *oclBackend) run(k kernel, out devTensor, in []devTensor) error {
 		err = o.move(k, out, in)
 	default:
 		return fmt.Errorf("%s: no OpenCL kernel: %w", k, ErrUnsupported)
+	}
+	if err == nil && o.serial {
+		err = o.ctx.Finish()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", k, oclErr(err))
