@@ -40,7 +40,7 @@ type oclBackend struct {
 	// serial waits for each kernel before the next is enqueued, on CPU
 	// devices (PoCL): its worker threads otherwise wait on the queue on the
 	// cores the running kernel needs (measured ~10% faster on PoCL here).
-	serial bool
+	serial  bool
 	scratch *opencl.Buffer // batch statistics of training batch norms
 }
 
