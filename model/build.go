@@ -74,18 +74,18 @@ func (b *builder) recordMove(node *G.Node, k kernel, err error, in ...*G.Node) {
 	b.record(node, k, in...)
 }
 
-func (n *Net) build(batch int) (*program, error) {
-	b, p, err := n.buildGraph(batch)
-	if err != nil {
-		return nil, err
-	}
-	p.mem = planMemory(b.g, p.outputs, &n.pool)
-	p.vm = G.NewTapeMachine(b.g)
-	return p, nil
+// program is the graph built for one batch size: what the CPU engine's and
+// the devices' plans are made from.
+type program struct {
+	g       *G.ExprGraph
+	in      *G.Node
+	outputs []*G.Node
+	kernels []kernel // the forward kernels, for FLOP counts
+	steps   []step   // every computation in order
 }
 
-// buildGraph builds the inference graph for one batch size, without the
-// machine that runs it on the CPU (device plans need only its steps).
+// buildGraph builds the inference graph for one batch size; plans need
+// only its steps.
 func (n *Net) buildGraph(batch int) (b *builder, p *program, err error) {
 	// gorgonia panics on some inconsistent graphs; a bad model file must
 	// come back as an error that names it.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -120,5 +121,73 @@ func TestConvGeomErrors(t *testing.T) {
 		if _, err := newConvGeom(tc.x, tc.w, tc.group, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, false); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
+	}
+}
+
+// TestDepthwiseShapes runs the fast depthwise kernels on the shapes that
+// take their other paths: rows of 32 or more (computed row by row), planes
+// taller than one band, asymmetric pads, strides that only the generic
+// kernel takes, and global kernels over more planes than one group of
+// eight. Each is checked against the textbook convolution.
+func TestDepthwiseShapes(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	tests := []struct {
+		name            string
+		c, h, w, kh, kw int
+		sh, sw          int
+		pads            []int
+		path            dwPath
+	}{
+		{"3x3 stride 1, wide rows", 3, 5, 40, 3, 3, 1, 1, []int{1, 1, 1, 1}, dw3x3S1},
+		{"3x3 stride 1, tall plane, several bands", 2, 700, 9, 3, 3, 1, 1, []int{1, 1, 1, 1}, dw3x3S1},
+		{"3x3 stride 1, no padding", 2, 6, 7, 3, 3, 1, 1, []int{0, 0, 0, 0}, dw3x3S1},
+		{"3x3 stride 1, asymmetric pads", 3, 6, 7, 3, 3, 1, 1, []int{0, 1, 2, 0}, dw3x3S1},
+		{"3x3 stride 2, wide rows", 2, 6, 70, 3, 3, 2, 2, []int{1, 1, 1, 1}, dw3x3S2},
+		{"3x3 stride 2, tall plane, several bands", 2, 900, 10, 3, 3, 2, 2, []int{1, 1, 1, 1}, dw3x3S2},
+		{"3x3 stride 2, odd sizes, no padding", 3, 9, 11, 3, 3, 2, 2, []int{0, 0, 0, 0}, dw3x3S2},
+		{"3x3 stride 2, asymmetric pads", 3, 8, 9, 3, 3, 2, 2, []int{1, 0, 0, 1}, dw3x3S2},
+		{"3x3 stride 2 by 1", 2, 8, 9, 3, 3, 2, 1, []int{1, 1, 1, 1}, dwGeneric},
+		{"global 4x4 over 19 planes", 19, 4, 4, 4, 4, 1, 1, []int{0, 0, 0, 0}, dwGlobal},
+		{"5x5 padded", 2, 9, 8, 5, 5, 1, 1, []int{2, 2, 2, 2}, dwGeneric},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := newConvGeom(tensor.Shape{2, tc.c, tc.h, tc.w}, tensor.Shape{tc.c, 1, tc.kh, tc.kw}, tc.c,
+				[]int{tc.sh, tc.sw}, tc.pads, []int{1, 1}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := depthwisePath(g); p != tc.path {
+				t.Fatalf("takes path %d, want %d", p, tc.path)
+			}
+			in := [][]float64{randSlice(r, 2*tc.c*tc.h*tc.w), randSlice(r, tc.c*tc.kh*tc.kw), randSlice(r, tc.c)}
+			want := naiveConv(g, in[0], in[1], in[2])
+			for act := actNone; act <= actPRelu; act++ {
+				slope := randSlice(r, tc.c)
+				k := convKernel{g: g, act: act}
+				args := in
+				if act == actPRelu {
+					args = append(append([][]float64{}, in...), slope)
+				}
+				got := make([]float32, len(want))
+				args32 := make([][]float32, len(args))
+				for i := range args {
+					args32[i] = to32(args[i])
+				}
+				k.do32(got, args32)
+				for j, v := range want {
+					switch {
+					case v > 0:
+					case act == actRelu:
+						v = 0
+					case act == actPRelu:
+						v *= slope[j/(g.oh*g.ow)%tc.c]
+					}
+					if d := math.Abs(float64(got[j]) - v); d > 1e-5*math.Max(1, math.Abs(v)) || math.IsNaN(float64(got[j])) {
+						t.Fatalf("act %d: output %d = %v, naive %v", act, j, got[j], v)
+					}
+				}
+			}
+		})
 	}
 }

@@ -162,18 +162,17 @@ func newBinaryKernel(fn binaryFn, a, b tensor.Shape) (binaryKernel, error) {
 func (k binaryKernel) String() string {
 	return fmt.Sprintf("%s(%v,%v)", k.fn, k.bc.shapes[0], k.bc.shapes[1])
 }
-func (k binaryKernel) outShape() tensor.Shape { return k.bc.out }
-func (k binaryKernel) do32(y []float32, in [][]float32) {
+func (k binaryKernel) outShape() tensor.Shape           { return k.bc.out }
+func (k binaryKernel) do32(y []float32, in [][]float32) { k.run32(allCores{}, y, in) }
+func (k binaryKernel) run32(c cores, y []float32, in [][]float32) {
 	a, b := in[0], in[1]
 	switch {
 	case k.bc.shapes[0].Eq(k.bc.shapes[1]) && k.fn != fnPRelu:
-		parallelFor(len(y)/4096+1, func(lo, hi int) {
-			binarySameFast(k.fn, a, b, y, min(lo*4096, len(y)), min(hi*4096, len(y)))
-		})
+		c.Chunks(len(y), 1<<14, func(lo, hi int) { binarySameFast(k.fn, a, b, y, lo, hi) })
 	case k.fn == fnPRelu && k.perChannel():
-		n, c := k.bc.out[0], k.bc.out[1]
-		plane := len(y) / (n * c)
-		parallelFor(n*c, func(lo, hi int) { preluPlanesFast(a, b, y, c, plane, lo, hi) })
+		n, ch := k.bc.out[0], k.bc.out[1]
+		plane := len(y) / (n * ch)
+		c.Chunks(n*ch, max(1, (1<<14)/max(plane, 1)), func(lo, hi int) { preluPlanesFast(a, b, y, ch, plane, lo, hi) })
 	default:
 		binaryForward(k, y, a, b)
 	}

@@ -12,8 +12,6 @@ import (
 	"sync"
 
 	onnx "github.com/owulveryck/onnx-go"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // ErrUnsupported marks a model that uses an operator, attribute or data type
@@ -40,8 +38,10 @@ type Net struct {
 	fused map[int64]*irNode
 
 	mu       sync.Mutex
-	programs map[int]*program
-	pool     bufferPool // activation buffers shared by the programs' runs
+	programs map[int]*hostPlan
+	// separable: a batch can run image by image (see findSeparable).
+	separable bool
+	pool      bufferPool // slot buffers shared by the runs of every batch size
 }
 
 // Load reads and decodes an ONNX model file.
@@ -59,7 +59,7 @@ func Load(path string) (*Net, error) {
 // here rather than at the first Run.
 func Decode(name string, data []byte) (net *Net, err error) {
 	sum := sha256.Sum256(data)
-	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), raw: data, g: newIRGraph(), ops: defaultOps(), programs: map[int]*program{}}
+	net = &Net{name: name, hash: hex.EncodeToString(sum[:]), raw: data, g: newIRGraph(), ops: defaultOps(), programs: map[int]*hostPlan{}}
 	pinned, inputDims, err := pinDims(data)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: decode ONNX: %w", name, err)
@@ -95,6 +95,9 @@ func Decode(name string, data []byte) (net *Net, err error) {
 	}
 	net.planFusion()
 	if _, err := net.program(net.declaredBatch()); err != nil {
+		return nil, err
+	}
+	if err := net.findSeparable(); err != nil {
 		return nil, err
 	}
 	return net, nil
@@ -213,11 +216,13 @@ func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
 	if err := n.checkInput(ctx, in); err != nil {
 		return nil, err
 	}
-	p, err := n.program(in.Shape[0])
-	if err != nil {
-		return nil, err
+	var outs []Tensor
+	var err error
+	if in.Shape[0] > 1 && n.separable {
+		outs, err = n.runStreams(ctx, in)
+	} else {
+		outs, err = n.runTeam(ctx, in, nil)
 	}
-	outs, err := p.run(in)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", n.name, err)
 	}
@@ -245,7 +250,7 @@ func (n *Net) checkInput(ctx context.Context, in Tensor) error {
 	return nil
 }
 
-func (n *Net) program(batch int) (*program, error) {
+func (n *Net) program(batch int) (*hostPlan, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if p, ok := n.programs[batch]; ok {
@@ -257,56 +262,6 @@ func (n *Net) program(batch int) (*program, error) {
 	}
 	n.programs[batch] = p
 	return p, nil
-}
-
-// program is the gorgonia graph and machine for one batch size. A tape
-// machine is not safe for concurrent runs, hence the lock.
-type program struct {
-	mu      sync.Mutex
-	g       *G.ExprGraph
-	in      *G.Node
-	outputs []*G.Node
-	vm      G.VM
-	kernels []kernel   // the forward kernels, for FLOP counts
-	steps   []step     // every computation in order, for device plans
-	mem     *runMemory // the kernels' output buffers during a run
-}
-
-func (p *program) run(in Tensor) (outs []Tensor, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	defer p.mem.reset() // after the outputs are copied
-	defer p.vm.Reset()
-	defer func() {
-		// gorgonia panics on some states a strange model can reach; report
-		// it as that model's error instead of taking the process down.
-		if r := recover(); r != nil {
-			outs, err = nil, fmt.Errorf("run: %v", r)
-		}
-	}()
-	t := tensor.New(tensor.WithShape(in.Shape...), tensor.WithBacking(in.Data))
-	if err := G.Let(p.in, t); err != nil {
-		return nil, err
-	}
-	if err := p.vm.RunAll(); err != nil {
-		return nil, err
-	}
-	outs = make([]Tensor, len(p.outputs))
-	for i, o := range p.outputs {
-		v, ok := o.Value().(tensor.Tensor)
-		if !ok {
-			return nil, fmt.Errorf("output %d is %T, not a tensor", i, o.Value())
-		}
-		if d, ok := v.(*tensor.Dense); ok && (d.IsMaterializable() || !d.DataOrder().IsContiguous()) {
-			v = d.Materialize()
-		}
-		data, ok := v.Data().([]float32)
-		if !ok {
-			return nil, fmt.Errorf("output %d has element type %v, want float32", i, v.Dtype())
-		}
-		outs[i] = Tensor{Shape: append([]int(nil), v.Shape()...), Data: append([]float32(nil), data...)}
-	}
-	return outs, nil
 }
 
 // FLOPs is the floating-point operation count (2 per multiply-add) of one

@@ -34,11 +34,6 @@ type kernelOp struct {
 	k        kernel
 	inShapes []tensor.Shape
 	dt       tensor.Dtype
-	// mem, in float32 inference graphs, supplies the output buffer and takes
-	// back inputs whose readers have all run; readers counts those readers
-	// of this kernel's output (0: keep it for the whole run). See planMemory.
-	mem     *runMemory
-	readers int
 }
 
 // applyKernel adds k to the graph with the given inputs.
@@ -72,33 +67,11 @@ func (op *kernelOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != len(op.inShapes) {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.k, len(vals), len(op.inShapes))
 	}
-	if op.mem != nil && op.dt == tensor.Float32 {
-		return op.doPooled(vals)
-	}
 	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.k.outShape()...))
 	if err := op.doInto(out, vals); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// doPooled runs a float32 kernel into a buffer from op.mem. Every forward
-// kernel writes each element of its output, so a reused buffer needs no
-// clearing.
-func (op *kernelOp) doPooled(vals []G.Value) (G.Value, error) {
-	in := make([][]float32, len(vals))
-	for i, v := range vals {
-		d, err := op.input(v, i)
-		if err != nil {
-			return nil, err
-		}
-		in[i] = d.([]float32)
-	}
-	shape := op.k.outShape()
-	out := op.mem.output(shape.TotalSize(), op.readers)
-	op.k.do32(out, in)
-	op.mem.read(in)
-	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(out)), nil
 }
 
 func (op *kernelOp) doInto(out *tensor.Dense, vals []G.Value) error {

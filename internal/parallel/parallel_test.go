@@ -1,12 +1,15 @@
 package parallel
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEveryIndexOnce(t *testing.T) {
@@ -23,6 +26,117 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestChunksCoversEveryIndexOnce: every index runs once, in the chunks
+// that size fixes, whatever the core count.
+func TestChunksCoversEveryIndexOnce(t *testing.T) {
+	for _, procs := range []int{1, 2, 5} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, tc := range []struct{ n, size int }{{0, 3}, {1, 1}, {7, 3}, {7, 0}, {1000, 7}, {1000, 1000}, {5, 100}} {
+			seen := make([]int32, tc.n)
+			var bad atomic.Int32
+			Chunks(tc.n, tc.size, func(lo, hi int) {
+				size := max(tc.size, 1)
+				if lo%size != 0 || hi != min(tc.n, lo+size) {
+					bad.Add(1)
+				}
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&seen[i], 1)
+				}
+			})
+			if bad.Load() > 0 {
+				t.Errorf("procs %d, n=%d size=%d: %d chunks not [k·size, (k+1)·size)", procs, tc.n, tc.size, bad.Load())
+			}
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("procs %d, n=%d size=%d: index %d visited %d times", procs, tc.n, tc.size, i, c)
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
+// TestChunksCallerWorks: the caller claims chunks itself, so the work is
+// done even when no other goroutine gets to run before it ends.
+func TestChunksCallerWorks(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	var callerChunks atomic.Int32
+	caller := goid()
+	Chunks(64, 1, func(lo, hi int) {
+		if goid() == caller {
+			callerChunks.Add(1)
+		} else {
+			time.Sleep(time.Millisecond) // a helper alone would need 64 ms
+		}
+	})
+	if callerChunks.Load() == 0 {
+		t.Error("the calling goroutine ran no chunk")
+	}
+}
+
+// TestTeamSections: many sections in a row on one team, with pauses long
+// enough for the helpers to fall asleep between some of them, each cover
+// their indices once; Close ends every helper.
+func TestTeamSections(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, workers := range []int{1, 2, 4} {
+		team := NewTeam(workers)
+		if team.Workers() != workers {
+			t.Errorf("Workers() = %d, want %d", team.Workers(), workers)
+		}
+		for section := 0; section < 300; section++ {
+			n, size := section%37, 1+section%5
+			seen := make([]int32, n)
+			team.Chunks(n, size, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&seen[i], 1)
+				}
+			})
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("workers %d, section %d: index %d visited %d times", workers, section, i, c)
+				}
+			}
+			if section%50 == 0 {
+				time.Sleep(2 * time.Millisecond) // helpers go to sleep
+			}
+		}
+		team.Close()
+		team.Close()
+	}
+	for deadline := time.Now().Add(time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
+	}
+}
+
+// TestTeamCloseAtOnce: a team closed before its helpers have started
+// still ends them (they must not wait for a section that never comes).
+func TestTeamCloseAtOnce(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		for range 1000 {
+			NewTeam(4).Close()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}
+
+// goid identifies the running goroutine by its stack header line.
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	return string(buf[:bytes.IndexByte(buf, '[')])
 }
 
 func TestEachCoversEveryIndexOnce(t *testing.T) {

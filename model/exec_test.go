@@ -1,0 +1,83 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+// oneImage is image i of a batch, as a batch of one.
+func oneImage(in Tensor, i int) Tensor {
+	per := in.Len() / in.Shape[0]
+	return Tensor{Shape: append([]int{1}, in.Shape[1:]...), Data: in.Data[i*per : (i+1)*per]}
+}
+
+// TestBatchInvariance: an image's outputs are the same bits whether it
+// runs alone, in a batch (image by image on per-core streams), or in a
+// whole-batch plan with every kernel on all cores; and whatever the core
+// count. The embedding store relies on it: an embedding must not depend
+// on how the work was batched or on the machine's cores.
+func TestBatchInvariance(t *testing.T) {
+	for _, m := range embeddedNets(t) {
+		t.Run(m.net.Name(), func(t *testing.T) {
+			if !m.net.separable {
+				t.Fatal("the model is not found separable")
+			}
+			in := randomInput(11, append([]int{5}, m.shape[1:]...))
+			ctx := context.Background()
+			var alone []Tensor
+			for i := 0; i < 5; i++ {
+				o, err := m.net.Run(ctx, oneImage(in, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if alone, err = appendBatch(alone, o, 1, 5, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, procs := range []int{1, 2, 3} {
+				old := runtime.GOMAXPROCS(procs)
+				streams, err := m.net.Run(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				whole, err := m.net.runTeam(ctx, in, nil)
+				runtime.GOMAXPROCS(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameTensors(t, streams, alone)
+				sameTensors(t, whole, alone)
+			}
+		})
+	}
+}
+
+// countdownCtx is a context whose Err turns Canceled after n calls.
+type countdownCtx struct {
+	context.Context
+	n atomic.Int32
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestRunCancelledMidway: a run stops between layers once its context is
+// done, on both ways of running, and says why.
+func TestRunCancelledMidway(t *testing.T) {
+	net := loadShared(t, "fr_feature.onnx")
+	for _, batch := range []int{1, 4} {
+		ctx := &countdownCtx{Context: context.Background()}
+		ctx.n.Store(10) // past the input checks, well before the last of 62 layers
+		_, err := net.Run(ctx, netInput(net, batch, 1))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("batch %d: err = %v, want context.Canceled", batch, err)
+		}
+	}
+}
