@@ -157,9 +157,10 @@ const (
 )
 
 // convForward32 is the fast float32 path: the C depthwise kernel, or
-// im2col and GEMM over blocks of the output (see convBlocks). Bias and a
-// fused activation are applied to each block while it is in cache.
-func convForward32(c cores, g *convGeom, act activation, y []float32, in [][]float32) {
+// im2col and GEMM over blocks of the output (see convBlocks). Bias, a fused
+// activation and a residual to add (res, laid out as y; nil for none) are
+// applied to each block while it is in cache.
+func convForward32(c cores, g *convGeom, act activation, y []float32, in [][]float32, res []float32) {
 	x, w := in[0], in[1]
 	var b, slope []float32
 	if g.bias {
@@ -200,7 +201,11 @@ func convForward32(c cores, g *convGeom, act activation, y []float32, in [][]flo
 				im2colFast(g, xi, p0, p1, col)
 				gemm(false, false, m1-m0, p1-p0, g.rows(), 1, wi, g.rows(), col, p1-p0, 0, yi, g.cols())
 			}
-			epilogueFast(yi, g.cols(), gr*g.mg()+m0, m1-m0, p1-p0, b, slope, act)
+			var ri []float32
+			if res != nil {
+				ri = res[(n*g.group+gr)*outPlane+m0*g.cols()+p0:]
+			}
+			epilogueFast(yi, g.cols(), gr*g.mg()+m0, m1-m0, p1-p0, b, slope, act, ri)
 		}
 	})
 }
@@ -251,14 +256,37 @@ func (k convKernel) String() string {
 	return fmt.Sprintf("%s act=%d", k.g, k.act)
 }
 func (k convKernel) outShape() tensor.Shape           { return k.g.outShape() }
-func (k convKernel) do32(y []float32, in [][]float32) { convForward32(allCores{}, k.g, k.act, y, in) }
+func (k convKernel) do32(y []float32, in [][]float32) { k.run32(allCores{}, y, in) }
 func (k convKernel) run32(c cores, y []float32, in [][]float32) {
-	convForward32(c, k.g, k.act, y, in)
+	convForward32(c, k.g, k.act, y, in, nil)
 }
 func (k convKernel) do64(y []float64, in [][]float64) {
 	convForward(k.g, y, in)
 	if k.act != actNone {
 		activateRef(k.g, k.act, y, in[len(in)-1])
+	}
+}
+
+// convAddKernel is a convolution (not depthwise) followed by an Add of its
+// output and a residual of the same shape, the last input: a residual
+// block's end. The CPU engine fuses the two (see fuseResidualAdds), adding
+// the residual in the convolution's epilogue, which rounds exactly as the
+// separate Add; device plans keep them apart, so no backend sees this
+// kernel.
+type convAddKernel struct{ convKernel }
+
+func (k convAddKernel) String() string { return "Add(" + k.convKernel.String() + ", residual)" }
+func (k convAddKernel) vjp(int) kernel { return nil }
+func (k convAddKernel) do32(y []float32, in [][]float32) {
+	k.run32(allCores{}, y, in)
+}
+func (k convAddKernel) run32(c cores, y []float32, in [][]float32) {
+	convForward32(c, k.g, k.act, y, in[:len(in)-1], in[len(in)-1])
+}
+func (k convAddKernel) do64(y []float64, in [][]float64) {
+	k.convKernel.do64(y, in[:len(in)-1])
+	for i, r := range in[len(in)-1] {
+		y[i] += r
 	}
 }
 

@@ -60,17 +60,25 @@ static inline void activate(float *restrict y, long n, int act, float slope) {
 }
 
 // Rows [m0, m0+rows) of a GEMM result block (cols wide, row stride ld) get
-// their channel's bias and activation while still in cache.
+// their channel's bias, the activation and, when res is given, the
+// residual (laid out as y) added, while still in cache: the same
+// operations in the same order as separate passes, in one.
 MULTIARCH static void epilogue_f32(float *restrict y, long ld, int m0, int rows, int cols,
-		const float *restrict bias, const float *restrict slope, int act) {
+		const float *restrict bias, const float *restrict slope, int act, const float *restrict res) {
+	if (!bias && !act && !res) return;
 	FTZ_BEGIN
 	for (int r = 0; r < rows; r++) {
 		float *restrict row = y + r * ld;
-		if (bias) {
-			float b = bias[m0 + r];
-			for (int i = 0; i < cols; i++) row[i] += b;
+		float b = bias ? bias[m0 + r] : 0, s = slope ? slope[m0 + r] : 0;
+		const float *restrict rr = res ? res + r * ld : 0;
+		for (int i = 0; i < cols; i++) {
+			float v = row[i];
+			if (bias) v += b;
+			if (act == 1) v = v > 0 ? v : 0;
+			else if (act == 2) v = v > 0 ? v : s * v;
+			if (res) v += rr[i];
+			row[i] = v;
 		}
-		activate(row, cols, act, slope ? slope[m0 + r] : 0);
 	}
 	FTZ_END
 }
@@ -365,6 +373,6 @@ func preluPlanesFast(x, s, y []float32, channels, plane, p0, p1 int) {
 	C.prelu_planes_f32(f32p(x), f32p(s), f32p(y), C.int(channels), C.long(plane), C.long(p0), C.long(p1))
 }
 
-func epilogueFast(y []float32, ld, m0, rows, cols int, bias, slope []float32, act activation) {
-	C.epilogue_f32(f32p(y), C.long(ld), C.int(m0), C.int(rows), C.int(cols), f32p(bias), f32p(slope), C.int(act))
+func epilogueFast(y []float32, ld, m0, rows, cols int, bias, slope []float32, act activation, res []float32) {
+	C.epilogue_f32(f32p(y), C.long(ld), C.int(m0), C.int(rows), C.int(cols), f32p(bias), f32p(slope), C.int(act), f32p(res))
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/maskinv/workbench/internal/parallel"
+	G "gorgonia.org/gorgonia"
 )
 
 // The CPU engine runs a model as a plan (device_plan.go), like any device:
@@ -76,11 +77,60 @@ func (n *Net) build(batch int) (*hostPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	fuseResidualAdds(prog)
 	pl, err := newPlan(prog, batch)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: batch %d: %w", n.name, batch, err)
 	}
 	return &hostPlan{plan: pl, kernels: prog.kernels}, nil
+}
+
+// fuseResidualAdds rewrites the steps of a CPU program so that a
+// convolution read only by an Add of two equal shapes computes the sum
+// itself (convAddKernel), one pass and one parallel section fewer per
+// residual block. The fused step takes the Add's place in the order, where
+// both the convolution's inputs and the residual are ready.
+func fuseResidualAdds(prog *program) {
+	readers, producers := map[*G.Node]int{}, map[*G.Node]int{}
+	at := map[*G.Node]int{}
+	for i, s := range prog.steps {
+		for _, in := range s.in {
+			readers[in]++
+		}
+		producers[s.node]++
+		at[s.node] = i
+	}
+	for _, o := range prog.outputs {
+		readers[o]++ // the caller reads it too
+	}
+	drop := map[int]bool{}
+	for j, s := range prog.steps {
+		add, ok := s.k.(binaryKernel)
+		if !ok || add.fn != fnAdd || !add.bc.shapes[0].Eq(add.bc.shapes[1]) || s.in[0] == s.in[1] || producers[s.node] != 1 {
+			continue
+		}
+		for side, x := range s.in {
+			i, made := at[x]
+			if !made || readers[x] != 1 || producers[x] != 1 || drop[i] {
+				continue
+			}
+			conv, isConv := prog.steps[i].k.(convKernel)
+			if !isConv || conv.g.depthwise() {
+				continue
+			}
+			in := append(append([]*G.Node(nil), prog.steps[i].in...), s.in[1-side])
+			prog.steps[j] = step{node: s.node, k: convAddKernel{conv}, in: in}
+			drop[i] = true
+			break
+		}
+	}
+	kept := prog.steps[:0]
+	for i, s := range prog.steps {
+		if !drop[i] {
+			kept = append(kept, s)
+		}
+	}
+	prog.steps = kept
 }
 
 // slots takes buffers for the plan's slots from the pool; give them back

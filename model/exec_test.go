@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"errors"
+	"math/rand"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -79,5 +80,37 @@ func TestRunCancelledMidway(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("batch %d: err = %v, want context.Canceled", batch, err)
 		}
+	}
+}
+
+// TestResidualAddsFused: the recogniser's residual Adds are folded into
+// the convolutions before them (TestPooledRunsMatch and
+// TestHostPlanMatchesNet check that the outputs keep every bit), and a
+// fused kernel matches its float64 reference.
+func TestResidualAddsFused(t *testing.T) {
+	net := loadShared(t, "fr_feature.onnx")
+	p, err := net.program(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, adds := 0, 0
+	for _, s := range p.steps {
+		switch k := s.k.(type) {
+		case convAddKernel:
+			fused++
+		case binaryKernel:
+			if k.fn == fnAdd {
+				adds++
+			}
+		}
+	}
+	if fused < 10 || adds > 0 {
+		t.Errorf("%d fused residual adds and %d separate ones; the recogniser has 12 residual blocks", fused, adds)
+	}
+	r := rand.New(rand.NewSource(5))
+	g, in := convInputs(t, r, 0) // pointwise, with bias
+	res := randSlice(r, g.outShape().TotalSize())
+	for _, act := range []activation{actNone, actRelu} {
+		checkFast32(t, convAddKernel{convKernel{g: g, act: act}}, append(in, res), 1e-5)
 	}
 }
