@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // For runs f over [0,n) in contiguous chunks, one per core. Chunks rather
@@ -89,16 +90,35 @@ func (r *chunkRun) work() {
 }
 
 // wait returns once every chunk has finished. The chunks still running
-// when the caller runs out are usually about to end, so it yields a few
-// times, which costs less than a sleep and a wake-up, before blocking.
+// when the caller runs out are usually about to end, so it spins for up to
+// spinFor, which costs less than a sleep and a wake-up, before blocking.
 func (r *chunkRun) wait() {
-	for range 200 {
-		if r.pending.Load() == 0 {
-			return
-		}
-		runtime.Gosched()
+	if spinUntil(func() bool { return r.pending.Load() == 0 }) {
+		return
 	}
 	<-r.done
+}
+
+// spinFor is how long a goroutine busy-waits for a short event (the end
+// of a section, the next section of a team) before it blocks: longer than
+// the gap between two layers of a model, far shorter than a scheduler's
+// time slice. The wait reads an atomic in a loop rather than yielding:
+// runtime.Gosched would put the goroutine on the global queue, from where
+// the two goroutines of a team can end up taking turns on one P while the
+// other P sleeps.
+const spinFor = 50 * time.Microsecond
+
+// spinUntil busy-waits until done() or spinFor has passed, and says which.
+func spinUntil(done func() bool) bool {
+	start := time.Now()
+	for i := 1; ; i++ {
+		if done() {
+			return true
+		}
+		if i%64 == 0 && time.Since(start) > spinFor {
+			return done()
+		}
+	}
 }
 
 // Team runs the parallel sections of one caller on a fixed set of
@@ -107,7 +127,7 @@ func (r *chunkRun) wait() {
 // section to helpers that are already running, where parallel.Chunks
 // would start new goroutines, and a core idle since the last section
 // would have to be woken first. Between sections a helper spins for a
-// short while, then sleeps until the next one. Close ends the helpers; a
+// short while (spinFor), then sleeps until the next one. Close ends the helpers; a
 // Team is for one goroutine at a time.
 type Team struct {
 	helpers  int
@@ -182,22 +202,13 @@ func (t *Team) Close() {
 	t.wg.Wait()
 }
 
-// helperSpins is how many times a helper yields, waiting for the next
-// section, before it sleeps: some tens of microseconds, longer than the gap
-// between two layers and shorter than a scheduler's time slice.
-const helperSpins = 400
-
 func (t *Team) help() {
 	defer t.wg.Done()
 	// From epoch 0, the team's start: a helper that starts late must not
 	// take a section or Close that came before it for the state it waits on.
 	var seen uint64
 	for {
-		for spin := 0; t.epoch.Load() == seen; spin++ {
-			if spin < helperSpins {
-				runtime.Gosched()
-				continue
-			}
+		if !spinUntil(func() bool { return t.epoch.Load() != seen }) {
 			t.mu.Lock()
 			t.sleepers.Add(1)
 			for t.epoch.Load() == seen {
