@@ -1,10 +1,25 @@
 // Package model is the inference and training engine: ONNX models decoded by
 // onnx-go into a small IR (onnx.go), then built, once per batch size, into a
-// gorgonia graph of our own kernels (ops.go, build.go). A kernel is the
+// gorgonia graph of our own kernels (ops.go, build.go), which training
+// differentiates and from which inference takes a plan. A kernel is the
 // arithmetic of one operator with, per input, the kernel of its gradient
 // (op.go); float32 kernels run models, float64 ones check gradients by finite
 // differences. On the CPU the hot kernels are C (conv_kernels.go) and
-// OpenBLAS (blas.go), split across goroutines.
+// OpenBLAS (blas.go).
+//
+// # The CPU engine
+//
+// Net.Run runs a plan (device_plan.go, exec.go) on the host: the recorded
+// kernels in order over shared slots, where a residual Add is folded into
+// the convolution before it (a CPU-only fusion; ReLU and PReLU are folded
+// into convolutions for every device). A batch of one runs each kernel on all cores (a
+// parallel.Team claiming the kernel's blocks); a larger batch runs image by
+// image on one stream per core, which needs no synchronisation between
+// layers and keeps an image's activations in its core's cache. Work is cut
+// into blocks fixed by the geometry alone (convGeom.convBlocks), never by
+// the batch size or the core count, so an image's outputs are the same
+// bits in every batch, on any number of cores; the face pipeline and the
+// embedding store rely on it.
 //
 // # Devices
 //
