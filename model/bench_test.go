@@ -9,8 +9,9 @@ import (
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// recogniserFLOPs is the multiply-add count ×2 of fr_feature.onnx for one
-// 112×112 face, summed over its Conv layers (see TestRecogniserFLOPs).
+// benchmarkEmbed runs the recogniser on a batch of a synthetic input and
+// reports embeddings per second, GFLOP/s (Net.FLOPs) and CPU time per
+// embedding.
 func benchmarkEmbed(b *testing.B, batch int) {
 	net, err := Load(sharedtest.Path(b, "models", "faceplugin", "fr_feature.onnx"))
 	if err != nil {

@@ -199,23 +199,29 @@ func binaryForward[T float](k binaryKernel, y, a, b []T) {
 	fn := k.fn
 	k.bc.each(func(ia, ib, io, n, da, db int) {
 		out := y[io : io+n]
-		switch {
-		case fn == fnAdd && da == 1 && db == 1:
-			for i, av := range a[ia : ia+n] {
-				out[i] = av + b[ib+i]
+		av, bv := a[ia:], b[ib:]
+		// One loop per function, the function chosen once per run: a
+		// scalar operand (db or da 0) is the common broadcast.
+		switch fn {
+		case fnAdd:
+			for i := range out {
+				out[i] = av[i*da] + bv[i*db]
 			}
-		case fn == fnPRelu && da == 1 && db == 0:
-			s := b[ib]
-			for i, av := range a[ia : ia+n] {
-				if av > 0 {
-					out[i] = av
-				} else {
-					out[i] = s * av
-				}
+		case fnSub:
+			for i := range out {
+				out[i] = av[i*da] - bv[i*db]
+			}
+		case fnMul:
+			for i := range out {
+				out[i] = av[i*da] * bv[i*db]
+			}
+		case fnDiv:
+			for i := range out {
+				out[i] = av[i*da] / bv[i*db]
 			}
 		default:
 			for i := range out {
-				out[i] = apply2(fn, a[ia+i*da], b[ib+i*db])
+				out[i] = apply2(fn, av[i*da], bv[i*db])
 			}
 		}
 	})

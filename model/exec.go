@@ -59,11 +59,14 @@ type hostKernel interface {
 }
 
 func run32(c cores, k kernel, out []float32, in [][]float32) {
-	if hk, ok := k.(hostKernel); ok {
-		hk.run32(c, out, in)
-		return
+	switch k := k.(type) {
+	case hostKernel:
+		k.run32(c, out, in)
+	case mover:
+		runMover(k, out, in)
+	default:
+		k.do32(out, in)
 	}
-	k.do32(out, in)
 }
 
 // hostPlan is the CPU engine's program for one batch size.
