@@ -57,6 +57,7 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	eng.Embedder.Batch = *batch
 	if err := app.EmbedFiles(ctx, eng, paths, *aligned, *batch, progress.Terminal(stdio.Err, "embed"), write); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -76,10 +77,11 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if es.onPhoto && set.Aligned {
 		return usagef("--mask-on photo needs photos; %s holds aligned crops", es.path)
 	}
-	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
+	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}
+	defer announceDevice(stdio.Err, eng)()
 	cache := fl.openCache(stdio, modelHash)
 	if cache != nil {
 		defer cache.Close()
@@ -117,6 +119,7 @@ type evalFlags struct {
 	seed                                                  *uint64
 	noCache, aligned, fallback, force, allowMissing       *bool
 	workers, batch                                        *int
+	device                                                deviceFlag
 }
 
 func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
@@ -140,6 +143,7 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		batch:        fs.Int("batch", 32, "crops per recogniser batch"),
 		force:        fs.Bool("force", false, "let --report replace files that an earlier eval did not write there"),
 		allowMissing: fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)"),
+		device:       addDeviceFlag(fs),
 	}
 	return fs, fl
 }
@@ -153,6 +157,7 @@ type evalSettings struct {
 	mask           maskgen.Config
 	onPhoto        bool
 	detectFallback bool
+	device         model.DeviceSpec
 }
 
 // settings checks the parsed flags; every mistake is a usage error, found
@@ -194,6 +199,9 @@ func (fl *evalFlags) settings(fs *flag.FlagSet, kinds *dataset.Kinds) (evalSetti
 	es.onPhoto = *fl.maskOn == "photo"
 	if *fl.batch < 1 {
 		return es, usagef("--batch %d", *fl.batch)
+	}
+	if es.device, err = fl.device.spec(); err != nil {
+		return es, err
 	}
 	// Photos of masked faces (MFR2's) are hard for the detector, so it
 	// falls back there unless the flag, set either way, says otherwise.

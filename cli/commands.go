@@ -10,5 +10,6 @@ func registered() []Command {
 		maskCommand(nil),
 		{Name: "train", Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)", Run: runTrain},
 		{Name: "verify", Summary: "are two photos the same person? (cosine score and decision)", Run: runVerify},
+		{Name: "devices", Summary: "list the compute devices --device can choose (the CPU engine, OpenCL GPUs), or say why there is none", Run: runDevices},
 	}
 }

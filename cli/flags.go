@@ -3,39 +3,52 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/model"
 )
 
 // engineFlags are the flags of the commands that run the face engine:
-// --model and, for those that decide "same person", --threshold.
+// --model, --device and, for those that decide "same person", --threshold.
 type engineFlags struct {
 	model     *string
 	threshold *float64 // nil: the command decides nothing
+	device    deviceFlag
 }
 
 func addEngineFlags(fs *flag.FlagSet, decides bool) engineFlags {
-	e := engineFlags{model: fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")}
+	e := engineFlags{
+		model:  fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+		device: addDeviceFlag(fs),
+	}
 	if decides {
 		e.threshold = fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	}
 	return e
 }
 
-// check refuses --model without --threshold: the default threshold
-// belongs to the embedded recogniser.
+// check refuses --model without --threshold (the default threshold
+// belongs to the embedded recogniser) and a device that does not parse.
 func (e engineFlags) check() error {
 	if e.threshold != nil && *e.model != "" && *e.threshold == 0 {
 		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
-	return nil
+	_, err := e.device.spec()
+	return err
 }
 
-// load loads the engine with the chosen recogniser and threshold.
+// load loads the engine with the chosen recogniser, device and threshold,
+// and names the device on stderr. The caller closes the engine.
 func (e engineFlags) load() (*engine.Engine, error) {
-	eng, err := engine.Load(engine.Options{RecogniserPath: *e.model})
+	spec, err := e.device.spec()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := e.device.load(engine.Options{RecogniserPath: *e.model, Device: &spec})
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +56,70 @@ func (e engineFlags) load() (*engine.Engine, error) {
 		eng.Threshold = *e.threshold
 	}
 	return eng, nil
+}
+
+// deviceFlag is --device: where the models run. Without the flag the
+// environment variable model.DeviceEnv (MASKINV_DEVICE) chooses, and
+// without either "auto" (the first OpenCL GPU, else the CPU engine).
+type deviceFlag struct {
+	value  *string
+	getenv func(string) string // os.Getenv; tests pass their own
+	log    io.Writer           // where load names the device: stderr
+}
+
+// addDeviceFlag defines --device on fs. The device line goes where fs
+// writes its errors, which newFlagSet makes the command's stderr.
+func addDeviceFlag(fs *flag.FlagSet) deviceFlag {
+	return deviceFlag{
+		value:  fs.String("device", "", "where the models run: cpu, opencl (the first OpenCL GPU, else the first OpenCL device), opencl:P.D (as 'maskinv devices' lists them) or auto (the first GPU, else the CPU); default: $"+model.DeviceEnv+", else auto"),
+		getenv: os.Getenv,
+		log:    fs.Output(),
+	}
+}
+
+// spec parses the flag, else the environment; a bad value is a usage
+// error naming where it came from.
+func (d deviceFlag) spec() (model.DeviceSpec, error) {
+	v, from := d.source()
+	spec, err := model.ParseDeviceSpec(v)
+	if err != nil {
+		return spec, usagef("%s: %v", from, err)
+	}
+	return spec, nil
+}
+
+// source is the device's value and where it came from: the flag, else
+// the environment.
+func (d deviceFlag) source() (value, from string) {
+	if *d.value != "" {
+		return *d.value, "--device"
+	}
+	return d.getenv(model.DeviceEnv), model.DeviceEnv
+}
+
+// load loads the engine with opt and says on stderr which device it
+// runs on and, when "auto" fell back to the CPU engine, why.
+func (d deviceFlag) load(opt engine.Options) (*engine.Engine, error) {
+	eng, err := engine.Load(opt)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(d.log, eng.DeviceSummary())
+	return eng, nil
+}
+
+// announceDevice names the device of eng on w when eng says which it is
+// (a stand-in engine of the tests does not), and returns what closes it.
+func announceDevice(w io.Writer, eng any) (closeEngine func()) {
+	d, ok := eng.(interface {
+		DeviceSummary() string
+		Close() error
+	})
+	if !ok {
+		return func() {}
+	}
+	fmt.Fprintln(w, d.DeviceSummary())
+	return func() { _ = d.Close() } // releasing the device at exit cannot be acted on
 }
 
 // addAlignedFlag is --aligned: inputs are aligned crops, no detection.
