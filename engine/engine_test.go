@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/face"
@@ -69,5 +70,51 @@ func TestEmbeddingLenEmbedded(t *testing.T) {
 	}
 	if n != 512 || len(vecs[0]) != n || len(vecs[1]) != n {
 		t.Errorf("EmbeddingLen %d, embeddings of %d and %d values, want 512", n, len(vecs[0]), len(vecs[1]))
+	}
+}
+
+// TestEmbedBatchInvariant: with the embedded recogniser, a crop's
+// embedding is the same bits alone, first or last in a batch, and in
+// batches of any size: shards, resumed runs and eval's batches group
+// crops differently, and their stores must still be byte-identical.
+func TestEmbedBatchInvariant(t *testing.T) {
+	eng, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	crops := make([]*image.NRGBA, 5)
+	for i := range crops {
+		crops[i] = image.NewNRGBA(image.Rect(0, 0, face.AlignedSize, face.AlignedSize))
+		for j := range crops[i].Pix {
+			crops[i].Pix[j] = uint8(j*(i+3) + i*j/7)
+		}
+	}
+	eng.Embedder.Batch = len(crops)
+	want, err := eng.Embed(ctx, crops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{2, 3, 4} {
+		eng.Embedder.Batch = batch
+		got, err := eng.Embed(ctx, crops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("batch %d: crop %d's embedding differs from the batch of %d's", batch, i, len(crops))
+			}
+		}
+	}
+	eng.Embedder.Batch = 8
+	for i, c := range crops {
+		got, err := eng.Embed(ctx, []*image.NRGBA{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[0], want[i]) {
+			t.Errorf("crop %d alone: embedding differs from the batch's", i)
+		}
 	}
 }
