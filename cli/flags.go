@@ -103,7 +103,7 @@ type shardFlags struct {
 
 func addShardFlags(fs *flag.FlagSet) shardFlags {
 	return shardFlags{
-		shard: fs.String("shard", "", "do shard I/N of the input (numbered from 1; a photo's shard is a hash of its path under the input folder); default: from the scheduler's environment (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards), else the whole input"),
+		shard:  fs.String("shard", "", "do shard I/N of the input (numbered from 1; a photo's shard is a hash of its path under the input folder); default: from the scheduler's environment (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards), else the whole input"),
 		shards: fs.Int("shards", 0, "number of shards, with the shard taken from the environment: required with JOB_COMPLETION_INDEX (Kubernetes), checked against a Slurm array's size"),
 	}
 }
