@@ -22,11 +22,11 @@ func runMerge(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	switch {
+	case *out == "" && fs.NArg() > 0:
+		return usagef("shard stores %q given without --out", fs.Args())
 	case *out == "" && *masks == "":
 		fs.Usage()
 		return usagef("give --out STORE with the shard stores, or --masks DIR")
-	case *out == "" && fs.NArg() > 0:
-		return usagef("shard stores %q given without --out", fs.Args())
 	case *out != "" && fs.NArg() == 0:
 		return usagef("--out %s: no shard stores to merge", *out)
 	}
