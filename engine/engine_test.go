@@ -95,7 +95,7 @@ func TestEmbedBatchInvariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, batch := range []int{2, 3, 4} {
+	for _, batch := range []int{1, 2, 3, 4} {
 		eng.Embedder.Batch = batch
 		got, err := eng.Embed(ctx, crops)
 		if err != nil {

@@ -18,10 +18,10 @@ type Embedder struct {
 	Net Runner
 	// Batch is the number of crops per run (0 → DefaultBatch). The model's
 	// final Reshape fixes the batch dimension to 1, so a batched run may
-	// return 1×(N·512) instead of N×512; both layouts are accepted. Set 1
-	// for an engine that only takes the declared 1×3×112×112 input. Unless
-	// Batch is 1, a lone crop runs as a batch of two (see Embed), so that
-	// an embedding is the same bits whatever batch it came in.
+	// return 1×(N·512) instead of N×512; both layouts are accepted. A
+	// lone crop, whatever Batch, runs as a batch of two (see Embed), so
+	// that an embedding is the same bits whatever batch it came in: the
+	// recogniser must take batches of two.
 	Batch int
 }
 
@@ -44,7 +44,7 @@ func (e *Embedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32
 		}
 		part := crops[start:min(start+batch, len(crops))]
 		run := part
-		if len(part) == 1 && batch > 1 {
+		if len(part) == 1 {
 			// A batch of one rounds differently from every larger batch
 			// (the BLAS likely takes another kernel for a one-row
 			// product): alone, a crop embeds a few 1e-8 away from where
