@@ -34,6 +34,18 @@ func readMaskManifestFile(t *testing.T, out string) *MaskManifest {
 	return m
 }
 
+// uninterrupted masks the aligned crops under in in one go, with style
+// and seed, into the folder full, and returns it with the hashes of what it
+// wrote: what every resumed or forced run must end with.
+func uninterrupted(t *testing.T, in, style string, seed uint64) (full string, want map[string]string) {
+	t.Helper()
+	full = filepath.Join(t.TempDir(), "full")
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, style, seed)); err != nil {
+		t.Fatal(err)
+	}
+	return full, apptest.ContentHashes(t, full)
+}
+
 func maskAlignedOpts(in, out string, style string, seed uint64) MaskOptions {
 	spec, err := maskgen.ParseStyle(style)
 	if err != nil {
@@ -154,11 +166,7 @@ func TestMaskDatasetDeterministic(t *testing.T) {
 // with a tampered output, and one with other parameters.
 func TestMaskDatasetResume(t *testing.T) {
 	in := apptest.MaskInput(t)
-	full := filepath.Join(t.TempDir(), "full")
-	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, "random", 5)); err != nil {
-		t.Fatal(err)
-	}
-	want := apptest.ContentHashes(t, full)
+	_, want := uninterrupted(t, in, "random", 5)
 
 	out := filepath.Join(t.TempDir(), "out")
 	opt, sum := interruptedMask(t, in, out)

@@ -20,11 +20,7 @@ import (
 // naming it; Force replaces it, and the result is a normal run's.
 func TestMaskRefusesForeignFiles(t *testing.T) {
 	in := apptest.MaskInput(t)
-	full := filepath.Join(t.TempDir(), "full")
-	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, "paper", 1)); err != nil {
-		t.Fatal(err)
-	}
-	want := apptest.ContentHashes(t, full)
+	full, want := uninterrupted(t, in, "paper", 1)
 	var otherJPEG bytes.Buffer
 	if err := jpeg.Encode(&otherJPEG, apptest.Crop(112, 112, 6), nil); err != nil {
 		t.Fatal(err)

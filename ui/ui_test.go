@@ -320,14 +320,22 @@ func TestCancelAnalysis(t *testing.T) {
 	}
 }
 
-func TestCreateDataset(t *testing.T) {
+// datasetWorkbench is the demo workbench, serialised for a test goroutine,
+// and the demo folder on disk that "Create masked dataset…" reads.
+func datasetWorkbench(t *testing.T) (*Workbench, func(func()), string) {
+	t.Helper()
 	_, wb := demoWorkbench(t)
 	ui := serialize(wb)
 	in, err := wb.sourceDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wb.cleanup()
+	t.Cleanup(wb.cleanup)
+	return wb, ui, in
+}
+
+func TestCreateDataset(t *testing.T) {
+	wb, ui, in := datasetWorkbench(t)
 	out := filepath.Join(t.TempDir(), "masked")
 	mask := maskgen.Config{Seed: 2, Shift: &maskgen.Shift{X: 0, Y: 24}}
 	var run *datasetRun
@@ -361,13 +369,7 @@ func TestCreateDataset(t *testing.T) {
 // maskinv did not write is not replaced, and the refusal is the error the
 // window shows.
 func TestCreateDatasetRefusesForeign(t *testing.T) {
-	_, wb := demoWorkbench(t)
-	ui := serialize(wb)
-	in, err := wb.sourceDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.cleanup()
+	wb, ui, in := datasetWorkbench(t)
 	out := t.TempDir()
 	if err := os.WriteFile(filepath.Join(out, app.ManifestName), []byte("my notes"), 0o644); err != nil {
 		t.Fatal(err)
