@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,6 +62,11 @@ func EmbedStore(ctx context.Context, eng *engine.Engine, opt EmbedStoreOptions) 
 	}
 	if opt.Progress == nil {
 		opt.Progress = progress.Nop
+	}
+	if st, err := os.Stat(opt.In); err != nil {
+		return sum, fmt.Errorf("input %w", err)
+	} else if !st.IsDir() {
+		return sum, fmt.Errorf("input %s is not a folder: a store holds the photos under one folder, keyed by their paths in it", opt.In)
 	}
 	scan, err := folder.ScanAvoiding(opt.In, opt.Out)
 	if err != nil {

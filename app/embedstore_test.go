@@ -111,6 +111,10 @@ func TestEmbedStore(t *testing.T) {
 	}
 	sameStore(t, "two shards merged", merged, opt.Out)
 
+	file := filepath.Join(in, "carol.JPEG")
+	if _, err := EmbedStore(context.Background(), eng, EmbedStoreOptions{In: file, Out: filepath.Join(root, "file")}); err == nil || !strings.Contains(err.Error(), file+" is not a folder") {
+		t.Errorf("a file as input: %v", err)
+	}
 	empty := filepath.Join(t.TempDir(), "empty")
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
