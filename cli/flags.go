@@ -10,6 +10,8 @@ import (
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/shard"
 )
 
 // engineFlags are the flags of the commands that run the face engine:
@@ -167,4 +169,53 @@ func (m maskFlags) config() (maskgen.Config, error) {
 		}
 	}
 	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed, Shift: sh}, nil
+}
+
+// shardFlags are --shard and --shards, of the commands whose input an
+// array job splits over its tasks (mask, embed, eval).
+type shardFlags struct {
+	shard  *string
+	shards *int
+}
+
+func addShardFlags(fs *flag.FlagSet) shardFlags {
+	return shardFlags{
+		shard:  fs.String("shard", "", "do shard I/N of the input (numbered from 1; a photo's shard is a hash of its path under the input folder); default: from the scheduler's environment (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards), else the whole input"),
+		shards: fs.Int("shards", 0, "number of shards, with the shard taken from the environment: required with JOB_COMPLETION_INDEX (Kubernetes), checked against a Slurm array's size"),
+	}
+}
+
+// spec is the shard to do (shard.Detect on the flags and stdio's
+// environment); where it came from, when not the whole input, goes to
+// stderr, as a task's log should say what it did.
+func (s shardFlags) spec(stdio Stdio) (shard.Spec, error) {
+	sp, src, err := shard.Detect(*s.shard, *s.shards, stdio.getenv)
+	if err != nil {
+		return sp, usagef("%v", err)
+	}
+	if src != "" {
+		fmt.Fprintf(stdio.Err, "shard %s (%s)\n", sp, src)
+	}
+	return sp, nil
+}
+
+// progressLabel is label, with the shard when there is one ("embed shard
+// 2/4"): the logs of an array's tasks are read side by side.
+func progressLabel(label string, sp shard.Spec) string {
+	if sp.IsWhole() {
+		return label
+	}
+	return label + " shard " + sp.String()
+}
+
+// progressFor reports progress on stderr: a bar on a terminal, plain
+// lines in a log file (a scheduler's).
+func progressFor(stdio Stdio, label string, sp shard.Spec) progress.Func {
+	return progress.For(stdio.Err, progressLabel(label, sp))
+}
+
+// addKeepGoingFlag is --keep-going: images that fail, recorded in what the
+// command writes, do not make its exit status 1.
+func addKeepGoingFlag(fs *flag.FlagSet, where string) *bool {
+	return fs.Bool("keep-going", false, "exit 0 when some images fail (each is recorded in "+where+"), so that one bad photo does not fail an array task and block the merge after it; errors that stop the run still exit 1")
 }

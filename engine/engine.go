@@ -191,6 +191,29 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
+// EmbeddingLen is the length of the embeddings rec makes (512 for the
+// embedded recogniser), found by running it once on a blank aligned crop:
+// an ONNX file's declared output shape is often symbolic or missing, and
+// the run is what the recogniser will really return. It costs one model
+// run (tens of milliseconds on a CPU).
+func EmbeddingLen(ctx context.Context, rec face.Runner) (int, error) {
+	in := face.RecogniserInput([]*image.NRGBA{image.NewNRGBA(image.Rect(0, 0, face.AlignedSize, face.AlignedSize))})
+	out, err := rec.Run(ctx, in)
+	if err != nil {
+		return 0, fmt.Errorf("embedding length: %w", err)
+	}
+	if len(out) == 0 || len(out[0].Data) == 0 {
+		return 0, fmt.Errorf("embedding length: the recogniser returned no output: %w", face.ErrOutput)
+	}
+	return len(out[0].Data), nil
+}
+
+// EmbeddingLen is the length of the engine's embeddings (see the function
+// EmbeddingLen).
+func (e *Engine) EmbeddingLen(ctx context.Context) (int, error) {
+	return EmbeddingLen(ctx, e.Recogniser)
+}
+
 // Find locates the face of a raw photo and returns its landmarks for
 // maskgen: Engine is the landmark finder of `maskinv mask`.
 func (e *Engine) Find(img image.Image) (maskgen.Face, error) {
