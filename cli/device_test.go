@@ -70,7 +70,7 @@ func TestDeviceFlagSpec(t *testing.T) {
 	}
 }
 
-// TestDeviceFlagOnCommands: embed, verify, compare, eval and train all take
+// TestDeviceFlagOnCommands: embed, verify, compare, eval, find and train all take
 // --device and MASKINV_DEVICE, and refuse a bad one before any work with
 // exit status 2, naming where it came from.
 func TestDeviceFlagOnCommands(t *testing.T) {
@@ -83,6 +83,7 @@ func TestDeviceFlagOnCommands(t *testing.T) {
 		{"compare", "--demo", "--out", filepath.Join(dir, "c.png")},
 		{"eval", "--dataset", "lfw=" + dir},
 		{"train", "--data", dir, "--out", filepath.Join(dir, "t")},
+		{"find", "--gallery", dir, photo},
 	}
 	for _, args := range commands {
 		t.Run(args[0], func(t *testing.T) {
