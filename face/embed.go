@@ -18,10 +18,9 @@ type Embedder struct {
 	Net Runner
 	// Batch is the number of crops per run (0 → DefaultBatch). The model's
 	// final Reshape fixes the batch dimension to 1, so a batched run may
-	// return 1×(N·512) instead of N×512; both layouts are accepted. A
-	// lone crop, whatever Batch, runs as a batch of two (see Embed), so
-	// that an embedding is the same bits whatever batch it came in: the
-	// recogniser must take batches of two.
+	// return 1×(N·512) instead of N×512; both layouts are accepted. The
+	// engine embeds a crop to the same bits in any batch (model package
+	// documentation), so how crops are batched changes no embedding.
 	Batch int
 }
 
@@ -43,26 +42,15 @@ func (e *Embedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32
 			return nil, fmt.Errorf("embed: %w", err)
 		}
 		part := crops[start:min(start+batch, len(crops))]
-		run := part
-		if len(part) == 1 {
-			// A batch of one rounds differently from every larger batch
-			// (the BLAS likely takes another kernel for a one-row
-			// product): alone, a crop embeds a few 1e-8 away from where
-			// it does in any batch of two or more, which agree bit for
-			// bit. So that an embedding does not depend on how work was
-			// batched (shards, resumed runs, eval's batches), a lone
-			// crop runs beside a copy of itself.
-			run = []*image.NRGBA{part[0], part[0]}
-		}
-		res, err := e.Net.Run(ctx, RecogniserInput(run))
+		res, err := e.Net.Run(ctx, RecogniserInput(part))
 		if err != nil {
 			return nil, fmt.Errorf("embed: run model on crops %d..%d: %w", start, start+len(part)-1, err)
 		}
-		vecs, err := splitEmbeddings(res, len(run))
+		vecs, err := splitEmbeddings(res, len(part))
 		if err != nil {
 			return nil, fmt.Errorf("embed: crops %d..%d: %w", start, start+len(part)-1, err)
 		}
-		out = append(out, vecs[:len(part)]...)
+		out = append(out, vecs...)
 	}
 	return out, nil
 }

@@ -44,6 +44,39 @@ func TestGoldenEmbedding(t *testing.T) {
 	}
 }
 
+// TestEmbeddingBatchInvariant: the golden crops embed to the same bits
+// one at a time, in batches of 8 and in one batch, on the CPU engine: the
+// embedding store keys records by photo, not by how they were batched.
+func TestEmbeddingBatchInvariant(t *testing.T) {
+	shared, g := sharedtest.LoadReference(t)
+	net := loadNet(t, "fr_feature.onnx")
+	var crops []*image.NRGBA
+	for _, it := range g.Items {
+		crops = append(crops, mustDecode(t, filepath.Join(shared, "golden", it.Aligned)))
+	}
+	if len(crops) < 3 {
+		t.Fatalf("%d golden crops; batches need at least 3", len(crops))
+	}
+	var want [][]float32
+	for _, batch := range []int{1, 8, len(crops)} {
+		vecs, err := (&Embedder{Net: net, Batch: batch}).Embed(context.Background(), crops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = vecs
+			continue
+		}
+		for i := range vecs {
+			for j := range vecs[i] {
+				if vecs[i][j] != want[i][j] {
+					t.Fatalf("batches of %d: crop %d value %d is %v, alone %v", batch, i, j, vecs[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
 // TestGoldenLandmarks: landmarks on the golden box match the golden ones
 // (mean distance ≤ 1.5 px per face; both are truncated to whole pixels).
 func TestGoldenLandmarks(t *testing.T) {
