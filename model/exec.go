@@ -26,10 +26,11 @@ import (
 // needs no synchronisation between layers, and an image's activations stay
 // in the core's cache from layer to layer (about 30 % faster per image on
 // the recogniser than whole-batch layers: batch 32's activations are 13 MB
-// per layer). Since every kernel computes an image the same way whatever
-// its batch-mates and core count (see convBlocks, matmulKernel.rows), the
-// two ways give the same bits, and an image's outputs do not depend on the
-// batch it came in.
+// per layer). Every kernel computes an image the same way whatever the
+// core count (see convBlocks), and the streams run every image alone, so
+// an image's outputs do not depend on the batch it came in. (Batch-1 and
+// whole-batch plans agree too, except where OpenBLAS rounds a product
+// over the batch rows, such as a Gemm's, differently by its row count.)
 
 // cores runs a kernel's parallel sections: parallel.Chunks semantics.
 type cores interface {

@@ -21,9 +21,11 @@ var ErrUnsupported = errors.New("unsupported")
 // ErrShape marks an input whose shape the model cannot take.
 var ErrShape = errors.New("wrong input shape")
 
-// Net is a decoded ONNX model, ready to run on batches of any size. A
-// gorgonia graph is built the first time each batch size is seen (shapes are
-// static in gorgonia) and kept for reuse; Net is safe for concurrent use.
+// Net is a decoded ONNX model, ready to run on batches of any size. A plan
+// is built the first time each batch size it runs is seen (shapes are
+// static in gorgonia, whose graph the plan is made from) and kept for
+// reuse; a separable model runs every batch through its batch-of-one plan.
+// Net is safe for concurrent use.
 type Net struct {
 	name    string // file name, used in every error
 	hash    string // sha256 of the model bytes
@@ -211,7 +213,10 @@ func flushDenormals(t interface{ Data() interface{} }) {
 }
 
 // Run evaluates the model on one batch (NCHW) and returns its outputs in the
-// model's order. Different batch sizes may be mixed freely.
+// model's order. Different batch sizes may be mixed freely. An image's
+// outputs are the same bits whatever the core count and, for a model that
+// computes each image on its own (all three embedded ones), whatever batch
+// it is in. Run stops between layers once ctx is done.
 func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
 	if err := n.checkInput(ctx, in); err != nil {
 		return nil, err
