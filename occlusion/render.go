@@ -1,0 +1,97 @@
+package occlusion
+
+import (
+	"image"
+	"image/color"
+	"math"
+)
+
+// Scale maps score drops in [−Max, Max] to a diverging colour map (RdBu):
+// red where hiding the region lowers the score, white at zero, blue where
+// hiding it raises the score. Values beyond ±Max take the end colours.
+type Scale struct{ Max float64 }
+
+// rdbu are the colour map's stops from −Max (blue) to +Max (red).
+func rdbu() [9]color.NRGBA {
+	return [9]color.NRGBA{
+		{33, 102, 172, 255}, {67, 147, 195, 255}, {146, 197, 222, 255}, {209, 229, 240, 255}, {247, 247, 247, 255},
+		{253, 219, 199, 255}, {244, 165, 130, 255}, {214, 96, 77, 255}, {178, 24, 43, 255},
+	}
+}
+
+// At is the colour of drop v (NaN: mid grey).
+func (s Scale) At(v float64) color.NRGBA {
+	if math.IsNaN(v) || s.Max <= 0 {
+		return color.NRGBA{128, 128, 128, 255}
+	}
+	stops := rdbu()
+	t := (v/s.Max + 1) / 2 * float64(len(stops)-1)
+	t = max(0, min(float64(len(stops)-1), t))
+	i := min(int(t), len(stops)-2)
+	f := t - float64(i)
+	a, b := stops[i], stops[i+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
+	return color.NRGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
+}
+
+// ScaleFor is one scale for every map of the results (so that models and
+// settings compare): the largest |drop|, rounded up to 1, 2, 2.5 or 5 times
+// a power of ten. All-zero maps get Max 0.01.
+func ScaleFor(results ...*Result) Scale {
+	m := 0.0
+	for _, r := range results {
+		for _, s := range r.Settings {
+			m = max(m, s.A.MaxAbs(), s.B.MaxAbs())
+		}
+	}
+	return Scale{Max: niceCeil(m)}
+}
+
+func niceCeil(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0.01
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, k := range []float64{1, 2, 2.5, 5, 10} {
+		if k*p >= v*(1-1e-12) {
+			return k * p
+		}
+	}
+	return 10 * p
+}
+
+// overlayAlpha is how much of the map's colour covers the face.
+const overlayAlpha = 0.6
+
+// Overlay is the face in grey (luma) under the map's per-pixel colours,
+// the size of the face.
+func Overlay(face *image.NRGBA, m Map, s Scale) *image.NRGBA {
+	n := m.Grid.Size
+	px := m.Pixels()
+	out := image.NewNRGBA(image.Rect(0, 0, n, n))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			src := face.NRGBAAt(face.Rect.Min.X+x, face.Rect.Min.Y+y)
+			luma := 0.299*float64(src.R) + 0.587*float64(src.G) + 0.114*float64(src.B)
+			c := s.At(px[y*n+x])
+			blend := func(v uint8) uint8 {
+				return uint8(math.Round(overlayAlpha*float64(v) + (1-overlayAlpha)*luma))
+			}
+			out.SetNRGBA(x, y, color.NRGBA{blend(c.R), blend(c.G), blend(c.B), 255})
+		}
+	}
+	return out
+}
+
+// DrawColorBar fills r of dst with the scale, +Max at the top, −Max at the
+// bottom.
+func DrawColorBar(dst *image.NRGBA, r image.Rectangle, s Scale) {
+	h := r.Dy()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		v := s.Max * (1 - 2*(float64(y-r.Min.Y)+0.5)/float64(h))
+		c := s.At(v)
+		for x := r.Min.X; x < r.Max.X; x++ {
+			dst.SetNRGBA(x, y, c)
+		}
+	}
+}
