@@ -71,13 +71,22 @@ type figureLayout struct {
 
 func (f *figureLayout) groupX(g int) int { return figMargin + g*(2*f.face+figGap+figGroupGap) }
 
+// headerHeight is the height of the title, explanation and column
+// headings above the first row.
+func headerHeight() int {
+	return lineH(titleSize) + 2*lineH(bodySize) + figGap + lineH(headSize) + lineH(smallSize) + figGap
+}
+
+// rowHeight is the height of one setting's row: label, faces, captions.
+func (f *figureLayout) rowHeight() int {
+	return lineH(headSize) + f.face + 2*lineH(smallSize) + figGap
+}
+
 func (f *figureLayout) draw() *image.NRGBA {
 	settings := f.p.Settings()
 	groups := 1 + len(f.results)
 	w := f.groupX(groups) + barWidth + barLabels + figMargin
-	header := 2*lineH(titleSize) + 2*lineH(bodySize) + lineH(smallSize)
-	rowH := lineH(headSize) + f.face + 2*lineH(smallSize) + figGap
-	h := figMargin + header + len(settings)*rowH + figMargin
+	h := figMargin + headerHeight() + len(settings)*f.rowHeight() + figMargin
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 
@@ -88,9 +97,10 @@ func (f *figureLayout) draw() *image.NRGBA {
 	}
 	y += f.ts.text(img, figMargin, y, title, titleSize, true, w-2*figMargin)
 	g := f.results[0].Grid
-	y += f.ts.text(img, figMargin, y, fmt.Sprintf("Drop in cosine score when a %d×%d grey patch hides the region (stride %d, %d patches per face). "+
-		"Red: the region supports the score; blue: hiding it raises the score.", g.Patch, g.Patch, g.Stride, g.Cells()), bodySize, false, w-2*figMargin)
-	y += lineH(titleSize) - lineH(bodySize)
+	y += f.ts.text(img, figMargin, y, fmt.Sprintf("Drop in cosine score when a %d×%d grey patch hides the region (stride %d, %d patches per face).",
+		g.Patch, g.Patch, g.Stride, g.Cells()), bodySize, false, w-2*figMargin)
+	y += f.ts.text(img, figMargin, y, "Red: the region supports the score; blue: hiding it raises the score.", bodySize, false, w-2*figMargin)
+	y += figGap
 	f.ts.text(img, f.groupX(0), y, "faces", headSize, true, 2*f.face+figGap)
 	for k, r := range f.results {
 		x := f.groupX(k + 1)
@@ -99,15 +109,16 @@ func (f *figureLayout) draw() *image.NRGBA {
 		if r.Model.Threshold != 0 {
 			th = "threshold " + strconv.FormatFloat(r.Model.Threshold, 'f', 4, 64)
 		}
-		f.ts.text(img, x, y+lineH(bodySize), th, smallSize, false, 2*f.face+figGap)
+		f.ts.text(img, x, y+lineH(headSize), th, smallSize, false, 2*f.face+figGap)
 	}
-	y += lineH(bodySize) + lineH(smallSize) + lineH(smallSize)
-	top := y + lineH(headSize)
+	y = figMargin + headerHeight()
 	for _, s := range settings {
 		f.drawRow(img, y, s)
-		y += rowH
+		y += f.rowHeight()
 	}
-	f.drawBar(img, image.Rect(f.groupX(groups), top, f.groupX(groups)+barWidth, y-rowH+lineH(headSize)+f.face))
+	top := figMargin + headerHeight() + lineH(headSize)
+	bottom := y - f.rowHeight() + lineH(headSize) + f.face
+	f.drawBar(img, image.Rect(f.groupX(groups), top, f.groupX(groups)+barWidth, bottom))
 	return img
 }
 
@@ -165,7 +176,7 @@ func maxDrop(m Map) float64 {
 }
 
 // drawBar draws the colour bar in r with ticks at −Max, −Max/2, 0, Max/2
-// and Max and its caption above.
+// and Max (values beyond take the end colours) and its caption above.
 func (f *figureLayout) drawBar(img *image.NRGBA, r image.Rectangle) {
 	DrawColorBar(img, r, f.opt.Scale)
 	f.ts.text(img, r.Min.X, r.Min.Y-lineH(smallSize)-2, "score drop", smallSize, true, barWidth+barLabels)
@@ -176,7 +187,14 @@ func (f *figureLayout) drawBar(img *image.NRGBA, r image.Rectangle) {
 		for x := r.Max.X; x < r.Max.X+4; x++ {
 			img.SetNRGBA(x, y, tick)
 		}
-		f.ts.text(img, r.Max.X+6, y-lineH(smallSize)/2, signed(v), smallSize, false, barLabels)
+		label := signed(v)
+		switch k {
+		case 0:
+			label = "≥ " + label
+		case 4:
+			label = "≤ " + label
+		}
+		f.ts.text(img, r.Max.X+6, y-lineH(smallSize)/2, label, smallSize, false, barLabels)
 	}
 }
 

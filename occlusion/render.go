@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 )
 
 // Scale maps score drops in [−Max, Max] to a diverging colour map (RdBu):
@@ -35,16 +36,28 @@ func (s Scale) At(v float64) color.NRGBA {
 }
 
 // ScaleFor is one scale for every map of the results (so that models and
-// settings compare): the largest |drop|, rounded up to 1, 2, 2.5 or 5 times
-// a power of ten. All-zero maps get Max 0.01.
+// settings compare): the 99th percentile of |value| over their per-pixel
+// maps (what overlays draw), rounded up to 1, 2, 2.5 or 5 times a power of
+// ten. A percentile rather than the maximum, because single patches (the
+// nose tip, often) drop the score several times more than the rest and
+// would leave every other region too faint to see; values beyond ±Max
+// take the end colours. All-zero maps get Max 0.01.
 func ScaleFor(results ...*Result) Scale {
-	m := 0.0
+	var abs []float64
 	for _, r := range results {
 		for _, s := range r.Settings {
-			m = max(m, s.A.MaxAbs(), s.B.MaxAbs())
+			for _, mp := range []Map{s.A, s.B} {
+				for _, v := range mp.Pixels() {
+					abs = append(abs, math.Abs(v))
+				}
+			}
 		}
 	}
-	return Scale{Max: niceCeil(m)}
+	if len(abs) == 0 {
+		return Scale{Max: niceCeil(0)}
+	}
+	slices.Sort(abs)
+	return Scale{Max: niceCeil(abs[(len(abs)-1)*99/100])}
 }
 
 func niceCeil(v float64) float64 {
@@ -60,11 +73,14 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-// overlayAlpha is how much of the map's colour covers the face.
-const overlayAlpha = 0.6
+// overlayAlpha is how much of the map's colour covers the face where the
+// value reaches ±Max.
+const overlayAlpha = 0.85
 
 // Overlay is the face in grey (luma) under the map's per-pixel colours,
-// the size of the face.
+// the size of the face. The colour's opacity grows with √|value| (0 at
+// zero, overlayAlpha at ±Max and beyond), so that the face shows through
+// where a region does not matter and small values still show.
 func Overlay(face *image.NRGBA, m Map, s Scale) *image.NRGBA {
 	n := m.Grid.Size
 	px := m.Pixels()
@@ -73,9 +89,11 @@ func Overlay(face *image.NRGBA, m Map, s Scale) *image.NRGBA {
 		for x := 0; x < n; x++ {
 			src := face.NRGBAAt(face.Rect.Min.X+x, face.Rect.Min.Y+y)
 			luma := 0.299*float64(src.R) + 0.587*float64(src.G) + 0.114*float64(src.B)
-			c := s.At(px[y*n+x])
+			v := px[y*n+x]
+			c := s.At(v)
+			alpha := overlayAlpha * math.Sqrt(min(1, math.Abs(v)/s.Max))
 			blend := func(v uint8) uint8 {
-				return uint8(math.Round(overlayAlpha*float64(v) + (1-overlayAlpha)*luma))
+				return uint8(math.Round(alpha*float64(v) + (1-alpha)*luma))
 			}
 			out.SetNRGBA(x, y, color.NRGBA{blend(c.R), blend(c.G), blend(c.B), 255})
 		}
