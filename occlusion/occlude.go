@@ -97,6 +97,9 @@ func OccludeFaces(ctx context.Context, emb Embedder, faces []*image.NRGBA, opt O
 	rects := g.Rects()
 	per := len(rects) + 1 // the whole face, then each patch
 	total := per * len(faces)
+	if pe, ok := emb.(PatchEmbedder); ok {
+		return occludeEach(ctx, pe, faces, g, batch, prog)
+	}
 	out := make([]*Occluded, len(faces))
 	for i := range out {
 		out[i] = &Occluded{Grid: g, Patches: make([][]float32, len(rects))}
@@ -137,16 +140,45 @@ func OccludeFaces(ctx context.Context, emb Embedder, faces []*image.NRGBA, opt O
 	return out, nil
 }
 
+// occludeEach is OccludeFaces through a PatchEmbedder, face by face.
+func occludeEach(ctx context.Context, pe PatchEmbedder, faces []*image.NRGBA, g Grid, batch int, prog progress.Func) ([]*Occluded, error) {
+	rects := g.Rects()
+	total, done := len(faces)*(len(rects)+1), 0
+	prog(0, total)
+	out := make([]*Occluded, len(faces))
+	for i, f := range faces {
+		orig, patches, err := pe.EmbedPatches(ctx, f, rects, batch, func(n int) {
+			done += n
+			prog(done, total)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("occlusion: face %d: %w", i, err)
+		}
+		if len(patches) != len(rects) {
+			return nil, fmt.Errorf("occlusion: face %d: %d embeddings for %d patches: %w", i, len(patches), len(rects), face.ErrOutput)
+		}
+		done++
+		prog(done, total)
+		out[i] = &Occluded{Grid: g, Original: orig, Patches: patches}
+	}
+	return out, nil
+}
+
 // occlude writes src into dst with patch cell (−1: none) set to Grey.
 func occlude(dst, src *image.NRGBA, cell int, rects []image.Rectangle) {
+	if cell < 0 {
+		occludeRect(dst, src, image.Rectangle{})
+		return
+	}
+	occludeRect(dst, src, rects[cell])
+}
+
+// occludeRect writes src into dst (origin 0,0) with r set to Grey.
+func occludeRect(dst, src *image.NRGBA, r image.Rectangle) {
 	size := src.Rect.Dx()
 	for y := 0; y < size; y++ {
 		copy(dst.Pix[y*dst.Stride:][:4*size], src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):])
 	}
-	if cell < 0 {
-		return
-	}
-	r := rects[cell]
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := dst.Pix[y*dst.Stride+4*r.Min.X:][:4*r.Dx()]
 		for x := 0; x < len(row); x += 4 {

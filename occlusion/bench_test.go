@@ -1,0 +1,77 @@
+package occlusion
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/face"
+)
+
+// benchPair times the figure's whole computation for one pair of demo
+// photos: four faces (A, B and their masked versions) under every patch
+// of an 8×8 / stride 4 grid, 4 × 730 embeddings, with emb. It reports
+// seconds and CPU-seconds per pair and embeddings per second.
+func benchPair(b *testing.B, emb func(teacher) Embedder, opt Options) {
+	tc := loadTeacher(b)
+	p := tc.demoPair(b, "Colin_Powell/Colin_Powell_0001.jpg", "Colin_Powell/Colin_Powell_0002.jpg")
+	e := emb(tc)
+	// Warm up: models and graphs for the tile and batch sizes, buffer
+	// pools (the unmasked pair has the grid's tiles and last batch).
+	if _, err := ComputePair(context.Background(), e, Model{}, Pair{A: p.A, B: p.B}, opt); err != nil {
+		b.Fatal(err)
+	}
+	cpu0, ok := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ComputePair(context.Background(), e, Model{}, p, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	per := 4 * (opt.Grid(112).Cells() + 1)
+	b.ReportMetric(b.Elapsed().Seconds()/n, "s/pair")
+	b.ReportMetric(n*float64(per)/b.Elapsed().Seconds(), "emb/s")
+	if cpu1, ok1 := processCPU(); ok && ok1 {
+		b.ReportMetric((cpu1-cpu0).Seconds()/n, "cpu-s/pair")
+	}
+}
+
+func plainEmbedder(batch int) func(teacher) Embedder {
+	return func(tc teacher) Embedder { return &face.Embedder{Net: tc.net, Batch: batch} }
+}
+
+// BenchmarkPairPlain: every occluded crop embedded whole, at several batch
+// sizes (the crops per engine run).
+func BenchmarkPairPlain(b *testing.B) {
+	for _, batch := range []int{16, 32, 64} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			benchPair(b, plainEmbedder(batch), Options{Batch: batch})
+		})
+	}
+}
+
+func netEmbedder(maxTile float64) func(teacher) Embedder {
+	return func(tc teacher) Embedder {
+		e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+		if err != nil {
+			panic(err)
+		}
+		e.MaxTile = maxTile
+		return e
+	}
+}
+
+// BenchmarkPairIncremental: the same maps through NetEmbedder.EmbedPatches.
+func BenchmarkPairIncremental(b *testing.B) {
+	for _, c := range []struct {
+		maxTile float64
+		batch   int
+	}{{0.5, 32}, {0.3, 32}, {0.7, 32}, {0.5, 64}} {
+		b.Run(fmt.Sprintf("maxtile%.1f_batch%d", c.maxTile, c.batch), func(b *testing.B) {
+			benchPair(b, netEmbedder(c.maxTile), Options{Batch: c.batch})
+		})
+	}
+}

@@ -1,0 +1,444 @@
+package occlusion
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"sync"
+
+	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/onnxsplit"
+)
+
+// PatchEmbedder is an Embedder that also embeds one face under many
+// patches at once, more cheaply than embedding each occluded crop whole.
+// OccludeFaces uses it when the Embedder has it. done receives the number
+// of patches finished since its last call.
+type PatchEmbedder interface {
+	Embedder
+	EmbedPatches(ctx context.Context, img *image.NRGBA, rects []image.Rectangle, batch int, done func(n int)) (orig []float32, patches [][]float32, err error)
+}
+
+// DefaultMaxTile is NetEmbedder's default for MaxTile.
+const DefaultMaxTile = 0.5
+
+// NetEmbedder runs a recogniser ONNX model. Embed embeds whole crops;
+// EmbedPatches computes the same embeddings for a face under many patches
+// incrementally: a patch changes only the activations near it in the
+// early layers, so each early segment of the network (onnxsplit) runs
+// only on a tile around the changed region, pasted into the unoccluded
+// face's activations, and the network runs whole only from the first
+// segment where such a tile would cover more than MaxTile of the map.
+// The result equals whole-crop embedding up to float rounding in the
+// engine's kernels (TestIncrementalMatchesPlain). A model that cannot be
+// split (its first layer is not a convolution or element-wise) falls back
+// to whole crops.
+type NetEmbedder struct {
+	// MaxTile is the largest share of a segment's input area a tile may
+	// have for the segment to run on tiles (0: DefaultMaxTile).
+	MaxTile float64
+
+	name  string
+	plain face.Embedder
+	split *onnxsplit.Model
+	segs  []onnxsplit.Segment
+
+	mu   sync.Mutex
+	nets map[netKey]*model.Net
+}
+
+type netKey struct{ from, to, h, w int }
+
+// NewNetEmbedder decodes a recogniser (N×3×112×112 → d) from its ONNX
+// bytes; name labels errors.
+func NewNetEmbedder(name string, onnx []byte) (*NetEmbedder, error) {
+	net, err := model.Decode(name, onnx)
+	if err != nil {
+		return nil, err
+	}
+	e := &NetEmbedder{name: name, plain: face.Embedder{Net: net, Batch: DefaultBatch}, nets: map[netKey]*model.Net{}}
+	if m, err := onnxsplit.Parse(onnx); err == nil {
+		if segs, err := m.Segments(); err == nil && len(segs) > 0 && segs[0].Local {
+			e.split, e.segs = m, segs
+		}
+	}
+	return e, nil
+}
+
+// Net is the whole model.
+func (e *NetEmbedder) Net() *model.Net { return e.plain.Net.(*model.Net) }
+
+// Incremental reports whether EmbedPatches works incrementally.
+func (e *NetEmbedder) Incremental() bool { return e.split != nil }
+
+// Embed embeds whole crops.
+func (e *NetEmbedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32, error) {
+	return e.plain.Embed(ctx, crops)
+}
+
+// net is the model of segments [from, to) for an input of h×w, decoded
+// once.
+func (e *NetEmbedder) net(from, to, h, w int) (*model.Net, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := netKey{from, to, h, w}
+	if n, ok := e.nets[k]; ok {
+		return n, nil
+	}
+	data, err := e.split.SubModel(e.segs, from, to, h, w)
+	if err != nil {
+		return nil, fmt.Errorf("%s: segments %d..%d: %w", e.name, from, to-1, err)
+	}
+	n, err := model.Decode(fmt.Sprintf("%s segments %d..%d at %d×%d", e.name, from, to-1, h, w), data)
+	if err != nil {
+		return nil, err
+	}
+	e.nets[k] = n
+	return n, nil
+}
+
+// span is an inclusive range of positions along one axis.
+type span struct{ lo, hi int }
+
+func (s span) len() int { return s.hi - s.lo + 1 }
+
+// stage is one segment run on tiles.
+type stage struct {
+	seg     onnxsplit.Segment
+	tile    [2]int // input tile height, width
+	outTile [2]int
+}
+
+// patchPlan says how EmbedPatches computes a set of patches: stages
+// [0, len(stages)) on tiles, the rest of the network on whole maps. For
+// patch j and stage k, in[j][k] is the changed region of the stage's input
+// (per axis), out[j][k] that of its output, at[j][k] the tile's origin.
+type patchPlan struct {
+	rects  []image.Rectangle
+	stages []stage
+	in     [][][2]span
+	out    [][][2]span
+	at     [][][2]int
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// plan lays out the stages for rects.
+func (e *NetEmbedder) plan(rects []image.Rectangle) (*patchPlan, error) {
+	maxTile := e.MaxTile
+	if maxTile <= 0 {
+		maxTile = DefaultMaxTile
+	}
+	p := &patchPlan{rects: rects, in: make([][][2]span, len(rects)), out: make([][][2]span, len(rects)), at: make([][][2]int, len(rects))}
+	cur := make([][2]span, len(rects))
+	for j, r := range rects {
+		cur[j] = [2]span{{r.Min.Y, r.Max.Y - 1}, {r.Min.X, r.Max.X - 1}}
+	}
+	for k, seg := range e.segs {
+		if !seg.Local {
+			break
+		}
+		need := make([][2]span, len(rects))
+		outs := make([][2]span, len(rects))
+		var tile [2]int
+		for j := range rects {
+			for a := range 2 {
+				g, n := seg.Geom[a], seg.In[a]
+				o := span{max(0, -floorDiv(-(cur[j][a].lo-g.Hi), g.S)), min(seg.Out[a]-1, floorDiv(cur[j][a].hi+g.Lo, g.S))}
+				if o.lo > o.hi {
+					return nil, fmt.Errorf("%s: segment %d: region %v changes no output", e.name, k, cur[j][a])
+				}
+				outs[j][a] = o
+				need[j][a] = span{max(0, g.S*o.lo-g.Lo), min(n-1, g.S*o.hi+g.Hi)}
+				start := need[j][a].lo - need[j][a].lo%g.S
+				tile[a] = max(tile[a], need[j][a].hi-start+1)
+			}
+		}
+		for a := range 2 {
+			s, n := seg.Geom[a].S, seg.In[a]
+			tile[a] += ((n-tile[a])%s + s) % s // so that n − tile is a multiple of s
+			tile[a] = min(tile[a], n)
+		}
+		if float64(tile[0]*tile[1]) > maxTile*float64(seg.In[0]*seg.In[1]) {
+			break
+		}
+		st := stage{seg: seg, tile: tile}
+		var ok bool
+		if st.outTile[0], st.outTile[1], ok = e.split.OutSize(e.segs, k, k+1, tile[0], tile[1]); !ok {
+			break
+		}
+		for j := range rects {
+			var at [2]int
+			for a := range 2 {
+				s, n := seg.Geom[a].S, seg.In[a]
+				at[a] = need[j][a].lo - need[j][a].lo%s
+				if at[a]+tile[a] > n {
+					at[a] = n - tile[a]
+				}
+				o := outs[j][a]
+				if need[j][a].lo < at[a] || need[j][a].hi > at[a]+tile[a]-1 || o.hi-at[a]/s >= st.outTile[a] {
+					return nil, fmt.Errorf("%s: segment %d: tile at %d of %d misses %v", e.name, k, at[a], tile[a], need[j][a])
+				}
+			}
+			p.in[j] = append(p.in[j], cur[j])
+			p.out[j] = append(p.out[j], outs[j])
+			p.at[j] = append(p.at[j], at)
+		}
+		p.stages = append(p.stages, st)
+		copy(cur, outs)
+	}
+	return p, nil
+}
+
+// EmbedPatches embeds img whole and under each of rects (grey, as
+// OccludeFaces hides a patch), batch patches at a time.
+func (e *NetEmbedder) EmbedPatches(ctx context.Context, img *image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([]float32, [][]float32, error) {
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	if e.split == nil {
+		return embedWhole(ctx, e, img, rects, batch, done)
+	}
+	p, err := e.plan(rects)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := len(p.stages)
+	// The unoccluded face's activations at every stage's input, and at
+	// the input of the part run whole.
+	acts := []model.Tensor{face.RecogniserInput([]*image.NRGBA{img})}
+	for i, st := range p.stages {
+		net, err := e.net(i, i+1, st.seg.In[0], st.seg.In[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		outs, err := net.Run(ctx, acts[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", e.name, err)
+		}
+		acts = append(acts, outs[0])
+	}
+	last := acts[k].Shape
+	tail, err := e.net(k, len(e.segs), last[2], last[3])
+	if err != nil {
+		return nil, nil, err
+	}
+	orig, err := runEmbed(ctx, tail, acts[k], 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", e.name, err)
+	}
+	patches, err := e.pipeline(ctx, p, acts, tail, batch, done)
+	if err != nil {
+		return nil, nil, err
+	}
+	return orig[0], patches, nil
+}
+
+// pipeline embeds the plan's patches in batches, in two stages that run
+// at once on different models: the tiles of the next batch while the
+// network's whole-map part embeds this one. On two cores that keeps both
+// busy where the engine's own parallel split of small tiles does not.
+func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts []model.Tensor, tail *model.Net, batch int, done func(int)) ([][]float32, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		n  int
+		in model.Tensor
+	}
+	jobs := make(chan job, 1)
+	var tileErr error
+	go func() {
+		defer close(jobs)
+		for b0 := 0; b0 < len(p.rects); b0 += batch {
+			b1 := min(b0+batch, len(p.rects))
+			in, err := e.tiles(ctx, p, acts, b0, b1)
+			if err != nil {
+				tileErr = err
+				return
+			}
+			select {
+			case jobs <- job{b1 - b0, in}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	patches := make([][]float32, 0, len(p.rects))
+	var err error
+	for j := range jobs {
+		if err != nil {
+			continue // drain: the producer stops at the cancel
+		}
+		var vecs [][]float32
+		if vecs, err = runEmbed(ctx, tail, j.in, j.n); err != nil {
+			err = fmt.Errorf("%s: %w", e.name, err)
+			cancel()
+			continue
+		}
+		patches = append(patches, vecs...)
+		if done != nil {
+			done(j.n)
+		}
+	}
+	if err == nil {
+		err = tileErr // read after jobs is closed: the producer has returned
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return patches, nil
+}
+
+// tiles runs the tiled stages for patches [b0, b1) of plan p and returns
+// the input of the whole-map part: the unoccluded face's activations with
+// each patch's changed region pasted in.
+func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts []model.Tensor, b0, b1 int) (model.Tensor, error) {
+	n := b1 - b0
+	vals := make([][]float32, n) // each patch's changed region, CHW; nil: the grey patch
+	for i, st := range p.stages {
+		c := st.seg.InC
+		in := model.NewTensor(n, c, st.tile[0], st.tile[1])
+		for j := range n {
+			dst := in.Data[j*c*st.tile[0]*st.tile[1]:][:c*st.tile[0]*st.tile[1]]
+			crop(dst, acts[i], p.at[b0+j][i], st.tile)
+			paste(dst, st.tile, p.at[b0+j][i], p.in[b0+j][i], vals[j], c)
+		}
+		net, err := e.net(i, i+1, st.tile[0], st.tile[1])
+		if err != nil {
+			return model.Tensor{}, err
+		}
+		outs, err := net.Run(ctx, in)
+		if err != nil {
+			return model.Tensor{}, fmt.Errorf("%s: %w", e.name, err)
+		}
+		oc, s := st.seg.OutC, [2]int{st.seg.Geom[0].S, st.seg.Geom[1].S}
+		for j := range n {
+			at := p.at[b0+j][i]
+			src := outs[0].Data[j*oc*st.outTile[0]*st.outTile[1]:][:oc*st.outTile[0]*st.outTile[1]]
+			vals[j] = extract(src, st.outTile, [2]int{at[0] / s[0], at[1] / s[1]}, p.out[b0+j][i], oc)
+		}
+	}
+	whole := acts[len(p.stages)]
+	c, h, w := whole.Shape[1], whole.Shape[2], whole.Shape[3]
+	in := model.NewTensor(n, c, h, w)
+	for j := range n {
+		dst := in.Data[j*c*h*w:][:c*h*w]
+		copy(dst, whole.Data)
+		r := p.rects[b0+j]
+		region := [2]span{{r.Min.Y, r.Max.Y - 1}, {r.Min.X, r.Max.X - 1}}
+		if k := len(p.stages); k > 0 {
+			region = p.out[b0+j][k-1]
+		}
+		paste(dst, [2]int{h, w}, [2]int{}, region, vals[j], c)
+	}
+	return in, nil
+}
+
+// crop copies the tile of size tile at origin at of the one-image map act
+// (1×C×H×W) into dst (C×tile).
+func crop(dst []float32, act model.Tensor, at, tile [2]int) {
+	c, h, w := act.Shape[1], act.Shape[2], act.Shape[3]
+	for ch := range c {
+		for y := range tile[0] {
+			copy(dst[(ch*tile[0]+y)*tile[1]:][:tile[1]], act.Data[(ch*h+at[0]+y)*w+at[1]:])
+		}
+	}
+}
+
+// paste writes vals, a C×region map (nil: zeros, the grey patch), into
+// dst, a C×size map whose origin sits at origin in map coordinates.
+func paste(dst []float32, size, origin [2]int, region [2]span, vals []float32, c int) {
+	rh, rw := region[0].len(), region[1].len()
+	for ch := range c {
+		for y := range rh {
+			row := dst[(ch*size[0]+region[0].lo-origin[0]+y)*size[1]+region[1].lo-origin[1]:][:rw]
+			if vals == nil {
+				clear(row)
+				continue
+			}
+			copy(row, vals[(ch*rh+y)*rw:][:rw])
+		}
+	}
+}
+
+// extract copies region (map coordinates) out of src, a C×size map whose
+// origin sits at origin, as a C×region map.
+func extract(src []float32, size, origin [2]int, region [2]span, c int) []float32 {
+	rh, rw := region[0].len(), region[1].len()
+	out := make([]float32, c*rh*rw)
+	for ch := range c {
+		for y := range rh {
+			copy(out[(ch*rh+y)*rw:][:rw], src[(ch*size[0]+region[0].lo-origin[0]+y)*size[1]+region[1].lo-origin[1]:])
+		}
+	}
+	return out
+}
+
+// runEmbed runs the part of the network that ends in the embedding on n
+// inputs and returns the n unit vectors.
+func runEmbed(ctx context.Context, net *model.Net, in model.Tensor, n int) ([][]float32, error) {
+	outs, err := net.Run(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(outs) == 0 || len(outs[0].Data) == 0 || len(outs[0].Data)%n != 0 {
+		return nil, fmt.Errorf("output for %d faces: %w", n, face.ErrOutput)
+	}
+	d := len(outs[0].Data) / n
+	vecs := make([][]float32, n)
+	for i := range vecs {
+		v, err := face.Normalize(outs[0].Data[i*d : (i+1)*d])
+		if err != nil {
+			return nil, err
+		}
+		vecs[i] = v
+	}
+	return vecs, nil
+}
+
+// embedWhole is EmbedPatches by whole crops.
+func embedWhole(ctx context.Context, emb Embedder, img *image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([]float32, [][]float32, error) {
+	orig, err := emb.Embed(ctx, []*image.NRGBA{img})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(orig) != 1 {
+		return nil, nil, fmt.Errorf("embedder returned %d vectors for 1 crop: %w", len(orig), face.ErrOutput)
+	}
+	bufs := make([]*image.NRGBA, min(batch, len(rects)))
+	for i := range bufs {
+		bufs[i] = image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
+	}
+	patches := make([][]float32, 0, len(rects))
+	for b0 := 0; b0 < len(rects); b0 += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		crops := bufs[:min(batch, len(rects)-b0)]
+		for j, c := range crops {
+			occludeRect(c, img, rects[b0+j])
+		}
+		vecs, err := emb.Embed(ctx, crops)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(vecs) != len(crops) {
+			return nil, nil, fmt.Errorf("embedder returned %d vectors for %d crops: %w", len(vecs), len(crops), face.ErrOutput)
+		}
+		patches = append(patches, vecs...)
+		if done != nil {
+			done(len(crops))
+		}
+	}
+	return orig[0], patches, nil
+}
