@@ -11,13 +11,14 @@ import (
 	"github.com/maskinv/workbench/onnxsplit"
 )
 
-// PatchEmbedder is an Embedder that also embeds one face under many
-// patches at once, more cheaply than embedding each occluded crop whole.
-// OccludeFaces uses it when the Embedder has it. done receives the number
-// of patches finished since its last call.
+// PatchEmbedder is an Embedder that also embeds faces under many patches
+// at once, more cheaply than embedding each occluded crop whole:
+// orig[i] is face i's embedding, patches[i][k] its embedding with
+// rects[k] grey. OccludeFaces uses it when the Embedder has it. done
+// receives the number of embeddings finished since its last call.
 type PatchEmbedder interface {
 	Embedder
-	EmbedPatches(ctx context.Context, img *image.NRGBA, rects []image.Rectangle, batch int, done func(n int)) (orig []float32, patches [][]float32, err error)
+	EmbedPatches(ctx context.Context, faces []*image.NRGBA, rects []image.Rectangle, batch int, done func(n int)) (orig [][]float32, patches [][][]float32, err error)
 }
 
 // DefaultMaxTile is NetEmbedder's default for MaxTile.
@@ -197,80 +198,102 @@ func (e *NetEmbedder) plan(rects []image.Rectangle) (*patchPlan, error) {
 	return p, nil
 }
 
-// EmbedPatches embeds img whole and under each of rects (grey, as
-// OccludeFaces hides a patch), batch patches at a time.
-func (e *NetEmbedder) EmbedPatches(ctx context.Context, img *image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([]float32, [][]float32, error) {
+// EmbedPatches embeds each face whole and under each of rects (grey, as
+// OccludeFaces hides a patch), batch patches at a time, all faces' patches
+// in one stream of batches.
+func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([][]float32, [][][]float32, error) {
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
+	if done == nil {
+		done = func(int) {}
+	}
 	if e.split == nil {
-		return embedWhole(ctx, e, img, rects, batch, done)
+		return embedWhole(ctx, e, faces, rects, batch, done)
 	}
 	p, err := e.plan(rects)
 	if err != nil {
 		return nil, nil, err
 	}
-	k := len(p.stages)
-	// The unoccluded face's activations at every stage's input, and at
-	// the input of the part run whole.
+	acts := make([][]model.Tensor, len(faces))
+	orig := make([][]float32, len(faces))
+	var tail *model.Net
+	for f, img := range faces {
+		if acts[f], err = e.activations(ctx, p, img); err != nil {
+			return nil, nil, err
+		}
+		last := acts[f][len(p.stages)].Shape
+		if tail, err = e.net(len(p.stages), len(e.segs), last[2], last[3]); err != nil {
+			return nil, nil, err
+		}
+		v, err := runEmbed(ctx, tail, acts[f][len(p.stages)], 1)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", e.name, err)
+		}
+		orig[f] = v[0]
+		done(1)
+	}
+	flat, err := e.pipeline(ctx, p, acts, tail, batch, done)
+	if err != nil {
+		return nil, nil, err
+	}
+	patches := make([][][]float32, len(faces))
+	for f := range patches {
+		patches[f] = flat[f*len(rects) : (f+1)*len(rects)]
+	}
+	return orig, patches, nil
+}
+
+// activations are the unoccluded face's activations at every tiled
+// stage's input and at the input of the part run whole.
+func (e *NetEmbedder) activations(ctx context.Context, p *patchPlan, img *image.NRGBA) ([]model.Tensor, error) {
 	acts := []model.Tensor{face.RecogniserInput([]*image.NRGBA{img})}
 	for i, st := range p.stages {
 		net, err := e.net(i, i+1, st.seg.In[0], st.seg.In[1])
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		outs, err := net.Run(ctx, acts[i])
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", e.name, err)
+			return nil, fmt.Errorf("%s: %w", e.name, err)
 		}
 		acts = append(acts, outs[0])
 	}
-	last := acts[k].Shape
-	tail, err := e.net(k, len(e.segs), last[2], last[3])
-	if err != nil {
-		return nil, nil, err
-	}
-	orig, err := runEmbed(ctx, tail, acts[k], 1)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", e.name, err)
-	}
-	patches, err := e.pipeline(ctx, p, acts, tail, batch, done)
-	if err != nil {
-		return nil, nil, err
-	}
-	return orig[0], patches, nil
+	return acts, nil
 }
 
-// pipeline embeds the plan's patches in batches, in two stages that run
-// at once on different models: the tiles of the next batch while the
-// network's whole-map part embeds this one. On two cores that keeps both
-// busy where the engine's own parallel split of small tiles does not.
-func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts []model.Tensor, tail *model.Net, batch int, done func(int)) ([][]float32, error) {
+// pipeline embeds every face's patches in batches (item g is face
+// g / len(rects), patch g % len(rects)), in two stages that run at once on
+// different models: the tiles of the next batch while the network's
+// whole-map part embeds this one. On two cores that keeps both busy where
+// the engine's own parallel split of small tiles does not.
+func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model.Tensor, tail *model.Net, batch int, done func(int)) ([][]float32, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
 		n  int
 		in model.Tensor
 	}
+	total := len(acts) * len(p.rects)
 	jobs := make(chan job, 1)
 	var tileErr error
 	go func() {
 		defer close(jobs)
-		for b0 := 0; b0 < len(p.rects); b0 += batch {
-			b1 := min(b0+batch, len(p.rects))
-			in, err := e.tiles(ctx, p, acts, b0, b1)
+		for g0 := 0; g0 < total; g0 += batch {
+			g1 := min(g0+batch, total)
+			in, err := e.tiles(ctx, p, acts, g0, g1)
 			if err != nil {
 				tileErr = err
 				return
 			}
 			select {
-			case jobs <- job{b1 - b0, in}:
+			case jobs <- job{g1 - g0, in}:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	patches := make([][]float32, 0, len(p.rects))
+	out := make([][]float32, 0, total)
 	var err error
 	for j := range jobs {
 		if err != nil {
@@ -282,10 +305,8 @@ func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts []model.T
 			cancel()
 			continue
 		}
-		patches = append(patches, vecs...)
-		if done != nil {
-			done(j.n)
-		}
+		out = append(out, vecs...)
+		done(j.n)
 	}
 	if err == nil {
 		err = tileErr // read after jobs is closed: the producer has returned
@@ -296,22 +317,23 @@ func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts []model.T
 	if err != nil {
 		return nil, err
 	}
-	return patches, nil
+	return out, nil
 }
 
-// tiles runs the tiled stages for patches [b0, b1) of plan p and returns
-// the input of the whole-map part: the unoccluded face's activations with
-// each patch's changed region pasted in.
-func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts []model.Tensor, b0, b1 int) (model.Tensor, error) {
-	n := b1 - b0
+// tiles runs the tiled stages for items [g0, g1) (see pipeline) of plan
+// p and returns the input of the whole-map part: each face's activations
+// with its patch's changed region pasted in.
+func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts [][]model.Tensor, g0, g1 int) (model.Tensor, error) {
+	n, r := g1-g0, len(p.rects)
 	vals := make([][]float32, n) // each patch's changed region, CHW; nil: the grey patch
 	for i, st := range p.stages {
 		c := st.seg.InC
 		in := model.NewTensor(n, c, st.tile[0], st.tile[1])
 		for j := range n {
+			f, k := (g0+j)/r, (g0+j)%r
 			dst := in.Data[j*c*st.tile[0]*st.tile[1]:][:c*st.tile[0]*st.tile[1]]
-			crop(dst, acts[i], p.at[b0+j][i], st.tile)
-			paste(dst, st.tile, p.at[b0+j][i], p.in[b0+j][i], vals[j], c)
+			crop(dst, acts[f][i], p.at[k][i], st.tile)
+			paste(dst, st.tile, p.at[k][i], p.in[k][i], vals[j], c)
 		}
 		net, err := e.net(i, i+1, st.tile[0], st.tile[1])
 		if err != nil {
@@ -323,21 +345,23 @@ func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts []model.Tens
 		}
 		oc, s := st.seg.OutC, [2]int{st.seg.Geom[0].S, st.seg.Geom[1].S}
 		for j := range n {
-			at := p.at[b0+j][i]
+			k := (g0 + j) % r
+			at := p.at[k][i]
 			src := outs[0].Data[j*oc*st.outTile[0]*st.outTile[1]:][:oc*st.outTile[0]*st.outTile[1]]
-			vals[j] = extract(src, st.outTile, [2]int{at[0] / s[0], at[1] / s[1]}, p.out[b0+j][i], oc)
+			vals[j] = extract(src, st.outTile, [2]int{at[0] / s[0], at[1] / s[1]}, p.out[k][i], oc)
 		}
 	}
-	whole := acts[len(p.stages)]
-	c, h, w := whole.Shape[1], whole.Shape[2], whole.Shape[3]
+	shape := acts[0][len(p.stages)].Shape
+	c, h, w := shape[1], shape[2], shape[3]
 	in := model.NewTensor(n, c, h, w)
 	for j := range n {
+		f, k := (g0+j)/r, (g0+j)%r
 		dst := in.Data[j*c*h*w:][:c*h*w]
-		copy(dst, whole.Data)
-		r := p.rects[b0+j]
-		region := [2]span{{r.Min.Y, r.Max.Y - 1}, {r.Min.X, r.Max.X - 1}}
-		if k := len(p.stages); k > 0 {
-			region = p.out[b0+j][k-1]
+		copy(dst, acts[f][len(p.stages)].Data)
+		rect := p.rects[k]
+		region := [2]span{{rect.Min.Y, rect.Max.Y - 1}, {rect.Min.X, rect.Max.X - 1}}
+		if s := len(p.stages); s > 0 {
+			region = p.out[k][s-1]
 		}
 		paste(dst, [2]int{h, w}, [2]int{}, region, vals[j], c)
 	}
@@ -407,38 +431,41 @@ func runEmbed(ctx context.Context, net *model.Net, in model.Tensor, n int) ([][]
 }
 
 // embedWhole is EmbedPatches by whole crops.
-func embedWhole(ctx context.Context, emb Embedder, img *image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([]float32, [][]float32, error) {
-	orig, err := emb.Embed(ctx, []*image.NRGBA{img})
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(orig) != 1 {
-		return nil, nil, fmt.Errorf("embedder returned %d vectors for 1 crop: %w", len(orig), face.ErrOutput)
-	}
-	bufs := make([]*image.NRGBA, min(batch, len(rects)))
-	for i := range bufs {
-		bufs[i] = image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
-	}
-	patches := make([][]float32, 0, len(rects))
-	for b0 := 0; b0 < len(rects); b0 += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		crops := bufs[:min(batch, len(rects)-b0)]
-		for j, c := range crops {
-			occludeRect(c, img, rects[b0+j])
-		}
-		vecs, err := emb.Embed(ctx, crops)
+func embedWhole(ctx context.Context, emb Embedder, faces []*image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([][]float32, [][][]float32, error) {
+	orig := make([][]float32, len(faces))
+	patches := make([][][]float32, len(faces))
+	for f, img := range faces {
+		v, err := emb.Embed(ctx, []*image.NRGBA{img})
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(vecs) != len(crops) {
-			return nil, nil, fmt.Errorf("embedder returned %d vectors for %d crops: %w", len(vecs), len(crops), face.ErrOutput)
+		if len(v) != 1 {
+			return nil, nil, fmt.Errorf("embedder returned %d vectors for 1 crop: %w", len(v), face.ErrOutput)
 		}
-		patches = append(patches, vecs...)
-		if done != nil {
+		orig[f] = v[0]
+		done(1)
+		bufs := make([]*image.NRGBA, min(batch, len(rects)))
+		for i := range bufs {
+			bufs[i] = image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
+		}
+		for b0 := 0; b0 < len(rects); b0 += batch {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			crops := bufs[:min(batch, len(rects)-b0)]
+			for j, c := range crops {
+				occludeRect(c, img, rects[b0+j])
+			}
+			vecs, err := emb.Embed(ctx, crops)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(vecs) != len(crops) {
+				return nil, nil, fmt.Errorf("embedder returned %d vectors for %d crops: %w", len(vecs), len(crops), face.ErrOutput)
+			}
+			patches[f] = append(patches[f], vecs...)
 			done(len(crops))
 		}
 	}
-	return orig[0], patches, nil
+	return orig, patches, nil
 }

@@ -2,11 +2,15 @@ package occlusion
 
 import (
 	"context"
+	"errors"
 	"image"
 	"math"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/face"
 )
 
 // TestIncrementalMatchesPlain: the incremental embeddings of the teacher
@@ -29,10 +33,11 @@ func TestIncrementalMatchesPlain(t *testing.T) {
 		for _, ij := range [][2]int{{0, 0}, {0, n - 1}, {n - 1, 0}, {n - 1, n - 1}, {0, n / 2}, {n / 2, 0}, {n / 2, n / 2}, {n / 3, 2 * n / 3}, {n - 1, n / 2}, {n/2 + 1, n - 1}} {
 			rects = append(rects, all[ij[0]*n+ij[1]])
 		}
-		orig, got, err := e.EmbedPatches(context.Background(), img, rects, 4, nil)
+		origs, gots, err := e.EmbedPatches(context.Background(), []*image.NRGBA{img}, rects, 4, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		orig, got := origs[0], gots[0]
 		p, err := e.plan(rects)
 		if err != nil {
 			t.Fatal(err)
@@ -64,4 +69,74 @@ func maxDiff(a, b []float32) float64 {
 		d = max(d, math.Abs(float64(a[i]-b[i])))
 	}
 	return d
+}
+
+// TestNetEmbedderPair: through OccludeFaces, with batches that straddle
+// faces, NetEmbedder's maps equal those of whole crops.
+func TestNetEmbedderPair(t *testing.T) {
+	tc := loadTeacher(t)
+	p := tc.demoPair(t, "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Angelina_Jolie/Angelina_Jolie_0002.jpg")
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{Patch: 28, Stride: 14, Batch: 30}
+	var last [2]int
+	opt.Progress = func(d, n int) { last = [2]int{d, n} }
+	fast, err := ComputePair(context.Background(), e, Model{}, p, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != [2]int{4 * 50, 4 * 50} {
+		t.Errorf("last progress %v, want [200 200]", last)
+	}
+	opt.Progress = nil
+	plain, err := ComputePair(context.Background(), &face.Embedder{Net: e.Net(), Batch: 30}, Model{}, p, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range plain.Settings {
+		f := fast.Settings[i]
+		if math.Abs(f.Score-s.Score) > 1e-5 {
+			t.Errorf("%s: score %v, whole crops %v", s.Setting, f.Score, s.Score)
+		}
+		for k := range s.A.Drops {
+			if math.Abs(f.A.Drops[k]-s.A.Drops[k]) > 1e-5 || math.Abs(f.B.Drops[k]-s.B.Drops[k]) > 1e-5 {
+				t.Fatalf("%s cell %d: drops %v %v, whole crops %v %v", s.Setting, k, f.A.Drops[k], f.B.Drops[k], s.A.Drops[k], s.B.Drops[k])
+			}
+		}
+	}
+}
+
+// TestNetEmbedderCancel: cancelling stops the pipeline with the context's
+// error, and its goroutine ends.
+func TestNetEmbedderCancel(t *testing.T) {
+	tc := loadTeacher(t)
+	img := tc.align(t, "Colin_Powell/Colin_Powell_0003.jpg")
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	seen := 0
+	_, err = OccludeFaces(ctx, e, []*image.NRGBA{img, img}, Options{Patch: 16, Stride: 8, Batch: 8, Progress: func(d, n int) {
+		seen = d
+		if d >= 40 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if seen >= 2*170 {
+		t.Errorf("progress reached %d of %d after the cancel", seen, 2*170)
+	}
+	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the cancel, %d before", n, before)
+	}
 }

@@ -140,26 +140,27 @@ func OccludeFaces(ctx context.Context, emb Embedder, faces []*image.NRGBA, opt O
 	return out, nil
 }
 
-// occludeEach is OccludeFaces through a PatchEmbedder, face by face.
+// occludeEach is OccludeFaces through a PatchEmbedder.
 func occludeEach(ctx context.Context, pe PatchEmbedder, faces []*image.NRGBA, g Grid, batch int, prog progress.Func) ([]*Occluded, error) {
 	rects := g.Rects()
 	total, done := len(faces)*(len(rects)+1), 0
 	prog(0, total)
-	out := make([]*Occluded, len(faces))
-	for i, f := range faces {
-		orig, patches, err := pe.EmbedPatches(ctx, f, rects, batch, func(n int) {
-			done += n
-			prog(done, total)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("occlusion: face %d: %w", i, err)
-		}
-		if len(patches) != len(rects) {
-			return nil, fmt.Errorf("occlusion: face %d: %d embeddings for %d patches: %w", i, len(patches), len(rects), face.ErrOutput)
-		}
-		done++
+	orig, patches, err := pe.EmbedPatches(ctx, faces, rects, batch, func(n int) {
+		done += n
 		prog(done, total)
-		out[i] = &Occluded{Grid: g, Original: orig, Patches: patches}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("occlusion: %w", err)
+	}
+	if len(orig) != len(faces) || len(patches) != len(faces) {
+		return nil, fmt.Errorf("occlusion: %d and %d embedding sets for %d faces: %w", len(orig), len(patches), len(faces), face.ErrOutput)
+	}
+	out := make([]*Occluded, len(faces))
+	for i := range faces {
+		if len(patches[i]) != len(rects) {
+			return nil, fmt.Errorf("occlusion: face %d: %d embeddings for %d patches: %w", i, len(patches[i]), len(rects), face.ErrOutput)
+		}
+		out[i] = &Occluded{Grid: g, Original: orig[i], Patches: patches[i]}
 	}
 	return out, nil
 }
