@@ -179,7 +179,7 @@ func maxDrop(m Map) float64 {
 // and Max (values beyond take the end colours) and its caption above.
 func (f *figureLayout) drawBar(img *image.NRGBA, r image.Rectangle) {
 	DrawColorBar(img, r, f.opt.Scale)
-	f.ts.text(img, r.Min.X, r.Min.Y-lineH(smallSize)-2, "score drop", smallSize, true, barWidth+barLabels)
+	f.ts.text(img, r.Min.X, r.Min.Y-2*lineH(smallSize), "score drop", smallSize, true, barWidth+barLabels)
 	tick := color.NRGBA{40, 40, 40, 255}
 	for k := 0; k <= 4; k++ {
 		v := f.opt.Scale.Max * (1 - float64(k)/2)

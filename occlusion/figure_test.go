@@ -9,10 +9,19 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+	"time"
 
-	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
 )
+
+func sumDrops(m Map) float64 {
+	s := 0.0
+	for _, d := range m.Drops {
+		s += d
+	}
+	return s
+}
 
 var docsDir = flag.String("docs", "", "write the demo figures and maps of docs/occlusion.md into this folder (slow: 8×8 patches, stride 4)")
 
@@ -116,26 +125,35 @@ func TestDemoFigure(t *testing.T) {
 		t.Skip("SKIP: -docs not set (this writes the documentation's figures)")
 	}
 	tc := loadTeacher(t)
-	emb := &face.Embedder{Net: tc.net, Batch: DefaultBatch}
+	emb, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		t.Fatal(err)
+	}
 	model := Model{Name: "teacher (fr_feature.onnx, embedded)", SHA256: tc.net.Hash(), Threshold: 0.2797}
 	for _, pair := range []struct{ name, a, b string }{
 		{"genuine", "Colin_Powell/Colin_Powell_0001.jpg", "Colin_Powell/Colin_Powell_0002.jpg"},
 		{"impostor", "Angelina_Jolie/Angelina_Jolie_0001.jpg", "Serena_Williams/Serena_Williams_0001.jpg"},
 	} {
 		p := tc.demoPair(t, pair.a, pair.b)
+		start := time.Now()
 		res, err := ComputePair(context.Background(), emb, model, p, Options{})
 		if err != nil {
 			t.Fatal(err)
+		}
+		t.Logf("%s pair: %v", pair.name, time.Since(start))
+		for _, s := range res.Settings {
+			t.Logf("  %s: score %.4f; share of the positive drop above row %d: A %.2f, B %.2f; largest drop A %+.3f, B %+.3f; sum of drops A %+.2f, B %+.2f",
+				s.Setting.ID(), s.Score, EyeLine, s.A.ShareAbove(EyeLine), s.B.ShareAbove(EyeLine), maxDrop(s.A), maxDrop(s.B), sumDrops(s.A), sumDrops(s.B))
 		}
 		img, err := Figure(p, []*Result{res}, FigureOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := imageio.WritePNG(filepath.Join(*docsDir, "occlusion_"+pair.name+".png"), img); err != nil {
+		if err := imageio.WritePNG(filepath.Join(*docsDir, pair.name+".png"), img); err != nil {
 			t.Fatal(err)
 		}
 		f := File{FaceA: pair.a, FaceB: pair.b, Mask: "paper, seed 1", Results: []*Result{res}}
-		if err := WriteJSON(filepath.Join(*docsDir, "occlusion_"+pair.name+".json"), f); err != nil {
+		if err := WriteJSON(filepath.Join(*docsDir, pair.name+".json"), f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package occlusion
 import (
 	"errors"
 	"image"
+	"math"
 	"slices"
 	"testing"
 )
@@ -104,6 +105,28 @@ func TestMapPixels(t *testing.T) {
 					t.Fatalf("grid %+v pixel (%d,%d) = %v, want %v", g, x, y, got[y*g.Size+x], want)
 				}
 			}
+		}
+	}
+}
+
+func TestShareAbove(t *testing.T) {
+	g := Grid{Size: 4, Patch: 2, Stride: 2}
+	tests := []struct {
+		drops []float64 // cells: top-left, top-right, bottom-left, bottom-right
+		y     int
+		want  float64
+	}{
+		{[]float64{1, 1, 1, 1}, 2, 0.5},
+		{[]float64{3, 0, 1, 0}, 2, 0.75},
+		{[]float64{3, 0, 1, 0}, 1, 0.375},
+		{[]float64{2, -5, 2, -1}, 2, 0.5}, // negative drops do not count
+		{[]float64{-1, 0, 0, 0}, 2, 0},
+		{[]float64{1, 2, 3, 4}, 0, 0},
+		{[]float64{1, 2, 3, 4}, 4, 1},
+	}
+	for _, tc := range tests {
+		if got := (Map{Grid: g, Drops: tc.drops}).ShareAbove(tc.y); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("drops %v above row %d: %v, want %v", tc.drops, tc.y, got, tc.want)
 		}
 	}
 }

@@ -230,3 +230,30 @@ func (m Map) MaxAbs() float64 {
 	}
 	return v
 }
+
+// EyeLine is the row of the aligned 112×112 crop halfway between the
+// ArcFace template's eyes (y ≈ 51.6) and nose tip (y ≈ 71.7): above it
+// lie the eyes, brows and forehead, which a mask leaves visible.
+const EyeLine = 62
+
+// ShareAbove is the share of the map's positive per-pixel drop that lies
+// in rows above y: how much of what supports the score comes from there
+// (with y = EyeLine, from the eye region). 0 when nothing supports it.
+func (m Map) ShareAbove(y int) float64 {
+	px := m.Pixels()
+	n := m.Grid.Size
+	var above, all float64
+	for i, v := range px {
+		if v <= 0 {
+			continue
+		}
+		all += v
+		if i/n < y {
+			above += v
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return above / all
+}
