@@ -209,7 +209,7 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 		done = func(int) {}
 	}
 	if e.split == nil {
-		return embedWhole(ctx, e, faces, rects, batch, done)
+		return embedWhole(ctx, &e.plain, faces, rects, batch, done)
 	}
 	p, err := e.plan(rects)
 	if err != nil {
@@ -428,44 +428,4 @@ func runEmbed(ctx context.Context, net *model.Net, in model.Tensor, n int) ([][]
 		vecs[i] = v
 	}
 	return vecs, nil
-}
-
-// embedWhole is EmbedPatches by whole crops.
-func embedWhole(ctx context.Context, emb Embedder, faces []*image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([][]float32, [][][]float32, error) {
-	orig := make([][]float32, len(faces))
-	patches := make([][][]float32, len(faces))
-	for f, img := range faces {
-		v, err := emb.Embed(ctx, []*image.NRGBA{img})
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(v) != 1 {
-			return nil, nil, fmt.Errorf("embedder returned %d vectors for 1 crop: %w", len(v), face.ErrOutput)
-		}
-		orig[f] = v[0]
-		done(1)
-		bufs := make([]*image.NRGBA, min(batch, len(rects)))
-		for i := range bufs {
-			bufs[i] = image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
-		}
-		for b0 := 0; b0 < len(rects); b0 += batch {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-			crops := bufs[:min(batch, len(rects)-b0)]
-			for j, c := range crops {
-				occludeRect(c, img, rects[b0+j])
-			}
-			vecs, err := emb.Embed(ctx, crops)
-			if err != nil {
-				return nil, nil, err
-			}
-			if len(vecs) != len(crops) {
-				return nil, nil, fmt.Errorf("embedder returned %d vectors for %d crops: %w", len(vecs), len(crops), face.ErrOutput)
-			}
-			patches[f] = append(patches[f], vecs...)
-			done(len(crops))
-		}
-	}
-	return orig, patches, nil
 }

@@ -140,3 +140,40 @@ func TestNetEmbedderCancel(t *testing.T) {
 		t.Errorf("%d goroutines after the cancel, %d before", n, before)
 	}
 }
+
+// TestNetEmbedderFallback: without a split (a model whose first layer is
+// not local), EmbedPatches embeds whole crops and gives the same vectors.
+func TestNetEmbedderFallback(t *testing.T) {
+	tc := loadTeacher(t)
+	faces := []*image.NRGBA{tc.align(t, "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"), tc.align(t, "Colin_Powell/Colin_Powell_0002.jpg")}
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rects := Grid{112, 40, 36}.Rects()
+	fastOrig, fast, err := e.EmbedPatches(context.Background(), faces, rects, 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.split, e.segs = nil, nil
+	if e.Incremental() {
+		t.Fatal("still incremental")
+	}
+	n := 0
+	wholeOrig, whole, err := e.EmbedPatches(context.Background(), faces, rects, 5, func(k int) { n += k })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2*(len(rects)+1) {
+		t.Errorf("progress counted %d, want %d", n, 2*(len(rects)+1))
+	}
+	for f := range faces {
+		worst := maxDiff(fastOrig[f], wholeOrig[f])
+		for k := range rects {
+			worst = max(worst, maxDiff(fast[f][k], whole[f][k]))
+		}
+		if worst > 2e-5 {
+			t.Errorf("face %d: whole crops differ by %v", f, worst)
+		}
+	}
+}

@@ -95,60 +95,20 @@ func OccludeFaces(ctx context.Context, emb Embedder, faces []*image.NRGBA, opt O
 		prog = progress.Nop
 	}
 	rects := g.Rects()
-	per := len(rects) + 1 // the whole face, then each patch
-	total := per * len(faces)
-	if pe, ok := emb.(PatchEmbedder); ok {
-		return occludeEach(ctx, pe, faces, g, batch, prog)
-	}
-	out := make([]*Occluded, len(faces))
-	for i := range out {
-		out[i] = &Occluded{Grid: g, Patches: make([][]float32, len(rects))}
-	}
-	bufs := make([]*image.NRGBA, min(batch, total))
-	for i := range bufs {
-		bufs[i] = image.NewNRGBA(image.Rect(0, 0, size, size))
-	}
-	prog(0, total)
-	for start := 0; start < total; start += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("occlusion: %w", err)
-		}
-		n := min(batch, total-start)
-		crops := bufs[:n]
-		for k, c := range crops {
-			job := start + k
-			occlude(c, faces[job/per], job%per-1, rects)
-		}
-		vecs, err := emb.Embed(ctx, crops)
-		if err != nil {
-			return nil, fmt.Errorf("occlusion: embed crops %d..%d of %d: %w", start, start+n-1, total, err)
-		}
-		if len(vecs) != n {
-			return nil, fmt.Errorf("occlusion: embedder returned %d vectors for %d crops: %w", len(vecs), n, face.ErrOutput)
-		}
-		for k, v := range vecs {
-			job := start + k
-			o, cell := out[job/per], job%per-1
-			if cell < 0 {
-				o.Original = v
-			} else {
-				o.Patches[cell] = v
-			}
-		}
-		prog(start+n, total)
-	}
-	return out, nil
-}
-
-// occludeEach is OccludeFaces through a PatchEmbedder.
-func occludeEach(ctx context.Context, pe PatchEmbedder, faces []*image.NRGBA, g Grid, batch int, prog progress.Func) ([]*Occluded, error) {
-	rects := g.Rects()
 	total, done := len(faces)*(len(rects)+1), 0
 	prog(0, total)
-	orig, patches, err := pe.EmbedPatches(ctx, faces, rects, batch, func(n int) {
+	count := func(n int) {
 		done += n
 		prog(done, total)
-	})
+	}
+	var orig [][]float32
+	var patches [][][]float32
+	var err error
+	if pe, ok := emb.(PatchEmbedder); ok {
+		orig, patches, err = pe.EmbedPatches(ctx, faces, rects, batch, count)
+	} else {
+		orig, patches, err = embedWhole(ctx, emb, faces, rects, batch, count)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("occlusion: %w", err)
 	}
@@ -163,6 +123,52 @@ func occludeEach(ctx context.Context, pe PatchEmbedder, faces []*image.NRGBA, g 
 		out[i] = &Occluded{Grid: g, Original: orig[i], Patches: patches[i]}
 	}
 	return out, nil
+}
+
+// embedWhole embeds each face whole and under each of rects by embedding
+// every occluded crop, in batches of the given size: face i's crop, then
+// its crops under each rect, face after face, in one stream of batches,
+// so only the last one runs short. done receives each batch's size.
+func embedWhole(ctx context.Context, emb Embedder, faces []*image.NRGBA, rects []image.Rectangle, batch int, done func(int)) ([][]float32, [][][]float32, error) {
+	per := len(rects) + 1 // the whole face, then each patch
+	total := per * len(faces)
+	orig := make([][]float32, len(faces))
+	patches := make([][][]float32, len(faces))
+	for i := range patches {
+		patches[i] = make([][]float32, len(rects))
+	}
+	bufs := make([]*image.NRGBA, min(batch, total))
+	for i := range bufs {
+		bufs[i] = image.NewNRGBA(faces[0].Rect.Sub(faces[0].Rect.Min))
+	}
+	for start := 0; start < total; start += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		n := min(batch, total-start)
+		crops := bufs[:n]
+		for k, c := range crops {
+			job := start + k
+			occlude(c, faces[job/per], job%per-1, rects)
+		}
+		vecs, err := emb.Embed(ctx, crops)
+		if err != nil {
+			return nil, nil, fmt.Errorf("embed crops %d..%d of %d: %w", start, start+n-1, total, err)
+		}
+		if len(vecs) != n {
+			return nil, nil, fmt.Errorf("embedder returned %d vectors for %d crops: %w", len(vecs), n, face.ErrOutput)
+		}
+		for k, v := range vecs {
+			job := start + k
+			if cell := job%per - 1; cell < 0 {
+				orig[job/per] = v
+			} else {
+				patches[job/per][cell] = v
+			}
+		}
+		done(n)
+	}
+	return orig, patches, nil
 }
 
 // occlude writes src into dst with patch cell (−1: none) set to Grey.
