@@ -7,7 +7,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/cli"
 	_ "github.com/maskinv/workbench/internal/locale" // before Fyne reads the locale
 	"github.com/maskinv/workbench/ui"
 )
@@ -15,13 +15,13 @@ import (
 func main() {
 	// Cancelling instead of dying lets a subcommand flush partial results
 	// (then exit 130 or 143) and the GUI quit cleanly (status 0).
-	ctx, stop := app.SignalContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if len(os.Args) < 2 {
 		ui.Run(ctx)
 		stop()
 		return
 	}
-	code := app.Run(ctx, os.Args[1:], app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code := cli.Run(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
 	os.Exit(code)
 }

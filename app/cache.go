@@ -66,7 +66,7 @@ const (
 // Entry flags.
 const (
 	// FlagFallback: the detector found no face above its threshold and the
-	// best box below it was used (EngineOptions.DetectFallback).
+	// best box below it was used (engine.Options.DetectFallback).
 	FlagFallback = 1 << iota
 )
 

@@ -4,245 +4,34 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/maskinv/workbench/dataset"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/render"
 )
 
-// Evaluation protocols. Masks are synthetic (maskgen), drawn on the aligned
-// 112×112 crop; an image's mask depends only on (seed, style, colour, image
-// key), so an image wears the same mask in every pair and protocol.
-const (
-	// ProtoBLRBLR compares the two images as they are (both unmasked).
-	ProtoBLRBLR = "blr-blr"
-	// ProtoBLRM masks exactly one image of every pair: which one is
-	// MaskedSide(seed, keyA, keyB).
-	ProtoBLRM = "blr-m"
-	// ProtoMM masks both images, each with its own mask.
-	ProtoMM = "m-m"
-	// ProtoReal is MFR2 as it is (real masks, no synthetic ones), reported
-	// for all pairs and for the pairs where both, one or neither image
-	// wears a mask.
-	ProtoReal = "real"
-)
-
-// EvalProtocols lists the protocol names in report order.
-func EvalProtocols() []string { return []string{ProtoBLRBLR, ProtoBLRM, ProtoMM, ProtoReal} }
-
-// Dataset kinds of --dataset KIND=PATH.
-const (
-	SetLFW    = "lfw"
-	SetMFR2   = "mfr2"
-	SetBin    = "bin"
-	SetFolder = "folder"
-)
-
-// EvalImage is one image of an evaluation set.
-type EvalImage struct {
-	Key  string // dataset-relative, slash-separated; keys the image's mask
-	Path string // file to read; empty when Data holds the image
-	Data []byte // the encoded image (.bin sets)
-}
-
-// EvalPair is one verification pair of an evaluation set.
-type EvalPair struct {
-	A, B  int    // indices into EvalSet.Images
-	Same  bool   // genuine pair
-	Fold  int    // 0-based fold label
-	Split string // MFR2: dataset.MaskSplit name; "" for other sets
-}
-
-// EvalSet is a dataset ready to evaluate.
-type EvalSet struct {
-	Kind    string // SetLFW, SetMFR2, SetBin or SetFolder
-	Path    string
-	Aligned bool // images are 112×112 crops aligned to the ArcFace template
-	Images  []EvalImage
-	Pairs   []EvalPair
-}
-
-// LoadEvalSet reads the set named by kind and path. seed draws the impostor
-// pairs of a folder set; aligned says the images of an lfw or folder set
-// are already aligned crops (.bin sets always are).
-//
-// Folds: LFW keeps its ten View-2 folds; a .bin set is cut into ten
-// contiguous blocks of pairs, as InsightFace's evaluation does (KFold
-// without shuffling); a folder set gets Folder.Pairs' identity-disjoint
-// folds, ten or, with fewer than 20 people, one per two people (at least
-// two); MFR2, which has none, gets eval.AssignFolds(same, 10).
-func LoadEvalSet(kind, path string, seed uint64, aligned bool) (*EvalSet, error) {
-	set := &EvalSet{Kind: kind, Path: path, Aligned: aligned}
-	switch kind {
-	case SetLFW:
-		pairs, err := dataset.ReadLFWPairs(filepath.Join(path, "pairs.txt"))
-		if err != nil {
-			return nil, err
-		}
-		set.addPairs(pairs, nil)
-	case SetMFR2:
-		mp, err := dataset.ReadMFR2(path)
-		if err != nil {
-			return nil, err
-		}
-		pairs := make([]dataset.Pair, len(mp))
-		splits := make([]string, len(mp))
-		for i, p := range mp {
-			pairs[i], splits[i] = p.Pair, p.Split().String()
-		}
-		set.addPairs(pairs, splits)
-		dealFolds(set.Pairs)
-	case SetFolder:
-		f, err := dataset.ScanFolder(path)
-		if err != nil {
-			return nil, err
-		}
-		// Impostors are drawn within a fold, so each fold needs two people.
-		folds := min(10, max(2, len(f.Identities)/2))
-		pairs, err := f.Pairs(dataset.PairOptions{Seed: seed, Folds: folds})
-		if err != nil {
-			return nil, err
-		}
-		set.addPairs(pairs, nil)
-	case SetBin:
-		bs, err := dataset.ReadBin(path)
-		if err != nil {
-			return nil, err
-		}
-		set.Aligned = true
-		for i, data := range bs.Images {
-			set.Images = append(set.Images, EvalImage{Key: fmt.Sprintf("%06d", i), Data: data})
-		}
-		for k, same := range bs.Same {
-			set.Pairs = append(set.Pairs, EvalPair{A: 2 * k, B: 2*k + 1, Same: same, Fold: 10 * k / len(bs.Same)})
-		}
-	default:
-		return nil, fmt.Errorf("unknown dataset kind %q (want %s, %s, %s or %s)", kind, SetLFW, SetMFR2, SetBin, SetFolder)
-	}
-	if len(set.Pairs) == 0 {
-		return nil, fmt.Errorf("dataset %s=%s has no pairs", kind, path)
-	}
-	return set, nil
-}
-
-// addPairs appends pairs whose images are files under set.Path, listing
-// each image once.
-func (set *EvalSet) addPairs(pairs []dataset.Pair, splits []string) {
-	index := map[string]int{}
-	ref := func(r dataset.ImageRef) int {
-		if i, ok := index[r.Path]; ok {
-			return i
-		}
-		index[r.Path] = len(set.Images)
-		set.Images = append(set.Images, EvalImage{Key: r.Path, Path: filepath.Join(set.Path, filepath.FromSlash(r.Path))})
-		return len(set.Images) - 1
-	}
-	for i, p := range pairs {
-		ep := EvalPair{A: ref(p.A), B: ref(p.B), Same: p.Same, Fold: p.Fold}
-		if splits != nil {
-			ep.Split = splits[i]
-		}
-		set.Pairs = append(set.Pairs, ep)
-	}
-}
-
-// SelectFolds keeps the pairs whose 0-based fold is in folds. When fewer
-// than two folds remain, k-fold accuracy has nothing to train on, so the
-// kept pairs are dealt into ten new folds by eval.AssignFolds (balanced
-// classes, not identity-disjoint).
-func (set *EvalSet) SelectFolds(folds []int) error {
-	var kept []EvalPair
-	labels := map[int]bool{}
-	for _, p := range set.Pairs {
-		if slices.Contains(folds, p.Fold) {
-			kept = append(kept, p)
-			labels[p.Fold] = true
-		}
-	}
-	if len(kept) == 0 {
-		return fmt.Errorf("no pairs in folds %s", formatFolds(folds))
-	}
-	if len(labels) < 2 {
-		dealFolds(kept)
-	}
-	set.Pairs = kept
-	return nil
-}
-
-// dealFolds gives pairs ten balanced folds with eval.AssignFolds.
-func dealFolds(pairs []EvalPair) {
-	same := make([]bool, len(pairs))
-	for i, p := range pairs {
-		same[i] = p.Same
-	}
-	for i, f := range eval.AssignFolds(same, 10) {
-		pairs[i].Fold = f
-	}
-}
-
-// MaskedSide says which image of a BLR-M pair wears the mask: 0 for A, 1
-// for B. It is the lowest bit of SHA-256("blr-m", seed, keyA, keyB), so it
-// depends on the pair alone (not on its position or on which folds are
-// evaluated) and is A for about half the pairs.
-func MaskedSide(seed uint64, keyA, keyB string) int {
-	h := sha256.New()
-	var s [8]byte
-	binary.LittleEndian.PutUint64(s[:], seed)
-	h.Write([]byte("blr-m\x00"))
-	h.Write(s[:])
-	h.Write([]byte(keyA + "\x00" + keyB))
-	return int(h.Sum(nil)[0] & 1)
-}
-
-// The variants of an image that a protocol can ask for.
-const (
-	plainVariant  = 0
-	maskedVariant = 1
-)
-
-// Which images of a pair a protocol masks.
-const (
-	maskedNone = "none"
-	maskedA    = "a"
-	maskedB    = "b"
-	maskedBoth = "both"
-)
-
-// pairVariants returns the variant of A and B under protocol and a label of
-// which images are masked.
-func pairVariants(protocol string, seed uint64, set *EvalSet, p EvalPair) (va, vb int, masked string) {
-	switch protocol {
-	case ProtoBLRM:
-		if MaskedSide(seed, set.Images[p.A].Key, set.Images[p.B].Key) == 0 {
-			return maskedVariant, plainVariant, maskedA
-		}
-		return plainVariant, maskedVariant, maskedB
-	case ProtoMM:
-		return maskedVariant, maskedVariant, maskedBoth
-	}
-	return plainVariant, plainVariant, maskedNone
-}
-
-// EvalEngine is what Evaluate needs of the face engine; *Engine has it.
+// EvalEngine is what Evaluate needs of the face engine; *engine.Engine has it.
 // Both methods must be safe for concurrent use.
 type EvalEngine interface {
 	// Locate detects, chooses and aligns the face of a photo.
@@ -253,12 +42,12 @@ type EvalEngine interface {
 
 // EvalOptions configure Evaluate.
 type EvalOptions struct {
-	Protocols []string       // names from EvalProtocols
+	Protocols []string       // names from eval.ProtocolNames
 	Mask      maskgen.Config // style, colour and seed of the synthetic masks
 	// MaskOnPhoto draws the synthetic masks on the photo before alignment
 	// and aligns the masked photo again (MaskPhoto), as real masked photos
 	// are aligned; false draws them on the aligned crop (the protocol's
-	// own). Photos only: the engine must be a NearLocator.
+	// own). Photos only: the engine must be a engine.NearLocator.
 	MaskOnPhoto bool
 	// ModelHash is the recogniser's SHA-256 and Pipeline describes how crops
 	// are made (see EnginePipelineID); both enter the cache keys.
@@ -285,7 +74,7 @@ type ImageFailure struct {
 
 // ScoredPair is one pair's outcome under one protocol.
 type ScoredPair struct {
-	Pair   int     // index into EvalSet.Pairs
+	Pair   int     // index into dataset.EvalSet.Pairs
 	Score  float64 // cosine; eval.FailedScore when Failed
 	Failed bool
 	Masked string // which images wore a mask: none, a, b or both
@@ -318,18 +107,18 @@ type EvalStats struct {
 
 // EvalResult is the outcome of Evaluate.
 type EvalResult struct {
-	Set       *EvalSet // the pairs scored: without Dropped
+	Set       *dataset.EvalSet // the pairs scored: without Dropped
 	Protocols []ProtocolResult
 	Failures  []ImageFailure // sorted by key, then variant
 	Stats     EvalStats
-	Missing   []MissingImage // images not there (AllowMissing)
-	Dropped   []EvalPair     // the pairs that named them, not scored
+	Missing   []MissingImage     // images not there (AllowMissing)
+	Dropped   []dataset.EvalPair // the pairs that named them, not scored
 }
 
-// measured is an error naming each row's problem when no row has metrics:
+// Measured is an error naming each row's problem when no row has metrics:
 // nothing was measured (e.g. no image had a face), so there is no table to
 // report.
-func (r *EvalResult) measured() error {
+func (r *EvalResult) Measured() error {
 	var why []string
 	for _, p := range r.Protocols {
 		if p.Err == nil {
@@ -358,12 +147,12 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 // every pair using it is scored as failed: never dropped. An image that is
 // not there at all is an error, before any work, unless opt.AllowMissing
 // drops its pairs; one that cannot be read during the run is an error.
-func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions) (*EvalResult, error) {
+func Evaluate(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, opt EvalOptions) (*EvalResult, error) {
 	for _, p := range opt.Protocols {
 		switch {
-		case !slices.Contains(EvalProtocols(), p):
+		case !slices.Contains(eval.ProtocolNames(), p):
 			return nil, fmt.Errorf("unknown protocol %q", p)
-		case p == ProtoReal && set.Kind != SetMFR2:
+		case p == eval.ProtoReal && !set.RealMasks:
 			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
 		}
 	}
@@ -374,7 +163,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	need := make([]uint8, len(set.Images)) // bit v: variant v needed
 	for _, proto := range opt.Protocols {
 		for _, p := range set.Pairs {
-			va, vb, _ := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, _ := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			need[p.A] |= 1 << va
 			need[p.B] |= 1 << vb
 		}
@@ -387,7 +176,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for i, img := range set.Images {
 		for v, e := range emb[i] {
 			if need[i]&(1<<v) != 0 && e.Failure != "" {
-				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: variantName(v), Error: e.Failure})
+				res.Failures = append(res.Failures, ImageFailure{Key: img.Key, Variant: eval.Variant(v).String(), Error: e.Failure})
 			}
 		}
 	}
@@ -398,7 +187,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 	for _, proto := range opt.Protocols {
 		scored := make([]ScoredPair, len(set.Pairs))
 		for i, p := range set.Pairs {
-			va, vb, masked := pairVariants(proto, opt.Mask.Seed, set, p)
+			va, vb, masked := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
 			a, b := emb[p.A][va], emb[p.B][vb]
 			scored[i] = ScoredPair{Pair: i, Masked: masked, Score: eval.FailedScore}
 			if a.Failure != "" || b.Failure != "" {
@@ -410,7 +199,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 		row := summarise(proto, set, scored, false)
 		row.Dropped = len(dropped)
 		res.Protocols = append(res.Protocols, row)
-		if proto == ProtoReal {
+		if proto == eval.ProtoReal {
 			for _, split := range []dataset.MaskSplit{dataset.BothMasked, dataset.OneMasked, dataset.NeitherMasked} {
 				var sub []ScoredPair
 				for _, s := range scored {
@@ -433,7 +222,7 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *EvalSet, opt EvalOptions
 
 // summarise computes the metrics of one row. refold deals the pairs into
 // ten fresh folds (a subset of a fold-less set, such as one MFR2 split).
-func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) ProtocolResult {
+func summarise(name string, set *dataset.EvalSet, scored []ScoredPair, refold bool) ProtocolResult {
 	pr := ProtocolResult{Name: name, Pairs: scored}
 	pairs := make([]eval.Pair, len(scored))
 	same := make([]bool, len(scored))
@@ -468,42 +257,6 @@ func summarise(name string, set *EvalSet, scored []ScoredPair, refold bool) Prot
 	return pr
 }
 
-func variantName(v int) string {
-	if v == maskedVariant {
-		return "masked"
-	}
-	return "plain"
-}
-
-// PipelineVersion names the numerics of our own code that embeddings depend
-// on besides the model files: decoding, detection post-processing,
-// alignment and the engine's kernels. Bump it with any change that moves
-// the numbers, so that cached embeddings from older code are not reused.
-const PipelineVersion = "pipeline/1"
-
-// PhotoMaskVersion names how MaskPhoto finds the masked face again
-// (face.Pipeline.LocateNear's rule); it enters the cache keys of masks
-// drawn on the photo, in eval and in train. Bump it when that changes.
-const PhotoMaskVersion = "photo-mask/2"
-
-// EnginePipelineID describes how eng turns a photo into a crop, for cache
-// keys: aligned input needs no detector; photos depend on the detector and
-// landmarker models and on the detection fallback.
-func EnginePipelineID(eng *Engine, aligned bool) string {
-	if aligned {
-		return PipelineVersion + " aligned-112"
-	}
-	return fmt.Sprintf("%s photo det=%s lmk=%s fallback=%t", PipelineVersion,
-		runnerHash(eng.Detector.Net), runnerHash(eng.Landmarker.Net), eng.Detector.Config.Fallback)
-}
-
-func runnerHash(r face.Runner) string {
-	if h, ok := r.(interface{ Hash() string }); ok {
-		return h.Hash()
-	}
-	return fmt.Sprintf("%T", r)
-}
-
 // variantJob is one crop to embed.
 type variantJob struct {
 	img, variant int
@@ -513,11 +266,7 @@ type variantJob struct {
 }
 
 // embedVariants returns, per image, the entry of each needed variant.
-func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uint8, opt EvalOptions) ([][2]CacheEntry, EvalStats, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+func embedVariants(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, need []uint8, opt EvalOptions) ([][2]CacheEntry, EvalStats, error) {
 	batch := opt.Batch
 	if batch <= 0 {
 		batch = 32
@@ -538,18 +287,9 @@ func embedVariants(ctx context.Context, eng EvalEngine, set *EvalSet, need []uin
 		emb: make([][2]CacheEntry, len(set.Images)), pending: make([]atomic.Int32, len(set.Images))}
 
 	jobs := make(chan variantJob, 2*batch)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	go p.feed(next)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.prepareAll(next, jobs)
-		}()
-	}
 	go func() {
-		wg.Wait()
+		// An error cancels ctx, which stops Each handing out images.
+		_ = parallel.Each(ctx, len(todo), opt.Workers, func(k int) { p.prepare(todo[k], jobs) })
 		close(jobs)
 	}()
 
@@ -579,7 +319,7 @@ type variantPipeline struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	eng    EvalEngine
-	set    *EvalSet
+	set    *dataset.EvalSet
 	need   []uint8
 	opt    EvalOptions
 	prog   progress.Func
@@ -601,52 +341,37 @@ func (p *variantPipeline) putCache(puts ...CachePut) {
 	}
 }
 
-// feed hands out the images to prepare until all are out or the run is
-// cancelled.
-func (p *variantPipeline) feed(next chan<- int) {
-	defer close(next)
-	for _, i := range p.todo {
-		select {
-		case next <- i:
-		case <-p.ctx.Done():
-			return
+// prepare prepares image i and sends its crops on to the embedding stage.
+// An error cancels the whole run.
+func (p *variantPipeline) prepare(i int, jobs chan<- variantJob) {
+	out, err := prepareImage(p.ctx, p.eng, p.set, i, p.need[i], p.opt)
+	if err != nil {
+		p.cancel(err)
+		return
+	}
+	p.located.Add(int64(out.located))
+	if out.fallback {
+		p.fallback.Add(1)
+	}
+	p.pending[i].Store(int32(len(out.jobs)))
+	for v, e := range out.known {
+		if e != nil {
+			p.emb[i][v] = *e
 		}
 	}
-}
-
-// prepareAll is one worker: it prepares images from next and sends their
-// crops on to the embedding stage. An error cancels the whole run.
-func (p *variantPipeline) prepareAll(next <-chan int, jobs chan<- variantJob) {
-	for i := range next {
-		out, err := prepareImage(p.ctx, p.eng, p.set, i, p.need[i], p.opt)
-		if err != nil {
-			p.cancel(err)
+	p.cached.Add(int64(out.cached))
+	if len(out.puts) > 0 {
+		p.putCache(out.puts...)
+	}
+	if len(out.jobs) == 0 {
+		p.finish()
+		return
+	}
+	for _, j := range out.jobs {
+		select {
+		case jobs <- j:
+		case <-p.ctx.Done():
 			return
-		}
-		p.located.Add(int64(out.located))
-		if out.fallback {
-			p.fallback.Add(1)
-		}
-		p.pending[i].Store(int32(len(out.jobs)))
-		for v, e := range out.known {
-			if e != nil {
-				p.emb[i][v] = *e
-			}
-		}
-		p.cached.Add(int64(out.cached))
-		if len(out.puts) > 0 {
-			p.putCache(out.puts...)
-		}
-		if len(out.jobs) == 0 {
-			p.finish()
-			continue
-		}
-		for _, j := range out.jobs {
-			select {
-			case jobs <- j:
-			case <-p.ctx.Done():
-				return
-			}
 		}
 	}
 }
@@ -718,7 +443,7 @@ type prepared struct {
 // and, for the missing ones, decodes, locates and masks it. Per-image
 // problems become failure entries; only a cancelled context (or another
 // error that is not the image's fault) is returned as an error.
-func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
+func prepareImage(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, i int, need uint8, opt EvalOptions) (prepared, error) {
 	ip := &imagePrep{ctx: ctx, eng: eng, set: set, i: i, img: set.Images[i], opt: opt}
 	data := ip.img.Data
 	if data == nil {
@@ -750,9 +475,9 @@ func prepareImage(ctx context.Context, eng EvalEngine, set *EvalSet, i int, need
 type imagePrep struct {
 	ctx     context.Context
 	eng     EvalEngine
-	set     *EvalSet
+	set     *dataset.EvalSet
 	i       int
-	img     EvalImage
+	img     dataset.EvalImage
 	opt     EvalOptions
 	out     prepared
 	keys    [2]CacheKey
@@ -769,14 +494,14 @@ func (ip *imagePrep) lookUp(data []byte, need uint8) error {
 			continue
 		}
 		mask := "none"
-		if v == maskedVariant {
+		if eval.Variant(v) == eval.Masked {
 			b, err := json.Marshal(ip.opt.Mask.Choose(ip.img.Key))
 			if err != nil {
 				return err
 			}
 			mask = string(b)
 			if ip.opt.MaskOnPhoto {
-				mask = PhotoMaskVersion + ":" + mask
+				mask = engine.PhotoMaskVersion + ":" + mask
 			}
 		}
 		ip.keys[v] = EmbeddingKey(ip.opt.ModelHash, ip.opt.Pipeline, content, mask)
@@ -847,12 +572,12 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 			continue
 		}
 		c := crop
-		if v == maskedVariant && opt.MaskOnPhoto && !ip.set.Aligned {
-			nl, ok := ip.eng.(NearLocator)
+		if eval.Variant(v) == eval.Masked && opt.MaskOnPhoto && !ip.set.Aligned {
+			nl, ok := ip.eng.(engine.NearLocator)
 			if !ok {
 				return errors.New("eval: masks on the photo need an engine that can locate a face near a box")
 			}
-			r, err := MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
+			r, err := engine.MaskPhoto(ip.ctx, nl, decoded, located, opt.Mask, img.Key)
 			if err != nil {
 				if ip.ctx.Err() != nil {
 					return context.Cause(ip.ctx)
@@ -861,8 +586,8 @@ func (ip *imagePrep) cropVariants(decoded, crop *image.NRGBA, located face.Resul
 				continue
 			}
 			c = r.Aligned
-		} else if v == maskedVariant {
-			r, err := opt.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), img.Key)
+		} else if eval.Variant(v) == eval.Masked {
+			r, err := opt.Mask.ApplyAligned(crop, img.Key)
 			if err != nil {
 				ip.failVariant(v, fmt.Errorf("%s: mask: %w", img.Key, err))
 				continue
@@ -1006,13 +731,13 @@ type Flip struct {
 // Flips returns the flips of every masked protocol (blr-m, m-m) against
 // blr-blr; empty when blr-blr was not evaluated or has no summary.
 func (r *EvalResult) Flips() map[string][]Flip {
-	base := r.Protocol(ProtoBLRBLR)
+	base := r.Protocol(eval.ProtoBLRBLR)
 	if base == nil || base.Err != nil {
 		return nil
 	}
 	t := base.Summary.Threshold
 	out := map[string][]Flip{}
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		p := r.Protocol(name)
 		if p == nil {
 			continue
@@ -1035,14 +760,14 @@ func (r *EvalResult) Flips() map[string][]Flip {
 func (r *EvalResult) Markdown(info EvalInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Dataset %s (%s), %d pairs, %d images; model %s (sha256 %.12s…)", r.Set.Kind, r.Set.Path, len(r.Set.Pairs), r.Stats.Images, info.Model, info.ModelHash)
-	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == ProtoBLRM || p.Name == ProtoMM }) {
+	if slices.ContainsFunc(r.Protocols, func(p ProtocolResult) bool { return p.Name == eval.ProtoBLRM || p.Name == eval.ProtoMM }) {
 		fmt.Fprintf(&b, "; masks %s, colour %s, seed %d", info.Mask.Style, info.Mask.Color, info.Mask.Seed)
 		if info.MaskOnPhoto {
 			b.WriteString(", drawn on the photo before alignment")
 		}
 	}
 	if info.Folds != nil {
-		fmt.Fprintf(&b, "; folds %s", formatFolds(info.Folds))
+		fmt.Fprintf(&b, "; folds %s", eval.FormatFolds(info.Folds))
 	}
 	b.WriteString(".\n")
 	dropped := len(r.Dropped) > 0
@@ -1103,8 +828,39 @@ const (
 	ReportTable     = "results.md"
 )
 
-// reportPlotW and reportPlotH are the chart sizes in pixels.
-const reportPlotW, reportPlotH = 720, 540
+// The report's chart sizes in pixels: the ROC and DET charts, and one
+// row's panel of hist.png.
+const (
+	ChartWidth, ChartHeight                   = 720, 540
+	HistogramPanelWidth, HistogramPanelHeight = 400, 260
+)
+
+// reportHistogram is one row's score histogram (the scored pairs'), titled
+// with its error rates and threshold (the mean of its k-fold thresholds).
+func reportHistogram(p ProtocolResult, scores []float64, same []bool) render.Histogram {
+	h := eval.NewHistogram(scores, same, eval.HistogramLo, eval.HistogramHi, eval.HistogramBins)
+	s := p.Summary
+	return render.Histogram{
+		Title:    p.Name,
+		Subtitle: fmt.Sprintf("EER %.2f%%, FNMR@FMR=1%% %.2f%%, threshold %.4f", 100*s.EER, 100*s.FMR100, mean(s.FoldThresholds)),
+		Lo:       h.Lo, Hi: h.Hi, Genuine: h.Genuine, Impostor: h.Impostor,
+	}
+}
+
+// histogramSheet draws the rows' histograms side by side, three to a line,
+// each with its threshold.
+func histogramSheet(hists []render.Histogram, thresholds []float64) *image.NRGBA {
+	cols := min(3, len(hists))
+	lines := (len(hists) + cols - 1) / cols
+	img := image.NewNRGBA(image.Rect(0, 0, cols*HistogramPanelWidth, lines*HistogramPanelHeight))
+	render.FillRect(img, img.Rect, color.NRGBA{255, 255, 255, 255})
+	fonts := render.NewFonts()
+	for k, h := range hists {
+		x, y := k%cols*HistogramPanelWidth, k/cols*HistogramPanelHeight
+		render.DrawHistogram(img, image.Rect(x+4, y+4, x+HistogramPanelWidth-4, y+HistogramPanelHeight-4), fonts, h, thresholds[k])
+	}
+	return img
+}
 
 // WriteReport writes into dir (created if needed): ROC, DET and score
 // histogram charts of every row; scores.csv, every pair under every row
@@ -1118,36 +874,40 @@ func (r *EvalResult) WriteReport(dir string, info EvalInfo) error {
 		return err
 	}
 	// The curves count failed pairs as rejected, as the table does; the
-	// histogram shows scores, and a failed pair has none.
-	var protos, scored []eval.Protocol
+	// histograms show scores, and a failed pair has none.
+	var protos []eval.Protocol
+	var hists []render.Histogram
+	var thresholds []float64
 	for _, p := range r.Protocols {
 		if p.Err != nil {
 			continue
 		}
 		pairs := make([]eval.Pair, len(p.Pairs))
-		hist := eval.Protocol{Name: p.Name}
+		var scores []float64
+		var same []bool
 		for i, s := range p.Pairs {
-			same := r.Set.Pairs[s.Pair].Same
-			pairs[i] = eval.Pair{Score: s.Score, Same: same, Failed: s.Failed}
+			pairSame := r.Set.Pairs[s.Pair].Same
+			pairs[i] = eval.Pair{Score: s.Score, Same: pairSame, Failed: s.Failed}
 			if !s.Failed {
-				hist.Scores, hist.Same = append(hist.Scores, s.Score), append(hist.Same, same)
+				scores, same = append(scores, s.Score), append(same, pairSame)
 			}
 		}
-		scores, same, _ := eval.Columns(pairs)
-		protos = append(protos, eval.Protocol{Name: p.Name, Scores: scores, Same: same})
-		scored = append(scored, hist)
+		all, allSame, _ := eval.Columns(pairs)
+		protos = append(protos, eval.Protocol{Name: p.Name, Scores: all, Same: allSame})
+		hists = append(hists, reportHistogram(p, scores, same))
+		thresholds = append(thresholds, mean(p.Summary.FoldThresholds))
 	}
 	if len(protos) > 0 {
 		for _, c := range []struct {
-			name   string
-			write  func(string, []eval.Protocol, int, int) error
-			protos []eval.Protocol
-		}{
-			{ReportROC, eval.WriteROC, protos}, {ReportDET, eval.WriteDET, protos}, {ReportHistogram, eval.WriteHistogram, scored},
-		} {
-			if err := c.write(filepath.Join(dir, c.name), c.protos, reportPlotW, reportPlotH); err != nil {
+			name  string
+			write func(string, []eval.Protocol, int, int) error
+		}{{ReportROC, eval.WriteROC}, {ReportDET, eval.WriteDET}} {
+			if err := c.write(filepath.Join(dir, c.name), protos, ChartWidth, ChartHeight); err != nil {
 				return err
 			}
+		}
+		if err := imageio.WritePNG(filepath.Join(dir, ReportHistogram), histogramSheet(hists, thresholds)); err != nil {
+			return err
 		}
 	}
 	files := []struct {
@@ -1226,7 +986,7 @@ func (r *EvalResult) scoreRows() [][]string {
 func (r *EvalResult) flipRows() [][]string {
 	rows := [][]string{{"protocol", "a", "b", "same", "masked", "threshold", "blr_blr_score", "score", "blr_blr_decision", "decision", "correct_now"}}
 	flips := r.Flips()
-	for _, name := range []string{ProtoBLRM, ProtoMM} {
+	for _, name := range []string{eval.ProtoBLRM, eval.ProtoMM} {
 		for _, f := range flips[name] {
 			pair := r.Set.Pairs[f.Pair]
 			d := decision(f.Masked.Score, f.Threshold)
@@ -1245,4 +1005,31 @@ func (r *EvalResult) failureRows() [][]string {
 		rows = append(rows, []string{f.Key, f.Variant, f.Error})
 	}
 	return rows
+}
+
+// WriteSummary tells w (stderr) what the run did and what it could not
+// score, before the table, so that a failed run still explains itself.
+func (res *EvalResult) WriteSummary(w io.Writer, elapsed time.Duration) {
+	st := res.Stats
+	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
+	if st.Fallback > 0 {
+		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
+	}
+	fmt.Fprintf(w, "; %.1f s\n", elapsed.Seconds())
+	if st.CacheErrs > 0 {
+		fmt.Fprintf(w, "eval: %d writes to the embedding cache failed\n", st.CacheErrs)
+	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(w, "eval: %d pairs dropped, not scored (--allow-missing): they name %s: %s\n", len(res.Dropped), nouns(len(res.Missing), "missing image"), missingList(res.Missing))
+	}
+	if len(res.Failures) > 0 {
+		fmt.Fprintf(w, "eval: %d image variants have no embedding; their pairs count as failed (rejected, \"different\"):\n", len(res.Failures))
+		for i, f := range res.Failures {
+			if i == 10 {
+				fmt.Fprintf(w, "  … and %d more (see failed.csv with --report)\n", len(res.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", f.Key, f.Variant, f.Error)
+		}
+	}
 }

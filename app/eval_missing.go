@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/maskinv/workbench/dataset"
 )
 
 // MissingImage is an image that pairs of an evaluation set name but that
@@ -50,7 +52,7 @@ func (e *MissingImagesError) Is(target error) bool { return target == ErrMissing
 // opened. With allow, it returns a copy of set without the pairs that name
 // a missing image, and those pairs; without, any missing image is a
 // *MissingImagesError. No complete pair at all is an error either way.
-func completePairs(set *EvalSet, allow bool) (*EvalSet, []EvalPair, []MissingImage, error) {
+func completePairs(set *dataset.EvalSet, allow bool) (*dataset.EvalSet, []dataset.EvalPair, []MissingImage, error) {
 	reason := map[int]string{}
 	var missing []MissingImage
 	check := func(i int) bool {
@@ -64,7 +66,7 @@ func completePairs(set *EvalSet, allow bool) (*EvalSet, []EvalPair, []MissingIma
 		}
 		return r == ""
 	}
-	var kept, dropped []EvalPair
+	var kept, dropped []dataset.EvalPair
 	for _, p := range set.Pairs {
 		if okA, okB := check(p.A), check(p.B); okA && okB {
 			kept = append(kept, p)
@@ -86,7 +88,7 @@ func completePairs(set *EvalSet, allow bool) (*EvalSet, []EvalPair, []MissingIma
 
 // imageProblem says why an image of a set cannot be read, or "" when it
 // can be opened (images held in memory always can).
-func imageProblem(img EvalImage) string {
+func imageProblem(img dataset.EvalImage) string {
 	if img.Data != nil {
 		return ""
 	}

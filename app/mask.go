@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -18,13 +17,12 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
@@ -43,17 +41,12 @@ type LandmarkFinder interface {
 // it finds no face: the face engine's own sentinel.
 var ErrNoFace = face.ErrNoFace
 
-// ErrNestedDirs reports an output folder inside the input tree, or the
-// other way round: outputs could then overwrite inputs.
-var ErrNestedDirs = errors.New("input and output folders overlap")
-
 // MaskOptions configures MaskDataset.
 type MaskOptions struct {
 	In, Out string
-	Config  maskgen.Config // style, colour, seed
-	// Shift, when not nil, replaces the paper style's random shift of
-	// every mask (other styles have no shift and ignore it).
-	Shift *MaskShift
+	// Config chooses the masks: style, colour, seed and, when its Shift is
+	// not nil, a fixed shift for the styles that have one.
+	Config maskgen.Config
 	// Aligned says the images are aligned crops: the mask is placed by
 	// maskgen.AlignedFace (the ArcFace template, scaled by height/112 and
 	// centred), and Finder is not used.
@@ -64,7 +57,7 @@ type MaskOptions struct {
 	Workers  int
 	Progress progress.Func // nil: no progress reports
 	// Force allows replacing files in Out that no record of ours says we
-	// wrote (see ErrForeignFiles); without it the run refuses to start.
+	// wrote (see folder.ErrForeignFiles); without it the run refuses to start.
 	Force bool
 }
 
@@ -96,15 +89,15 @@ const maskTool = "maskinv mask"
 // image, sorted by key. It holds no times or durations, so that a resumed
 // run writes the same bytes as an uninterrupted one.
 type MaskManifest struct {
-	Tool      string       `json:"tool"`
-	Version   int          `json:"version"`
-	Algorithm string       `json:"algorithm"`
-	Style     string       `json:"style"`
-	Color     string       `json:"color"`
-	Seed      uint64       `json:"seed"`
-	Shift     *MaskShift   `json:"shift,omitempty"`
-	Aligned   bool         `json:"aligned"`
-	Images    []MaskRecord `json:"images"`
+	Tool      string         `json:"tool"`
+	Version   int            `json:"version"`
+	Algorithm string         `json:"algorithm"`
+	Style     string         `json:"style"`
+	Color     string         `json:"color"`
+	Seed      uint64         `json:"seed"`
+	Shift     *maskgen.Shift `json:"shift,omitempty"`
+	Aligned   bool           `json:"aligned"`
+	Images    []MaskRecord   `json:"images"`
 	// Copies are the other files, copied verbatim, sorted by path.
 	Copies []CopyRecord `json:"copies,omitempty"`
 }
@@ -116,105 +109,20 @@ type CopyRecord struct {
 	SHA256 string `json:"sha256"`
 }
 
-// MaskShift is a fixed shift of the paper style's template key points, in
-// template pixels (12 per pixel of a 112×112 aligned crop; a positive Y
-// moves the mask up), instead of the protocol's random shift (X in
-// [−10, 10), Y in [−40, 40)). See maskgen.Params.
-type MaskShift struct {
-	X int `json:"x"`
-	Y int `json:"y"`
-}
-
-// MaxMaskShift bounds a fixed shift on either axis: 240 template pixels
-// are 20 pixels of an aligned crop.
-const MaxMaskShift = 240
-
-// ErrMaskShift reports a fixed shift out of range.
-var ErrMaskShift = errors.New("mask shift out of range")
-
-func (s *MaskShift) check() error {
-	if s != nil && (s.X < -MaxMaskShift || s.X > MaxMaskShift || s.Y < -MaxMaskShift || s.Y > MaxMaskShift) {
-		return fmt.Errorf("%w: (%d, %d), want each within ±%d template pixels", ErrMaskShift, s.X, s.Y, MaxMaskShift)
-	}
-	return nil
-}
-
-// String is "random" for nil, else "X,Y" (what ParseMaskShift reads).
-func (s *MaskShift) String() string {
-	if s == nil {
-		return "random"
-	}
-	return fmt.Sprintf("%d,%d", s.X, s.Y)
-}
-
-// maskFlags are the synthetic-mask flags that mask, compare and train share.
-// mask names them --style/--color; the others, which have other styles and
-// colours to talk about, --mask-style/--mask-color.
-type maskFlags struct {
-	style, color, shift  *string
-	seed                 *uint64
-	styleFlag, colorFlag string
-}
-
-// addMaskFlags defines the flags; withShift adds --shift (a fixed paper
-// shift), which training does not offer.
-func addMaskFlags(fs *flag.FlagSet, prefix, seedHelp string, withShift bool) maskFlags {
-	m := maskFlags{styleFlag: prefix + "style", colorFlag: prefix + "color"}
-	m.style = fs.String(m.styleFlag, "paper", "mask style: "+strings.Join(maskgen.Styles(), ", ")+", random, or mix:NAME=W,... (e.g. mix:surgical=0.5,n95=0.3,cloth=0.2)")
-	m.color = fs.String(m.colorFlag, "auto", "mask colour: auto (each style's own), random, a name ("+strings.Join(maskgen.ColorNames(), ", ")+") or #RRGGBB")
-	m.seed = fs.Uint64("seed", 0, seedHelp)
-	if withShift {
-		m.shift = fs.String("shift", "random", "paper style: X,Y fixed shift of the template in template pixels (12 per aligned-crop pixel; +Y moves the mask up), or random (the protocol's)")
-	}
-	return m
-}
-
-// config parses the flags' values; errors are usage errors naming the flag.
-func (m maskFlags) config() (maskgen.Config, *MaskShift, error) {
-	spec, err := maskgen.ParseStyle(*m.style)
+// ReadMaskManifestFile reads the manifest.json that MaskDataset wrote in
+// the folder out.
+func ReadMaskManifestFile(out string) (*MaskManifest, error) {
+	name := filepath.Join(out, ManifestName)
+	f, err := os.Open(name)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.styleFlag, err)
+		return nil, err
 	}
-	cs, err := maskgen.ParseColor(*m.color)
+	defer f.Close()
+	m, err := ReadMaskManifest(f)
 	if err != nil {
-		return maskgen.Config{}, nil, usageError("--%s: %v", m.colorFlag, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var sh *MaskShift
-	if m.shift != nil {
-		if sh, err = ParseMaskShift(*m.shift); err != nil {
-			return maskgen.Config{}, nil, usageError("--shift: %v", err)
-		}
-	}
-	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed}, sh, nil
-}
-
-// ParseMaskShift reads "X,Y" (template pixels); "" and "random" give nil,
-// the protocol's random shift.
-func ParseMaskShift(v string) (*MaskShift, error) {
-	v = strings.TrimSpace(v)
-	if v == "" || v == "random" {
-		return nil, nil
-	}
-	xs, ys, ok := strings.Cut(v, ",")
-	x, errx := strconv.Atoi(strings.TrimSpace(xs))
-	y, erry := strconv.Atoi(strings.TrimSpace(ys))
-	if !ok || errx != nil || erry != nil {
-		return nil, fmt.Errorf("%w: %q is not X,Y in template pixels", ErrMaskShift, v)
-	}
-	s := &MaskShift{X: x, Y: y}
-	return s, s.check()
-}
-
-// MaskParams is cfg's choices for the image called key, with the paper
-// style's random shift replaced by shift when shift is not nil. Every
-// masked image of the app (datasets, comparisons, the GUI's preview) is
-// drawn from it.
-func MaskParams(cfg maskgen.Config, shift *MaskShift, key string) maskgen.Params {
-	p := cfg.Choose(key)
-	if shift != nil && p.Style == "paper" {
-		p.ShiftX, p.ShiftY = shift.X, shift.Y
-	}
-	return p
+	return m, nil
 }
 
 // MaskRecord is one image of the manifest. Key is the image's path under
@@ -284,15 +192,12 @@ func validKey(k string) bool {
 	return k != "" && k != "." && fs.ValidPath(k) && !strings.Contains(k, "\\")
 }
 
-// imageExts are the extensions masked; everything else is copied.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
-
 // MaskDataset writes a masked copy of the images under opt.In to opt.Out,
 // mirroring the folder tree, with manifest.json at its root. Inputs are
 // never modified; each output file is written atomically (a temporary file
 // renamed into place). It never replaces a file in opt.Out that its own
 // records (manifest.json, the journal) do not say it wrote, byte for byte:
-// it refuses to start, naming them (ErrForeignFiles), unless opt.Force.
+// it refuses to start, naming them (folder.ErrForeignFiles), unless opt.Force.
 // Each image done is appended to the journal (JournalName) before its
 // file is renamed into place, so a rerun after a kill, a crash or a
 // cancellation skips what was done with the same parameters and source
@@ -310,28 +215,30 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if !opt.Aligned && opt.Finder == nil {
 		return sum, errors.New("raw photos need a landmark finder (the face engine); use --aligned for aligned crops")
 	}
-	if err := opt.Shift.check(); err != nil {
+	if err := opt.Config.Validate(); err != nil {
 		return sum, err
 	}
-	if err := checkDirs(opt.In, opt.Out); err != nil {
+	if err := folder.CheckDisjoint(opt.In, opt.Out); err != nil {
 		return sum, err
 	}
-	scan, err := scanTreeAvoiding(opt.In, opt.Out)
+	scan, err := folder.ScanAvoiding(opt.In, opt.Out)
 	if err != nil {
 		return sum, err
 	}
-	sum.Images = len(scan.images)
-	for _, s := range scan.skipped {
+	sum.Images = len(scan.Images)
+	for _, s := range scan.Skipped {
 		sum.Notes = append(sum.Notes, "skipped "+s.String())
-		if !errors.Is(s.Err, ErrLinkNotFollowed) {
+		if !errors.Is(s.Err, folder.ErrLinkNotFollowed) {
 			sum.Unreadable++
 		}
 	}
-	run := &maskRun{opt: opt, images: scan.images, others: scan.others, records: make([]*MaskRecord, len(scan.images))}
+	// The manifest at the input's root is an earlier run's, not data.
+	others := slices.DeleteFunc(scan.Others, func(k string) bool { return k == ManifestName })
+	run := &maskRun{opt: opt, images: scan.Images, others: others, records: make([]*MaskRecord, len(scan.Images))}
 	run.man = MaskManifest{
 		Tool: maskTool, Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
-		Seed: opt.Config.Seed, Shift: opt.Shift, Aligned: opt.Aligned,
+		Seed: opt.Config.Seed, Shift: opt.Config.Shift, Aligned: opt.Aligned,
 	}
 	if err := run.prepare(&sum); err != nil {
 		return sum, err
@@ -383,8 +290,8 @@ func (r *maskRun) prepare(sum *MaskSummary) error {
 	sum.Notes = append(sum.Notes, st.notes...)
 	targets := append(slices.Clone(r.images), r.others...)
 	r.existing = hashFiles(r.opt.Out, targets)
-	if err := refuseForeign(r.opt.Out, targets, r.owns); err != nil {
-		var fe *ForeignFilesError
+	if err := folder.Refuse(r.opt.Out, targets, r.owns); err != nil {
+		var fe *folder.ForeignFilesError
 		if !r.opt.Force || !errors.As(err, &fe) {
 			return err
 		}
@@ -408,7 +315,7 @@ func (r *maskRun) owns(rel string) bool {
 	if r.state.owned[rel][sum] {
 		return true
 	}
-	if imageExts[strings.ToLower(path.Ext(rel))] {
+	if folder.IsImage(rel) {
 		return false
 	}
 	src, err := os.ReadFile(filepath.Join(r.opt.In, filepath.FromSlash(rel)))
@@ -474,59 +381,30 @@ func (r *maskRun) copyOne(key string) (CopyRecord, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return rec, err
 	}
-	return rec, writeAtomic(dst, data)
+	return rec, imageio.WriteFile(dst, data)
 }
 
+// process masks every image on opt.Workers goroutines; cancelling ctx
+// stops it after the images in progress.
 func (r *maskRun) process(ctx context.Context) error {
-	workers := r.opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	report := r.opt.Progress
 	if report == nil {
 		report = progress.Nop
 	}
 	r.skipped = map[string]bool{}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	done := 0
 	report(0, len(r.images))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue // cancelled: drain without work
-				}
-				rec, skipped := r.one(r.images[i])
-				r.mu.Lock()
-				r.records[i] = &rec
-				if skipped {
-					r.skipped[rec.Key] = true
-				}
-				done++
-				report(done, len(r.images))
-				r.mu.Unlock()
-			}
-		}()
-	}
-	var err error
-feed:
-	for i := range r.images {
-		if err = ctx.Err(); err != nil {
-			break
+	return parallel.Each(ctx, len(r.images), r.opt.Workers, func(i int) {
+		rec, skipped := r.one(r.images[i])
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.records[i] = &rec
+		if skipped {
+			r.skipped[rec.Key] = true
 		}
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return err
+		done++
+		report(done, len(r.images))
+	})
 }
 
 // finish closes the journal and, when every image was tried (runErr is
@@ -541,7 +419,7 @@ func (r *maskRun) finish(runErr error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
+	if err := imageio.WriteFile(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(r.opt.Out, JournalName)); err != nil {
@@ -601,7 +479,7 @@ func removeStaleTemps(out string, rels []string) {
 // one masks the image called key, or finds it done already.
 func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	cfg := r.opt.Config
-	p := MaskParams(cfg, r.opt.Shift, key)
+	p := cfg.Choose(key)
 	rec = MaskRecord{
 		Key: key, Source: key, Style: p.Style, Color: p.Color.String(),
 		Seed: cfg.Seed, Params: p,
@@ -627,16 +505,8 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	if err != nil {
 		return fail(err)
 	}
-	face, err := r.face(img)
+	res, err := r.mask(img, key, &rec)
 	if err != nil {
-		return fail(err)
-	}
-	if !r.opt.Aligned {
-		pts := face.Points5
-		rec.Points5 = &pts
-	}
-	res := maskgen.Result{Image: maskgen.ToNRGBA(img), Params: p}
-	if res.Coverage, err = maskgen.Render(res.Image, face, p); err != nil {
 		return fail(err)
 	}
 	var buf bytes.Buffer
@@ -661,94 +531,29 @@ func (r *maskRun) one(key string) (rec MaskRecord, skipped bool) {
 	if err := r.journal.append(journalLine{Image: &done}); err != nil {
 		return fail(err)
 	}
-	if err := writeAtomic(outPath, buf.Bytes()); err != nil {
+	if err := imageio.WriteFile(outPath, buf.Bytes()); err != nil {
 		return fail(err)
 	}
 	return done, false
 }
 
-// face places the mask: the aligned template, or the finder's landmarks.
-func (r *maskRun) face(img image.Image) (maskgen.Face, error) {
-	if !r.opt.Aligned {
-		return r.opt.Finder.Find(img)
+// mask masks a copy of img, the image called key: an aligned crop on the
+// template, a photo on the face the finder locates (whose key points it
+// records in rec).
+func (r *maskRun) mask(img image.Image, key string, rec *MaskRecord) (maskgen.Result, error) {
+	if r.opt.Aligned {
+		return r.opt.Config.ApplyAligned(img, key)
 	}
-	b := img.Bounds()
-	face := maskgen.AlignedFace(b.Dx(), b.Dy())
-	for i := range face.Points5 {
-		face.Points5[i].X += float64(b.Min.X)
-		face.Points5[i].Y += float64(b.Min.Y)
+	f, err := r.opt.Finder.Find(img)
+	if err != nil {
+		return maskgen.Result{}, err
 	}
-	return face, nil
+	pts := f.Points5
+	rec.Points5 = &pts
+	return r.opt.Config.Apply(img, f, key)
 }
 
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// checkDirs refuses a missing input and overlapping folders. Both are
-// compared as absolute paths with symbolic links resolved (for an output
-// that does not exist yet, as far as it exists).
-func checkDirs(in, out string) error {
-	if in == "" || out == "" {
-		return errors.New("need both an input and an output folder")
-	}
-	st, err := os.Stat(in)
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("%s is not a folder", in)
-	}
-	inReal, err := realPath(in)
-	if err != nil {
-		return err
-	}
-	outReal, err := realPath(out)
-	if err != nil {
-		return err
-	}
-	switch {
-	case within(outReal, inReal):
-		return fmt.Errorf("%w: output %s is inside input %s", ErrNestedDirs, out, in)
-	case within(inReal, outReal):
-		return fmt.Errorf("%w: input %s is inside output %s", ErrNestedDirs, in, out)
-	}
-	return nil
-}
-
-// realPath is p made absolute with symbolic links resolved, for as much of
-// it as exists.
-func realPath(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	rest := ""
-	for {
-		if r, err := filepath.EvalSymlinks(abs); err == nil {
-			return filepath.Join(r, rest), nil
-		}
-		parent := filepath.Dir(abs)
-		if parent == abs {
-			return filepath.Join(abs, rest), nil
-		}
-		rest = filepath.Join(filepath.Base(abs), rest)
-		abs = parent
-	}
-}
-
-// within reports whether p is parent or below it.
-func within(p, parent string) bool {
-	rel, err := filepath.Rel(parent, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// writeAtomic writes data through imageio.WriteAtomic (temp file + rename):
-// readers see the old file or the new one, never a part.
-func writeAtomic(name string, data []byte) error {
-	return imageio.WriteAtomic(name, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

@@ -11,7 +11,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,110 +19,31 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/maskinv/workbench/folder"
+	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/maskgen"
 )
 
-// crop draws a synthetic w×h "aligned crop": a gradient with a skin
-// ellipse, different for each variant. No dataset pixels.
-func crop(w, h, variant int) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			c := color.NRGBA{uint8(40 + x + variant*30), uint8(80 + y/2), uint8(120 + variant*20), 255}
-			dx, dy := float64(x-w/2)/(0.37*float64(w)), float64(y-h*3/5)/(0.48*float64(h))
-			if dx*dx+dy*dy < 1 {
-				c = color.NRGBA{220, uint8(170 + variant*5), 150, 255}
-			}
-			img.SetNRGBA(x, y, c)
-		}
-	}
-	return img
-}
-
-func writeImage(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	var err error
-	if strings.HasSuffix(path, ".png") {
-		err = png.Encode(&buf, img)
-	} else {
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// maskTestInput builds a small input tree of aligned crops in nested folders,
-// PNG and JPEG, and a text file.
-func maskTestInput(t *testing.T) string {
-	t.Helper()
-	in := filepath.Join(t.TempDir(), "in")
-	writeImage(t, filepath.Join(in, "alice", "alice_0001.png"), crop(112, 112, 0))
-	writeImage(t, filepath.Join(in, "alice", "alice_0002.jpg"), crop(112, 112, 1))
-	writeImage(t, filepath.Join(in, "bob", "sub", "bob_0001.png"), crop(112, 112, 2))
-	writeImage(t, filepath.Join(in, "carol.JPEG"), crop(112, 112, 3))
-	writeImage(t, filepath.Join(in, "big.png"), crop(224, 224, 4)) // aligned, scaled template
-	if err := os.WriteFile(filepath.Join(in, "pairs.txt"), []byte("alice 1 2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(in, ".hidden.png"), []byte("not even an image"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return in
-}
-
-// maskTreeHashes maps every file under root (slash path) to its bytes' CRC and
-// mode, to prove trees equal or unchanged.
-func maskTreeHashes(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, _ := d.Info()
-		rel, _ := filepath.Rel(root, p)
-		out[filepath.ToSlash(rel)] = fmt.Sprintf("%08x %v %v", crc32.ChecksumIEEE(b), info.Mode(), info.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func maskContentHashes(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := maskTreeHashes(t, root)
-	for k, v := range out {
-		out[k] = strings.Fields(v)[0]
-	}
-	return out
-}
-
 func readMaskManifestFile(t *testing.T, out string) *MaskManifest {
 	t.Helper()
-	f, err := os.Open(filepath.Join(out, ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := ReadMaskManifest(f)
+	m, err := ReadMaskManifestFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// uninterrupted masks the aligned crops under in in one go, with style
+// and seed, into the folder full, and returns it with the hashes of what it
+// wrote: what every resumed or forced run must end with.
+func uninterrupted(t *testing.T, in, style string, seed uint64) (full string, want map[string]string) {
+	t.Helper()
+	full = filepath.Join(t.TempDir(), "full")
+	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, style, seed)); err != nil {
+		t.Fatal(err)
+	}
+	return full, apptest.ContentHashes(t, full)
 }
 
 func maskAlignedOpts(in, out string, style string, seed uint64) MaskOptions {
@@ -135,8 +55,8 @@ func maskAlignedOpts(in, out string, style string, seed uint64) MaskOptions {
 }
 
 func TestMaskDatasetAligned(t *testing.T) {
-	in := maskTestInput(t)
-	before := maskTreeHashes(t, in)
+	in := apptest.MaskInput(t)
+	before := apptest.TreeHashes(t, in)
 	out := filepath.Join(t.TempDir(), "out")
 	var calls atomic.Int32
 	opt := maskAlignedOpts(in, out, "random", 11)
@@ -156,7 +76,7 @@ func TestMaskDatasetAligned(t *testing.T) {
 	if calls.Load() < 6 {
 		t.Errorf("progress reported %d times, want start + every image", calls.Load())
 	}
-	if after := maskTreeHashes(t, in); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := apptest.TreeHashes(t, in); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("input tree changed:\nbefore %v\nafter  %v", before, after)
 	}
 	m := readMaskManifestFile(t, out)
@@ -207,7 +127,7 @@ func TestMaskDatasetAligned(t *testing.T) {
 		t.Errorf("hidden file copied: %v", err)
 	}
 	// No temporary files left behind.
-	for k := range maskTreeHashes(t, out) {
+	for k := range apptest.TreeHashes(t, out) {
 		if strings.Contains(k, ".maskinv-") {
 			t.Errorf("temporary file %s left", k)
 		}
@@ -217,7 +137,7 @@ func TestMaskDatasetAligned(t *testing.T) {
 // TestMaskDatasetDeterministic: same settings, different worker counts and
 // folders, byte-identical results; another seed, different ones.
 func TestMaskDatasetDeterministic(t *testing.T) {
-	in := maskTestInput(t)
+	in := apptest.MaskInput(t)
 	var results []map[string]string
 	for _, workers := range []int{1, 4} {
 		out := filepath.Join(t.TempDir(), "out")
@@ -226,7 +146,7 @@ func TestMaskDatasetDeterministic(t *testing.T) {
 		if _, err := MaskDataset(context.Background(), opt); err != nil {
 			t.Fatal(err)
 		}
-		results = append(results, maskContentHashes(t, out))
+		results = append(results, apptest.ContentHashes(t, out))
 	}
 	if fmt.Sprint(results[0]) != fmt.Sprint(results[1]) {
 		t.Errorf("1 and 4 workers differ:\n%v\n%v", results[0], results[1])
@@ -235,7 +155,7 @@ func TestMaskDatasetDeterministic(t *testing.T) {
 	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "mix:paper=1,surgical=1,cloth=2", 4)); err != nil {
 		t.Fatal(err)
 	}
-	other := maskContentHashes(t, out)
+	other := apptest.ContentHashes(t, out)
 	if other["alice/alice_0001.png"] == results[0]["alice/alice_0001.png"] {
 		t.Error("seeds 3 and 4 gave the same image")
 	}
@@ -245,12 +165,8 @@ func TestMaskDatasetDeterministic(t *testing.T) {
 // uninterrupted run; then reruns a finished job (nothing rewritten), one
 // with a tampered output, and one with other parameters.
 func TestMaskDatasetResume(t *testing.T) {
-	in := maskTestInput(t)
-	full := filepath.Join(t.TempDir(), "full")
-	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, "random", 5)); err != nil {
-		t.Fatal(err)
-	}
-	want := maskContentHashes(t, full)
+	in := apptest.MaskInput(t)
+	_, want := uninterrupted(t, in, "random", 5)
 
 	out := filepath.Join(t.TempDir(), "out")
 	opt, sum := interruptedMask(t, in, out)
@@ -269,17 +185,17 @@ func TestMaskDatasetResume(t *testing.T) {
 	if sum.Skipped < 2 || sum.Skipped+sum.Masked != 5 {
 		t.Errorf("resumed run: %+v", sum)
 	}
-	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := apptest.ContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("resumed run differs from an uninterrupted one:\n%v\n%v", got, want)
 	}
 
 	// Finished: a rerun skips everything and rewrites no image.
-	stamp := maskTreeHashes(t, out)
+	stamp := apptest.TreeHashes(t, out)
 	sum, err = MaskDataset(context.Background(), opt)
 	if err != nil || sum.Skipped != 5 || sum.Masked != 0 {
 		t.Fatalf("rerun of a finished job: %+v, %v", sum, err)
 	}
-	after := maskTreeHashes(t, out)
+	after := apptest.TreeHashes(t, out)
 	for k, v := range stamp {
 		if k != ManifestName && after[k] != v {
 			t.Errorf("rerun rewrote %s", k)
@@ -294,8 +210,8 @@ func TestMaskDatasetResume(t *testing.T) {
 	if err := os.Remove(filepath.Join(out, "carol.JPEG")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = MaskDataset(context.Background(), opt); !errors.Is(err, ErrForeignFiles) || !strings.Contains(err.Error(), "big.png") {
-		t.Fatalf("rerun after a change: %v, want ErrForeignFiles naming big.png", err)
+	if _, err = MaskDataset(context.Background(), opt); !errors.Is(err, folder.ErrForeignFiles) || !strings.Contains(err.Error(), "big.png") {
+		t.Fatalf("rerun after a change: %v, want folder.ErrForeignFiles naming big.png", err)
 	}
 	opt.Force = true
 	sum, err = MaskDataset(context.Background(), opt)
@@ -303,7 +219,7 @@ func TestMaskDatasetResume(t *testing.T) {
 		t.Fatalf("forced rerun after damage: %+v, %v", sum, err)
 	}
 	opt.Force = false
-	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := apptest.ContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Error("repaired output differs")
 	}
 
@@ -337,37 +253,21 @@ func readJournalFile(t *testing.T, out string) []MaskRecord {
 	return recs
 }
 
-// fakeLandmarkFinder finds a face at a fixed place, or none in images whose top-left
-// pixel is black.
-type fakeLandmarkFinder struct{ offset maskgen.Point }
-
-func (f fakeLandmarkFinder) Find(img image.Image) (maskgen.Face, error) {
-	if r, g, b, _ := img.At(img.Bounds().Min.X, img.Bounds().Min.Y).RGBA(); r|g|b == 0 {
-		return maskgen.Face{}, fmt.Errorf("fake engine: %w", ErrNoFace)
-	}
-	face := maskgen.AlignedFace(112, 112)
-	for i := range face.Points5 {
-		face.Points5[i].X += f.offset.X
-		face.Points5[i].Y += f.offset.Y
-	}
-	return face, nil
-}
-
 // TestMaskDatasetBadInputs: each bad image is recorded with its error and
 // the others are masked.
 func TestMaskDatasetBadInputs(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "in")
-	writeImage(t, filepath.Join(in, "good", "a.png"), crop(160, 160, 0))
-	writeImage(t, filepath.Join(in, "good", "b.jpg"), crop(160, 160, 1))
-	noFace := crop(160, 160, 2)
+	apptest.WriteImage(t, filepath.Join(in, "good", "a.png"), apptest.Crop(160, 160, 0))
+	apptest.WriteImage(t, filepath.Join(in, "good", "b.jpg"), apptest.Crop(160, 160, 1))
+	noFace := apptest.Crop(160, 160, 2)
 	noFace.SetNRGBA(0, 0, color.NRGBA{0, 0, 0, 255})
-	writeImage(t, filepath.Join(in, "noface.png"), noFace)
-	writeImage(t, filepath.Join(in, "blocked", "c.png"), crop(160, 160, 3))
+	apptest.WriteImage(t, filepath.Join(in, "noface.png"), noFace)
+	apptest.WriteImage(t, filepath.Join(in, "blocked", "c.png"), apptest.Crop(160, 160, 3))
 	if err := os.WriteFile(filepath.Join(in, "garbage.png"), []byte("this is not a PNG"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var jbuf bytes.Buffer
-	jpeg.Encode(&jbuf, crop(160, 160, 4), nil)
+	jpeg.Encode(&jbuf, apptest.Crop(160, 160, 4), nil)
 	if err := os.WriteFile(filepath.Join(in, "truncated.jpg"), jbuf.Bytes()[:jbuf.Len()/3], 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +283,7 @@ func TestMaskDatasetBadInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec, _ := maskgen.ParseStyle("mix:surgical=1,paper=1")
-	opt := MaskOptions{In: in, Out: out, Finder: fakeLandmarkFinder{maskgen.Point{X: 24, Y: 20}}, Config: maskgen.Config{Style: spec, Seed: 2}}
+	opt := MaskOptions{In: in, Out: out, Finder: apptest.LandmarkFinder{Offset: maskgen.Point{X: 24, Y: 20}}, Config: maskgen.Config{Style: spec, Seed: 2}}
 	sum, err := MaskDataset(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +324,7 @@ func TestMaskDatasetReadOnlyOutput(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("running as root: permissions do not stop writes (TestMaskDatasetBadInputs covers unwritable outputs another way)")
 	}
-	in := maskTestInput(t)
+	in := apptest.MaskInput(t)
 	out := filepath.Join(t.TempDir(), "out")
 	if err := os.MkdirAll(filepath.Join(out, "alice"), 0o755); err != nil {
 		t.Fatal(err)
@@ -448,7 +348,7 @@ func TestMaskDatasetReadOnlyOutput(t *testing.T) {
 }
 
 func TestMaskDatasetRefusesOverlap(t *testing.T) {
-	in := maskTestInput(t)
+	in := apptest.MaskInput(t)
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(filepath.Join(in, "alice"), link); err != nil {
 		t.Fatal(err)
@@ -461,12 +361,12 @@ func TestMaskDatasetRefusesOverlap(t *testing.T) {
 		"through link": filepath.Join(link, "masked"),
 		"input inside": filepath.Dir(in),
 	} {
-		before := maskTreeHashes(t, in)
+		before := apptest.TreeHashes(t, in)
 		_, err := MaskDataset(context.Background(), maskAlignedOpts(in, out, "paper", 1))
-		if !errors.Is(err, ErrNestedDirs) {
-			t.Errorf("%s: error %v, want ErrNestedDirs", name, err)
+		if !errors.Is(err, folder.ErrNested) {
+			t.Errorf("%s: error %v, want folder.ErrNested", name, err)
 		}
-		if fmt.Sprint(maskTreeHashes(t, in)) != fmt.Sprint(before) {
+		if fmt.Sprint(apptest.TreeHashes(t, in)) != fmt.Sprint(before) {
 			t.Fatalf("%s: input changed", name)
 		}
 	}
@@ -479,79 +379,6 @@ func TestMaskDatasetRefusesOverlap(t *testing.T) {
 	}
 	if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: t.TempDir()}); err == nil {
 		t.Error("raw mode without a finder accepted")
-	}
-}
-
-func TestMaskCommand(t *testing.T) {
-	in := maskTestInput(t)
-	run := func(args ...string) (int, string, string) {
-		var out, errb bytes.Buffer
-		code := Run(context.Background(), append([]string{"mask"}, args...), Stdio{Out: &out, Err: &errb})
-		return code, out.String(), errb.String()
-	}
-	out := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := run("--in", in, "--out", out, "--aligned", "--style", "mix:surgical=0.5,n95=0.3,cloth=0.2", "--color", "#336699", "--seed", "7")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	if !strings.Contains(stdout, "5 images: 5 masked, 0 already done, 0 failed") || !strings.Contains(stderr, "5/5") {
-		t.Errorf("stdout %q\nstderr %q", stdout, stderr)
-	}
-	m := readMaskManifestFile(t, out)
-	if m.Style != "mix:surgical=0.5,n95=0.3,cloth=0.2" || m.Color != "#336699" || m.Seed != 7 {
-		t.Errorf("manifest header %+v", m)
-	}
-	for _, rec := range m.Images {
-		if rec.Color != "#336699" || rec.Params.Style == "paper" {
-			t.Errorf("%s: %+v", rec.Key, rec.Params)
-		}
-	}
-	code, stdout, _ = run("-in", in, "-out", out, "-aligned", "-style", "mix:surgical=0.5,n95=0.3,cloth=0.2", "-color", "#336699", "-seed", "7")
-	if code != 0 || !strings.Contains(stdout, "0 masked, 5 already done") {
-		t.Errorf("rerun: exit %d, %q", code, stdout)
-	}
-
-	for name, args := range map[string][]string{
-		"no flags":     {},
-		"no out":       {"--in", in, "--aligned"},
-		"bad style":    {"--in", in, "--out", out, "--aligned", "--style", "mix:gaiter=1"},
-		"bad colour":   {"--in", in, "--out", out, "--aligned", "--color", "#12"},
-		"bad seed":     {"--in", in, "--out", out, "--aligned", "--seed", "-1"},
-		"stray arg":    {"--in", in, "--out", out, "--aligned", "extra"},
-		"unknown flag": {"--in", in, "--out", out, "--aligned", "--fast"},
-		"nested":       {"--in", in, "--out", filepath.Join(in, "m"), "--aligned"},
-	} {
-		if code, _, stderr := run(args...); code != 2 {
-			t.Errorf("%s: exit %d, want 2 (usage)\n%s", name, code, stderr)
-		}
-	}
-	if code, _, stderr := run("-h"); code != 0 || !strings.Contains(stderr, "--in DIR --out DIR") {
-		t.Errorf("-h: exit %d\n%s", code, stderr)
-	}
-
-	// Failures are recorded, the run finishes, and the exit status is 1.
-	if err := os.WriteFile(filepath.Join(in, "broken.png"), []byte("nope"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr = run("--in", in, "--out", filepath.Join(t.TempDir(), "o2"), "--aligned")
-	if code != 1 || !strings.Contains(stdout, "5 masked") || !strings.Contains(stderr, "1 of 6 images failed") {
-		t.Errorf("with a broken image: exit %d\n%s%s", code, stdout, stderr)
-	}
-}
-
-// TestMaskCommandRawWithFinder wires a finder the way the integrator will.
-func TestMaskCommandRawWithFinder(t *testing.T) {
-	in := filepath.Join(t.TempDir(), "in")
-	writeImage(t, filepath.Join(in, "p.png"), crop(200, 200, 0))
-	out := filepath.Join(t.TempDir(), "out")
-	cmd := maskCommandWith(fakeLandmarkFinder{maskgen.Point{X: 40, Y: 40}})
-	var o, e bytes.Buffer
-	if err := cmd.Run(context.Background(), []string{"--in", in, "--out", out, "--style", "n95"}, Stdio{Out: &o, Err: &e}); err != nil {
-		t.Fatalf("%v\n%s", err, e.String())
-	}
-	m := readMaskManifestFile(t, out)
-	if m.Aligned || len(m.Images) != 1 || m.Images[0].Points5 == nil || m.Images[0].Points5[0].X != 40+38.2946 {
-		t.Errorf("manifest %+v", m)
 	}
 }
 
@@ -629,4 +456,42 @@ func FuzzReadMaskManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMaskDatasetShift: the fixed shift reaches the dataset and its
+// manifest, and moves the mask.
+func TestMaskDatasetShift(t *testing.T) {
+	in := apptest.MaskInput(t)
+	outs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	for k, sh := range []*maskgen.Shift{nil, {X: 0, Y: 120}} {
+		if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[k], Aligned: true, Config: maskgen.Config{Shift: sh}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := readMaskManifestFile(t, outs[1])
+	if m.Shift == nil || *m.Shift != (maskgen.Shift{X: 0, Y: 120}) {
+		t.Errorf("manifest shift %v", m.Shift)
+	}
+	for _, rec := range m.Images {
+		if rec.Error == "" && (rec.Params.ShiftX != 0 || rec.Params.ShiftY != 120) {
+			t.Errorf("%s: params %+v, want the fixed shift", rec.Key, rec.Params)
+		}
+	}
+	a, err := imageio.Decode(filepath.Join(outs[0], "alice", "alice_0001.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := imageio.Decode(filepath.Join(outs[1], "alice", "alice_0001.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(a.Pix, b.Pix) {
+		t.Error("a shift of 10 crop pixels left the mask where it was")
+	}
+	if readMaskManifestFile(t, outs[0]).Shift != nil {
+		t.Error("no shift given, but the manifest records one")
+	}
+	if _, err := MaskDataset(context.Background(), MaskOptions{In: in, Out: outs[0], Aligned: true, Config: maskgen.Config{Shift: &maskgen.Shift{X: 0, Y: 999}}}); !errors.Is(err, maskgen.ErrShift) {
+		t.Errorf("out-of-range shift: err %v", err)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/maskinv/workbench/folder"
 )
 
 // JournalName is the journal of a mask run, next to manifest.json: one
@@ -219,7 +221,7 @@ func loadMaskState(opt MaskOptions, cur MaskManifest) (*maskState, error) {
 	case err != nil && opt.Force:
 		st.notes = append(st.notes, fmt.Sprintf("replacing %s, not a manifest of ours (%v) (--force)", manPath, err))
 	case err != nil:
-		return nil, fmt.Errorf("%s is not a manifest of %s (%v): %w", manPath, maskTool, err, ErrForeignFiles)
+		return nil, fmt.Errorf("%s is not a manifest of %s (%v): %w", manPath, maskTool, err, folder.ErrForeignFiles)
 	default:
 		runs = append(runs, *m)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/childtest"
 )
 
@@ -140,12 +141,8 @@ func interruptedMask(t *testing.T, in, out string) (MaskOptions, MaskSummary) {
 // damage stops the run before it writes, naming the journal and the line,
 // unless forced.
 func TestMaskJournalDamage(t *testing.T) {
-	in := maskTestInput(t)
-	full := filepath.Join(t.TempDir(), "full")
-	if _, err := MaskDataset(context.Background(), maskAlignedOpts(in, full, "random", 5)); err != nil {
-		t.Fatal(err)
-	}
-	want := maskContentHashes(t, full)
+	in := apptest.MaskInput(t)
+	_, want := uninterrupted(t, in, "random", 5)
 	appendTo := func(name, s string) {
 		f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
@@ -164,25 +161,25 @@ func TestMaskJournalDamage(t *testing.T) {
 	if err != nil || sum.Skipped < 2 || !strings.Contains(strings.Join(sum.Notes, "\n"), "torn last line") {
 		t.Fatalf("after a torn line: %+v, %v", sum, err)
 	}
-	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := apptest.ContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("differs from an uninterrupted run:\n%v\n%v", got, want)
 	}
 
 	out = filepath.Join(t.TempDir(), "out")
 	opt, _ = interruptedMask(t, in, out)
 	appendTo(filepath.Join(out, JournalName), "garbage\n")
-	before := maskTreeHashes(t, out)
+	before := apptest.TreeHashes(t, out)
 	if _, err := MaskDataset(context.Background(), opt); !errors.Is(err, errJournal) || !strings.Contains(err.Error(), JournalName) || !strings.Contains(err.Error(), "line 5") {
 		t.Fatalf("damaged journal: %v", err)
 	}
-	if fmt.Sprint(maskTreeHashes(t, out)) != fmt.Sprint(before) {
+	if fmt.Sprint(apptest.TreeHashes(t, out)) != fmt.Sprint(before) {
 		t.Error("a run refused for a damaged journal wrote")
 	}
 	opt.Force = true
 	if sum, err := MaskDataset(context.Background(), opt); err != nil || sum.Masked != 5 {
 		t.Fatalf("forced: %+v, %v", sum, err)
 	}
-	if got := maskContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := apptest.ContentHashes(t, out); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("forced run differs from an uninterrupted one:\n%v\n%v", got, want)
 	}
 }
@@ -229,9 +226,9 @@ func TestMaskKillResume(t *testing.T) {
 		if i%5 == 0 {
 			name = strings.Replace(name, ".png", ".jpg", 1)
 		}
-		writeImage(t, filepath.Join(in, filepath.FromSlash(name)), crop(112, 112, i%7))
+		apptest.WriteImage(t, filepath.Join(in, filepath.FromSlash(name)), apptest.Crop(112, 112, i%7))
 	}
-	writeFile(t, filepath.Join(in, "pairs.txt"), "p0 1 2\n")
+	apptest.WriteFile(t, filepath.Join(in, "pairs.txt"), "p0 1 2\n")
 	full := filepath.Join(t.TempDir(), "full")
 	opt := maskAlignedOpts(in, full, "random", 9)
 	opt.Workers = killWorkers
@@ -273,7 +270,7 @@ func TestMaskKillResume(t *testing.T) {
 	if redone > 2*killWorkers || sum.Skipped+sum.Masked != n {
 		t.Errorf("resume after a kill: %+v, want at most %d of the %d images done before the kill redone", sum, 2*killWorkers, reported)
 	}
-	if got, want := maskContentHashes(t, out), maskContentHashes(t, full); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := apptest.ContentHashes(t, out), apptest.ContentHashes(t, full); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("resumed output differs from an uninterrupted run:\n%v\n%v", got, want)
 	}
 	if _, err := os.Stat(filepath.Join(out, JournalName)); !errors.Is(err, fs.ErrNotExist) {

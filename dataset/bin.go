@@ -247,44 +247,17 @@ func WriteBin(w io.Writer, set BinSet) error {
 	f.unframed([]byte{opProto, 4})
 	memoize := func() { f.op(opMemoize) }
 
-	f.op(opEmptyList)
-	memoize()
-	for start := 0; start < len(set.Images); start += pickleBatch {
-		batch := set.Images[start:min(start+pickleBatch, len(set.Images))]
-		if len(batch) > 1 {
-			f.op(opMark)
-		}
-		for _, img := range batch {
-			f.bytes(img)
-			memoize()
-		}
-		if len(batch) > 1 {
-			f.op(opAppends)
+	f.list(len(set.Images), func(i int) {
+		f.bytes(set.Images[i])
+		memoize()
+	})
+	f.list(len(set.Same), func(i int) {
+		if set.Same[i] {
+			f.op(opNewTrue)
 		} else {
-			f.op(opAppend)
+			f.op(opNewFalse)
 		}
-	}
-
-	f.op(opEmptyList)
-	memoize()
-	for start := 0; start < len(set.Same); start += pickleBatch {
-		batch := set.Same[start:min(start+pickleBatch, len(set.Same))]
-		if len(batch) > 1 {
-			f.op(opMark)
-		}
-		for _, s := range batch {
-			if s {
-				f.op(opNewTrue)
-			} else {
-				f.op(opNewFalse)
-			}
-		}
-		if len(batch) > 1 {
-			f.op(opAppends)
-		} else {
-			f.op(opAppend)
-		}
-	}
+	})
 	f.op(opTuple2)
 	memoize()
 	f.op(opStop)
@@ -323,6 +296,28 @@ func (f *framer) commit() {
 	f.w.Write(hdr[:])
 	f.w.Write(f.buf)
 	f.buf = f.buf[:0]
+}
+
+// list writes a list of n items as CPython does: EMPTY_LIST, memoized,
+// then the items by APPENDS in batches of pickleBatch (a lone item by
+// APPEND); item(i) writes item i.
+func (f *framer) list(n int, item func(i int)) {
+	f.op(opEmptyList)
+	f.op(opMemoize) // a separate op, as CPython may close a frame between them
+	for start := 0; start < n; start += pickleBatch {
+		end := min(start+pickleBatch, n)
+		if end-start > 1 {
+			f.op(opMark)
+		}
+		for i := start; i < end; i++ {
+			item(i)
+		}
+		if end-start > 1 {
+			f.op(opAppends)
+		} else {
+			f.op(opAppend)
+		}
+	}
 }
 
 func (f *framer) unframed(b []byte) {

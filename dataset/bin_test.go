@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"image/png"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/testfile"
 )
 
 // binManifest is testdata/bin/manifest.json, written by gen_bin.py.
@@ -26,14 +27,8 @@ type binManifest struct {
 
 func readManifest(t *testing.T) binManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "bin", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m binManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfile.ReadJSON(t, filepath.Join("testdata", "bin", "manifest.json"), &m)
 	return m
 }
 
@@ -195,13 +190,7 @@ func TestWriteBinMatchesPython(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := WriteBin(&buf, set); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("WriteBin output (%d bytes) differs from Python's protocol 4 (%d bytes)", buf.Len(), len(want))
-	}
+	wantWrites(t, "WriteBin, against Python's protocol 4", func(w io.Writer) error { return WriteBin(w, set) }, want)
 }
 
 // TestWriteBinPythonLoads has Python load a larger file we wrote (frames,

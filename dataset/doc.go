@@ -13,6 +13,15 @@
 //     ReadRecLayout for InsightFace's identity index);
 //   - a folder with one subfolder per identity (ScanFolder, Folder.Pairs).
 //
+// Dataset kinds, as the command line names them (lfw=DIR), are registered
+// in a Kinds value (Builtin: lfw, mfr2, bin, folder, rec), like
+// image.RegisterFormat but without package state. A Kind says what its
+// format provides: verification pairs for evaluation (Kind.Eval, an
+// EvalSet with folds and, for real masks, each pair's MaskSplit) and/or
+// labelled identities for training (Kind.Train, a TrainSet). Evaluation
+// and training look kinds up in the same registry, so a new format is one
+// entry there.
+//
 // Every reader reports bad input as a *ParseError naming the file and the
 // line or byte offset, wrapping a sentinel (ErrSyntax, ErrUnsupported,
 // ErrTruncated, ErrLimit, ErrNotFound) for errors.Is. Lengths read from

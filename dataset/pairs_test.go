@@ -163,13 +163,7 @@ func TestLFWReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := WriteLFWPairs(&buf, pairs); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), orig) {
-		t.Error("WriteLFWPairs does not reproduce pairs.txt")
-	}
+	wantWrites(t, "WriteLFWPairs of pairs.txt", func(w io.Writer) error { return WriteLFWPairs(w, pairs) }, orig)
 }
 
 const smallMFR2Pairs = "MitchMcConnell 3 4\n" +
@@ -231,50 +225,46 @@ func TestMFR2(t *testing.T) {
 }
 
 func TestMFR2Errors(t *testing.T) {
-	pairTests := []struct {
-		name, in string
-		err      error
-		line     int
-		msg      string
+	parse := map[string]func(io.Reader, string) error{
+		"pairs.txt": func(r io.Reader, name string) error {
+			_, err := ParseMFR2Pairs(r, name)
+			return err
+		},
+		"labels.txt": func(r io.Reader, name string) error {
+			_, err := ParseMFR2Labels(r, name)
+			return err
+		},
+	}
+	tests := []struct {
+		file, name, in string
+		err            error
+		line           int
+		msg            string
 	}{
-		{"blank line", "A 1 2\n\nB 1 2\n", ErrSyntax, 2, "blank line"},
-		{"two fields", "A 1\n", ErrSyntax, 1, "2 fields"},
-		{"bad number", "A 1 B -2\n", ErrSyntax, 1, "image number"},
+		{"pairs.txt", "blank line", "A 1 2\n\nB 1 2\n", ErrSyntax, 2, "blank line"},
+		{"pairs.txt", "two fields", "A 1\n", ErrSyntax, 1, "2 fields"},
+		{"pairs.txt", "bad number", "A 1 B -2\n", ErrSyntax, 1, "image number"},
 		// Before, an empty pairs.txt parsed as no pairs, without a word.
-		{"empty", "", ErrTruncated, 1, "empty file"},
-		{"only whitespace", "  \n\n", ErrSyntax, 1, "blank line"},
-	}
-	for _, tt := range pairTests {
-		_, err := ParseMFR2Pairs(strings.NewReader(tt.in), "pairs.txt")
-		wantParseError(t, err, tt.err, tt.line)
-		if !strings.Contains(fmt.Sprint(err), "pairs.txt:") || !strings.Contains(fmt.Sprint(err), tt.msg) {
-			t.Errorf("pairs %s: error %v, want it to name the file and say %q", tt.name, err, tt.msg)
-		}
-	}
-	labelTests := []struct {
-		name, in string
-		err      error
-		line     int
-		msg      string
-	}{
-		{"two fields", "A, 1\n", ErrSyntax, 1, "3 (name, number, mask)"},
-		{"bad number", "A, one, no-mask\n", ErrSyntax, 1, "image number"},
-		{"empty mask", "A, 1, \n", ErrSyntax, 1, "mask type"},
-		{"duplicate", "A, 1, no-mask\nB, 1, N95\nA, 1, N95\n", ErrSyntax, 3, "second label"},
-		{"bad name", "A/B, 1, no-mask\n", ErrSyntax, 1, "identity name"},
+		{"pairs.txt", "empty", "", ErrTruncated, 1, "empty file"},
+		{"pairs.txt", "only whitespace", "  \n\n", ErrSyntax, 1, "blank line"},
+		{"labels.txt", "two fields", "A, 1\n", ErrSyntax, 1, "3 (name, number, mask)"},
+		{"labels.txt", "bad number", "A, one, no-mask\n", ErrSyntax, 1, "image number"},
+		{"labels.txt", "empty mask", "A, 1, \n", ErrSyntax, 1, "mask type"},
+		{"labels.txt", "duplicate", "A, 1, no-mask\nB, 1, N95\nA, 1, N95\n", ErrSyntax, 3, "second label"},
+		{"labels.txt", "bad name", "A/B, 1, no-mask\n", ErrSyntax, 1, "identity name"},
 		// Before, any type but no-mask counted as masked: a typo, a
 		// capitalisation or a made-up type moved pairs between splits.
-		{"unknown mask", "A, 1, no-mask\nA, 2, masked\n", ErrUnsupported, 2, `unknown mask type "masked"`},
-		{"wrong case", "A, 1, n95\n", ErrUnsupported, 1, `unknown mask type "n95"`},
-		{"typo of no-mask", "A, 1, no_mask\n", ErrUnsupported, 1, "no-mask, KN95"},
-		{"empty", "", ErrTruncated, 1, "empty file"},
-		{"only whitespace", "\n \n", ErrTruncated, 1, "empty file"},
+		{"labels.txt", "unknown mask", "A, 1, no-mask\nA, 2, masked\n", ErrUnsupported, 2, `unknown mask type "masked"`},
+		{"labels.txt", "wrong case", "A, 1, n95\n", ErrUnsupported, 1, `unknown mask type "n95"`},
+		{"labels.txt", "typo of no-mask", "A, 1, no_mask\n", ErrUnsupported, 1, "no-mask, KN95"},
+		{"labels.txt", "empty", "", ErrTruncated, 1, "empty file"},
+		{"labels.txt", "only whitespace", "\n \n", ErrTruncated, 1, "empty file"},
 	}
-	for _, tt := range labelTests {
-		_, err := ParseMFR2Labels(strings.NewReader(tt.in), "labels.txt")
+	for _, tt := range tests {
+		err := parse[tt.file](strings.NewReader(tt.in), tt.file)
 		wantParseError(t, err, tt.err, tt.line)
-		if !strings.Contains(fmt.Sprint(err), "labels.txt:") || !strings.Contains(fmt.Sprint(err), tt.msg) {
-			t.Errorf("labels %s: error %v, want it to name the file and say %q", tt.name, err, tt.msg)
+		if !strings.Contains(fmt.Sprint(err), tt.file+":") || !strings.Contains(fmt.Sprint(err), tt.msg) {
+			t.Errorf("%s %s: error %v, want it to name the file and say %q", tt.file, tt.name, err, tt.msg)
 		}
 	}
 	// The writer refuses what the reader would.
@@ -288,27 +278,15 @@ func TestMFR2RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := WriteMFR2Pairs(&buf, pairs); err != nil {
-		t.Fatal(err)
-	}
-	if buf.String() != smallMFR2Pairs {
-		t.Errorf("pairs written as\n%s", buf.String())
-	}
+	wantWrites(t, "MFR2 pairs", func(w io.Writer) error { return WriteMFR2Pairs(w, pairs) }, []byte(smallMFR2Pairs))
 	labels, err := ParseMFR2Labels(strings.NewReader(smallMFR2Labels), "labels.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf.Reset()
-	if err := WriteMFR2Labels(&buf, labels); err != nil {
-		t.Fatal(err)
-	}
-	if buf.String() != smallMFR2Labels {
-		t.Errorf("labels written as\n%s", buf.String())
-	}
+	wantWrites(t, "MFR2 labels", func(w io.Writer) error { return WriteMFR2Labels(w, labels) }, []byte(smallMFR2Labels))
 	// A same pair naming two people cannot be written as "Name i j".
 	bad := []Pair{{A: ImageRef{Identity: "A", Number: 1}, B: ImageRef{Identity: "B", Number: 1}, Same: true}}
-	if err := WriteMFR2Pairs(&buf, bad); err == nil {
+	if err := WriteMFR2Pairs(io.Discard, bad); err == nil {
 		t.Error("same pair of two names written")
 	}
 }
@@ -362,26 +340,20 @@ func TestMFR2Real(t *testing.T) {
 		t.Errorf("%d no-mask labels, want 98", unmasked)
 	}
 	// Both files read back byte for byte after writing.
-	for name, write := range map[string]func(*bytes.Buffer) error{
-		"pairs.txt": func(b *bytes.Buffer) error {
+	for name, write := range map[string]func(io.Writer) error{
+		"pairs.txt": func(w io.Writer) error {
 			ps := make([]Pair, len(pairs))
 			for i, p := range pairs {
 				ps[i] = p.Pair
 			}
-			return WriteMFR2Pairs(b, ps)
+			return WriteMFR2Pairs(w, ps)
 		},
-		"mfr2_labels.txt": func(b *bytes.Buffer) error { return WriteMFR2Labels(b, labels) },
+		"mfr2_labels.txt": func(w io.Writer) error { return WriteMFR2Labels(w, labels) },
 	} {
 		orig, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if err := write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(buf.Bytes(), orig) {
-			t.Errorf("writing %s does not reproduce it", name)
-		}
+		wantWrites(t, "writing "+name, write, orig)
 	}
 }

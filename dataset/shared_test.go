@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,20 +11,11 @@ import (
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// sharedDir finds the project's read-only shared/ folder by walking up
-// from the working directory to a folder that has shared/README.md (CI has
-// it at ../shared from the repo root). It skips the test when there is
-// none.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	return sharedtest.Dir(t)
-}
-
 // sharedFile returns a file under shared/, skipping the test if it is
 // missing.
 func sharedFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(sharedDir(t), filepath.FromSlash(rel))
+	p := filepath.Join(sharedtest.Dir(t), filepath.FromSlash(rel))
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		t.Skipf("%s missing from shared/: skipping", rel)
 	}
@@ -42,5 +35,18 @@ func wantParseError(t *testing.T, err error, sentinel error, line int) {
 	}
 	if line > 0 && pe.Line != line {
 		t.Errorf("error %v at line %d, want line %d", err, pe.Line, line)
+	}
+}
+
+// wantWrites checks that write writes exactly want (what names the
+// output in messages).
+func wantWrites(t *testing.T, what string, write func(io.Writer) error, want []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got := buf.Bytes(); !bytes.Equal(got, want) {
+		t.Errorf("%s: wrote %d bytes, not the %d wanted; it begins %q", what, len(got), len(want), got[:min(len(got), 200)])
 	}
 }

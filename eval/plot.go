@@ -2,9 +2,8 @@ package eval
 
 import (
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // Protocol is one named set of scored pairs (e.g. "blr-m": unmasked probe
@@ -26,9 +27,6 @@ type Protocol struct {
 // dpi is fixed so that PNG pixel sizes follow from the requested sizes
 // exactly.
 const dpi = 96
-
-// histBins is the number of score bins of the histogram chart.
-const histBins = 50
 
 // ROCPlot draws TAR against FAR on linear axes, one line per protocol,
 // with its AUC in the legend.
@@ -92,53 +90,6 @@ func DETPlot(protos []Protocol) (*plot.Plot, error) {
 	return p, nil
 }
 
-// HistogramPlot draws the genuine (solid) and impostor (dashed) score
-// densities of each protocol, normalised to unit area so that classes of
-// different sizes compare, over histBins bins shared by all lines.
-func HistogramPlot(protos []Protocol) (*plot.Plot, error) {
-	p := newPlot("Score distributions", "cosine similarity", "density")
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, pr := range protos {
-		if _, err := pack(pr.Scores, pr.Same); err != nil {
-			return nil, fmt.Errorf("protocol %q: %w", pr.Name, err)
-		}
-		for _, s := range pr.Scores {
-			lo, hi = math.Min(lo, s), math.Max(hi, s)
-		}
-	}
-	if lo > hi { // no scores at all
-		lo, hi = -1, 1
-	}
-	if lo == hi {
-		lo, hi = lo-0.5, hi+0.5
-	}
-	top, lines := 0.0, 0
-	for i, pr := range protos {
-		for _, genuine := range []bool{true, false} {
-			xy, n := density(pr, genuine, lo, hi)
-			if n == 0 {
-				continue
-			}
-			for _, pt := range xy {
-				top = math.Max(top, pt.Y)
-			}
-			lines++
-			kind := "impostor"
-			if genuine {
-				kind = "genuine"
-			}
-			if err := addLine(p, xy, i, !genuine, pr.Name+" "+kind); err != nil {
-				return nil, err
-			}
-		}
-	}
-	// Headroom above the peaks for the legend, one line per entry, so it
-	// does not hide the distributions.
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, 0, top*(1+0.08*float64(lines))
-	p.Legend.Top = true
-	return p, nil
-}
-
 // WriteROC writes ROCPlot(protos) to path as a PNG; see WritePNG.
 func WriteROC(path string, protos []Protocol, width, height int) error {
 	return writePlot(path, ROCPlot, protos, width, height)
@@ -147,12 +98,6 @@ func WriteROC(path string, protos []Protocol, width, height int) error {
 // WriteDET writes DETPlot(protos) to path as a PNG; see WritePNG.
 func WriteDET(path string, protos []Protocol, width, height int) error {
 	return writePlot(path, DETPlot, protos, width, height)
-}
-
-// WriteHistogram writes HistogramPlot(protos) to path as a PNG; see
-// WritePNG.
-func WriteHistogram(path string, protos []Protocol, width, height int) error {
-	return writePlot(path, HistogramPlot, protos, width, height)
 }
 
 func writePlot(path string, build func([]Protocol) (*plot.Plot, error), protos []Protocol, width, height int) error {
@@ -164,10 +109,9 @@ func writePlot(path string, build func([]Protocol) (*plot.Plot, error), protos [
 }
 
 // WritePNG renders p as a width×height pixel PNG and writes it to path
-// atomically: into a temporary file in the same directory, then renamed,
-// so a reader never sees a half-written chart. It panics on non-positive
-// sizes.
-func WritePNG(path string, p *plot.Plot, width, height int) (err error) {
+// atomically (imageio.WriteAtomic), so a reader never sees a half-written
+// chart. It panics on non-positive sizes.
+func WritePNG(path string, p *plot.Plot, width, height int) error {
 	if width <= 0 || height <= 0 {
 		panic(fmt.Sprintf("eval: plot size %dx%d", width, height))
 	}
@@ -177,28 +121,12 @@ func WritePNG(path string, p *plot.Plot, width, height int) (err error) {
 	)
 	p.Draw(draw.New(c))
 
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err := imageio.WriteAtomic(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = (vgimg.PngCanvas{Canvas: c}).WriteTo(f); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; a chart is meant to be shared.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+		return fmt.Errorf("plot: %w", err)
 	}
 	return nil
 }
@@ -227,34 +155,6 @@ func addLine(p *plot.Plot, xy plotter.XYs, i int, dashed bool, name string) erro
 	p.Add(l)
 	p.Legend.Add(name, l)
 	return nil
-}
-
-// density returns a step line of the histogram of one class over [lo, hi]
-// with unit area, and the number of scores in it.
-func density(pr Protocol, genuine bool, lo, hi float64) (plotter.XYs, int) {
-	counts := make([]float64, histBins)
-	w := (hi - lo) / histBins
-	n := 0
-	for i, s := range pr.Scores {
-		if pr.Same[i] != genuine {
-			continue
-		}
-		b := int((s - lo) / w)
-		b = min(max(b, 0), histBins-1) // s == hi falls in the last bin
-		counts[b]++
-		n++
-	}
-	// Each bin is drawn as a flat segment from its left to its right edge.
-	xy := make(plotter.XYs, 0, 2*histBins)
-	for b, c := range counts {
-		d := 0.0
-		if n > 0 {
-			d = c / (float64(n) * w)
-		}
-		left := lo + float64(b)*w
-		xy = append(xy, plotter.XY{X: left, Y: d}, plotter.XY{X: left + w, Y: d})
-	}
-	return xy, n
 }
 
 // decadeBelow returns the power of ten one decade below x, at least 1e-6.

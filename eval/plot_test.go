@@ -1,11 +1,12 @@
 package eval
 
 import (
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/testfile"
 )
 
 // testProtocols returns the three masking protocols with increasingly
@@ -36,7 +37,7 @@ func TestWritePlots(t *testing.T) {
 		name  string
 		write func(string, []Protocol, int, int) error
 	}{
-		{"roc", WriteROC}, {"det", WriteDET}, {"hist", WriteHistogram},
+		{"roc", WriteROC}, {"det", WriteDET},
 	}
 	for _, w := range writers {
 		t.Run(w.name, func(t *testing.T) {
@@ -62,16 +63,7 @@ func TestWritePlots(t *testing.T) {
 
 func checkPNG(t *testing.T, path string, w, h int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+	if b := testfile.ReadPNG(t, path).Bounds(); b.Dx() != w || b.Dy() != h {
 		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), w, h)
 	}
 }

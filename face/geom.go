@@ -87,6 +87,17 @@ func ArcFaceTemplate() [5]Point {
 	}
 }
 
+// centroid is the mean of ps, each point's share added in order.
+func centroid(ps []Point) Point {
+	n := float64(len(ps))
+	var m Point
+	for _, p := range ps {
+		m.X += p.X / n
+		m.Y += p.Y / n
+	}
+	return m
+}
+
 // Umeyama returns the similarity transform (rotation, uniform scale,
 // translation) that maps src onto dst with least squared error, after
 // Umeyama (1991). Reflections are excluded as in the paper (its S matrix):
@@ -98,13 +109,7 @@ func Umeyama(src, dst []Point) (Affine, error) {
 		return Affine{}, fmt.Errorf("umeyama: %d source and %d target points: %w", len(src), len(dst), ErrDegenerate)
 	}
 	n := float64(len(src))
-	var ms, md Point
-	for i := range src {
-		ms.X += src[i].X / n
-		ms.Y += src[i].Y / n
-		md.X += dst[i].X / n
-		md.Y += dst[i].Y / n
-	}
+	ms, md := centroid(src), centroid(dst)
 	var varS, s11, s12, s21, s22 float64
 	for i := range src {
 		sx, sy := src[i].X-ms.X, src[i].Y-ms.Y

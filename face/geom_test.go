@@ -13,13 +13,7 @@ import (
 // reference for our 2-D closed form.
 func umeyamaSVD(src, dst []Point) Affine {
 	n := float64(len(src))
-	var ms, md Point
-	for i := range src {
-		ms.X += src[i].X / n
-		ms.Y += src[i].Y / n
-		md.X += dst[i].X / n
-		md.Y += dst[i].Y / n
-	}
+	ms, md := centroid(src), centroid(dst)
 	cov := mat.NewDense(2, 2, nil)
 	var varS float64
 	for i := range src {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
 // TestGoldenAlign needs no model: it warps each golden source photo with
@@ -12,7 +14,7 @@ import (
 // what remains is JPEG decoding: Go's inverse DCT differs from libjpeg's by
 // a level here and there (PNG sources from MFR2 match exactly).
 func TestGoldenAlign(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	var total float64
 	for _, it := range g.Items {
 		l5, err := Points5(points(it.Landmarks68))
@@ -45,7 +47,7 @@ func TestGoldenAlign(t *testing.T) {
 }
 
 func BenchmarkAlignGolden(b *testing.B) {
-	shared, g := loadGolden(b)
+	shared, g := sharedtest.LoadReference(b)
 	it := g.Items[0]
 	src := mustDecode(b, filepath.Join(shared, it.Source))
 	l5, _ := Points5(points(it.Landmarks68))

@@ -10,13 +10,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/model"
 )
 
 // loadNet loads one faceplugin model from shared/models, or skips.
 func loadNet(t testing.TB, name string) Runner {
 	t.Helper()
-	path := filepath.Join(sharedDir(t), "models", "faceplugin", name)
+	path := filepath.Join(sharedtest.Dir(t), "models", "faceplugin", name)
 	net, err := model.Load(path)
 	if err != nil {
 		t.Fatalf("load %s: %v", name, err)
@@ -27,7 +28,7 @@ func loadNet(t testing.TB, name string) Runner {
 // TestGoldenEmbedding: the golden crop through our engine gives the golden
 // embedding (cosine ≥ 0.9999, per shared/golden/README.md).
 func TestGoldenEmbedding(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	e := Embedder{Net: loadNet(t, "fr_feature.onnx")}
 	for _, it := range g.Items {
 		crop := mustDecode(t, filepath.Join(shared, "golden", it.Aligned))
@@ -46,7 +47,7 @@ func TestGoldenEmbedding(t *testing.T) {
 // TestGoldenLandmarks: landmarks on the golden box match the golden ones
 // (mean distance ≤ 1.5 px per face; both are truncated to whole pixels).
 func TestGoldenLandmarks(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	l := Landmarker{Net: loadNet(t, "fr_landmark.onnx")}
 	var total float64
 	for _, it := range g.Items {
@@ -75,7 +76,7 @@ func TestGoldenLandmarks(t *testing.T) {
 // reference kept the best box below the threshold for one masked face, so
 // Fallback is on.
 func TestGoldenDetection(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	d := Detector{Net: loadNet(t, "fr_detect.onnx"), Config: DetectorConfig{Fallback: true}}
 	for _, it := range g.Items {
 		src := mustDecode(t, filepath.Join(shared, it.Source))
@@ -100,7 +101,7 @@ func TestGoldenDetection(t *testing.T) {
 // TestGoldenPipeline runs the whole pipeline on each golden photo and
 // compares the crop and the embedding with the golden ones.
 func TestGoldenPipeline(t *testing.T) {
-	shared, g := loadGolden(t)
+	shared, g := sharedtest.LoadReference(t)
 	p := NewPipeline(loadNet(t, "fr_detect.onnx"), loadNet(t, "fr_landmark.onnx"), loadNet(t, "fr_feature.onnx"))
 	p.Detector.Config.Fallback = true
 	for _, it := range g.Items {

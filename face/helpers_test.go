@@ -2,59 +2,14 @@ package face
 
 import (
 	"context"
-	"encoding/json"
 	"image"
 	"image/color"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/maskinv/workbench/imageio"
-	"github.com/maskinv/workbench/internal/sharedtest"
 	"github.com/maskinv/workbench/model"
 )
-
-// sharedDir finds the read-only shared/ folder by walking up from the
-// working directory to a parent that has a sibling shared/README.md (CI has
-// it at ../shared from the repo root), or skips the test saying so.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	return sharedtest.Dir(t)
-}
-
-// goldenItem is one entry of shared/golden/reference.json.
-type goldenItem struct {
-	Key         string       `json:"key"`
-	Source      string       `json:"source"`
-	Aligned     string       `json:"aligned"`
-	Embedding   []float32    `json:"embedding"`
-	Box         [4]float64   `json:"box_x1y1x2y2"`
-	Landmarks68 [][2]float64 `json:"landmarks68"`
-	Landmarks5  [][2]float64 `json:"landmarks5"`
-}
-
-type goldenFile struct {
-	ModelSHA256 string       `json:"model_sha256"`
-	Runtime     string       `json:"runtime"`
-	Items       []goldenItem `json:"items"`
-}
-
-func loadGolden(t testing.TB) (shared string, g goldenFile) {
-	t.Helper()
-	shared = sharedDir(t)
-	b, err := os.ReadFile(filepath.Join(shared, "golden", "reference.json"))
-	if err != nil {
-		t.Fatalf("golden reference: %v", err)
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatalf("golden reference: %v", err)
-	}
-	if len(g.Items) == 0 {
-		t.Fatal("golden reference has no items")
-	}
-	return shared, g
-}
 
 func points(ps [][2]float64) []Point {
 	out := make([]Point, len(ps))

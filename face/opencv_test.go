@@ -1,11 +1,11 @@
 package face
 
 import (
-	"encoding/json"
 	"image"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/testfile"
 )
 
 // The fixtures in testdata/cv2 were made by OpenCV 4.6 (gen.py there), the
@@ -22,14 +22,8 @@ type cvCases struct {
 
 func loadCVCases(t *testing.T) (cvCases, *image.NRGBA) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "cv2", "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c cvCases
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
+	testfile.ReadJSON(t, filepath.Join("testdata", "cv2", "cases.json"), &c)
 	return c, mustDecode(t, filepath.Join("testdata", "cv2", "src.png"))
 }
 

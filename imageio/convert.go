@@ -22,42 +22,16 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	case *image.YCbCr:
 		return ycbcrToNRGBA(m)
 	case *image.Gray:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				v := src[x]
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
-			}
-		})
+		return grayRows(b, m.Pix, m.PixOffset, 1)
 	case *image.Gray16:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				v := src[2*x] // big-endian: the high byte comes first
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
-			}
-		})
+		return grayRows(b, m.Pix, m.PixOffset, 2) // big-endian: the high byte comes first
 	case *image.NRGBA64:
-		return convertRows(b, func(y int, row []byte) {
-			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < b.Dx(); x++ {
-				for c := 0; c < 4; c++ {
-					row[4*x+c] = src[8*x+2*c]
-				}
-			}
-		})
+		return highBytes(b, m.Pix, m.PixOffset)
 	case *image.RGBA64:
 		// Premultiplied: exact high bytes when opaque (16-bit RGB PNGs are),
 		// otherwise go through the colour model.
 		if m.Opaque() {
-			return convertRows(b, func(y int, row []byte) {
-				src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < b.Dx(); x++ {
-					for c := 0; c < 4; c++ {
-						row[4*x+c] = src[8*x+2*c]
-					}
-				}
-			})
+			return highBytes(b, m.Pix, m.PixOffset)
 		}
 	case *image.RGBA:
 		if m.Opaque() {
@@ -84,6 +58,31 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 	return dst
+}
+
+// grayRows converts grey samples of size bytes each, keeping the first
+// (high) byte; off is the source's PixOffset.
+func grayRows(b image.Rectangle, pix []byte, off func(x, y int) int, size int) *image.NRGBA {
+	return convertRows(b, func(y int, row []byte) {
+		src := pix[off(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < b.Dx(); x++ {
+			v := src[size*x]
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
+		}
+	})
+}
+
+// highBytes converts 16-bit RGBA samples (8 bytes a pixel, big-endian) by
+// their high bytes; off is the source's PixOffset.
+func highBytes(b image.Rectangle, pix []byte, off func(x, y int) int) *image.NRGBA {
+	return convertRows(b, func(y int, row []byte) {
+		src := pix[off(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < b.Dx(); x++ {
+			for c := 0; c < 4; c++ {
+				row[4*x+c] = src[8*x+2*c]
+			}
+		}
+	})
 }
 
 func convertRows(b image.Rectangle, fill func(y int, row []byte)) *image.NRGBA {
@@ -167,7 +166,8 @@ func ycbcrToNRGBA(m *image.YCbCr) *image.NRGBA {
 func fancyH2V2(p []uint8, stride, w, h int) []uint8 {
 	cw, ch := (w+1)/2, (h+1)/2
 	out := make([]uint8, w*h)
-	line := make([]int, 2*cw)
+	sums := make([]int, cw)
+	line := make([]uint8, 2*cw)
 	for y := 0; y < h; y++ {
 		cy := y / 2
 		far := cy - 1 // even output rows lean on the chroma row above
@@ -176,34 +176,11 @@ func fancyH2V2(p []uint8, stride, w, h int) []uint8 {
 		}
 		far = max(0, min(far, ch-1))
 		near, other := p[cy*stride:], p[far*stride:]
-		sum := func(i int) int { return 3*int(near[i]) + int(other[i]) }
-		if cw == 1 {
-			t := sum(0)
-			line[0], line[1] = (4*t+8)>>4, (4*t+7)>>4
-		} else {
-			last, this := sum(0), sum(0)
-			for i := 0; i < cw; i++ {
-				next := this
-				if i+1 < cw {
-					next = sum(i + 1)
-				}
-				if i == 0 {
-					line[0] = (4*this + 8) >> 4
-				} else {
-					line[2*i] = (3*this + last + 8) >> 4
-				}
-				if i == cw-1 {
-					line[2*i+1] = (4*this + 7) >> 4
-				} else {
-					line[2*i+1] = (3*this + next + 7) >> 4
-				}
-				last, this = this, next
-			}
+		for i := range sums {
+			sums[i] = 3*int(near[i]) + int(other[i])
 		}
-		row := out[y*w : (y+1)*w]
-		for x := range row {
-			row[x] = uint8(line[x])
-		}
+		fancyRow(line, sums, 8, 7, 4)
+		copy(out[y*w:(y+1)*w], line)
 	}
 	return out
 }
@@ -213,26 +190,32 @@ func fancyH2V2(p []uint8, stride, w, h int) []uint8 {
 func fancyH2V1(p []uint8, stride, w, h int) []uint8 {
 	cw := (w + 1) / 2
 	out := make([]uint8, w*h)
-	line := make([]int, 2*cw)
+	line := make([]uint8, 2*cw)
 	for y := 0; y < h; y++ {
-		in := p[y*stride:]
-		for i := 0; i < cw; i++ {
-			v := int(in[i])
-			left, right := v, v
-			if i > 0 {
-				left = (3*v + int(in[i-1]) + 1) >> 2
-			}
-			if i < cw-1 {
-				right = (3*v + int(in[i+1]) + 2) >> 2
-			}
-			line[2*i], line[2*i+1] = left, right
-		}
-		row := out[y*w : (y+1)*w]
-		for x := range row {
-			row[x] = uint8(line[x])
-		}
+		fancyRow(line, p[y*stride:y*stride+cw], 1, 2, 2)
+		copy(out[y*w:(y+1)*w], line)
 	}
 	return out
+}
+
+// fancyRow is libjpeg's horizontal triangle filter, doubling in into line:
+// samples 2i and 2i+1 are (3·in[i] + in[i−1] + left) >> shift and
+// (3·in[i] + in[i+1] + right) >> shift, in[i] standing in for a missing
+// neighbour at either end.
+func fancyRow[T uint8 | int](line []uint8, in []T, left, right, shift int) {
+	n := len(in)
+	for i := 0; i < n; i++ {
+		v := int(in[i])
+		prev, next := v, v
+		if i > 0 {
+			prev = int(in[i-1])
+		}
+		if i < n-1 {
+			next = int(in[i+1])
+		}
+		line[2*i] = uint8((3*v + prev + left) >> shift)
+		line[2*i+1] = uint8((3*v + next + right) >> shift)
+	}
 }
 
 // fancyH1V2 is jdsample.c's h1v2_fancy_upsample (3:1 vertically, +1 for

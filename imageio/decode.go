@@ -19,6 +19,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 
 	"golang.org/x/image/bmp"
@@ -122,6 +123,17 @@ func DecodeReader(r io.Reader, name string, opts ...Option) (*image.NRGBA, error
 		return nil, err
 	}
 	return decodeBytes(data, name, cfg)
+}
+
+// DecodeFS is Decode for the file name in fsys (a folder, the embedded
+// demo set); name appears in error messages.
+func DecodeFS(fsys fs.FS, name string, opts ...Option) (*image.NRGBA, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeReader(f, name, opts...)
 }
 
 // DecodeConfig reports the format name and the stored dimensions (before any

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/internal/testfile"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -271,16 +271,7 @@ func TestLibjpegMatch(t *testing.T) {
 
 func readPNG(t *testing.T, path string) *image.NRGBA {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ToNRGBA(m)
+	return ToNRGBA(testfile.ReadPNG(t, path))
 }
 
 // TestDecoderPanicBecomesError: a panicking decoder yields an error.

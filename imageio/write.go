@@ -76,3 +76,11 @@ func WriteJPEG(path string, img image.Image, quality int) error {
 		return jpeg.Encode(w, img, &jpeg.Options{Quality: quality})
 	})
 }
+
+// WriteFile writes data to path atomically (see WriteAtomic).
+func WriteFile(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}

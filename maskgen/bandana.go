@@ -16,35 +16,27 @@ var bandanaPalette = []swatch{
 	{Color{0x4a, 0x6a, 0x8f}, 0.1},  // denim
 }
 
-func (bandana) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	chooseColors(rs, cs, p, bandanaPalette, accentColors)
-	chooseTexture(rs, p, []string{"solid", "dots", "check", "stripes"}, []float64{0.3, 0.4, 0.2, 0.1})
-	r := rs("fit")
-	p.Fit = r.rangeFloat(0.3, 0.9)
-	p.Drop = r.rangeFloat(0.4, 0.8)
-	p.Grain = uint32(rs("grain").uint64())
+func (bandana) choices() choices {
+	return choices{
+		palette: bandanaPalette, accents: accentColors,
+		textures:       []string{"solid", "dots", "check", "stripes"},
+		textureWeights: []float64{0.3, 0.4, 0.2, 0.1},
+		fit:            [2]float64{0.3, 0.9}, drop: [2]float64{0.4, 0.8},
+	}
 }
 
 func (bandana) build(g *faceGeom, p *Params) shape {
-	nb := lerp(g.p[28], g.p[29], p.Fit)
-	lt, rt := g.sideways(1, 0.3), g.sideways(15, 0.3)
+	nb, lt, rt := g.topEdge(28, p.Fit, 0.3)
 	hang := 1.05 * g.p[4].sub(g.p[1]).norm() / g.u
-	lb, rb := g.down(lt, hang), g.down(rt, hang)
 	tip := g.down(g.p[8], p.Drop)
-	m := &mesh{
-		top:  sample(24, func(s float64) Point { return spline([]Point{lt, nb, rt}, s) }),
-		bot:  sample(24, func(s float64) Point { return polyline([]Point{lb, tip, rb}, s) }),
-		rows: 8,
-	}
+	m := newMesh(splineThrough([]Point{lt, nb, rt}), polylineThrough([]Point{g.down(lt, hang), tip, g.down(rt, hang)}), 8)
 	shade := func(s, t float64) float64 {
 		u := 2*s - 1
 		fold := math.Abs(math.Sin(math.Pi * (2.5*t + 1.5*math.Abs(u))))
 		return 1 - 0.12*u*u*(1-t) - 0.08*fold
 	}
 	return shape{
-		mesh: m, p: 8, soft: max(1, 0.035*g.u), shadow: 0.25,
-		shade: shade,
-		tex:   newTexture(p, g, m, 0.3),
-		grain: 3,
+		mesh: m, look: look{p: 8, soft: 0.035, shadow: 0.25, grain: 3},
+		shade: shade, tex: newTexture(p, g, m, 0.3),
 	}
 }

@@ -32,26 +32,17 @@ var accentColors = []swatch{
 	{Color{0xd8, 0xc6, 0xa6}, 0.14}, // beige
 }
 
-func (cloth) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	chooseColors(rs, cs, p, clothPalette, accentColors)
-	chooseTexture(rs, p, []string{"solid", "twotone", "stripes", "dots", "check"}, []float64{0.3, 0.15, 0.2, 0.15, 0.2})
-	r := rs("fit")
-	p.Fit = r.rangeFloat(0.1, 0.6)
-	p.Drop = r.rangeFloat(0.06, 0.16)
-	p.Grain = uint32(rs("grain").uint64())
+func (cloth) choices() choices {
+	return choices{
+		palette: clothPalette, accents: accentColors,
+		textures:       []string{"solid", "twotone", "stripes", "dots", "check"},
+		textureWeights: []float64{0.3, 0.15, 0.2, 0.15, 0.2},
+		fit:            [2]float64{0.1, 0.6}, drop: [2]float64{0.06, 0.16},
+	}
 }
 
 func (cloth) build(g *faceGeom, p *Params) shape {
-	nb := lerp(g.p[28], g.p[29], p.Fit)
-	lt, rt := g.sideways(1, 0.08), g.sideways(15, 0.08)
-	lift := g.up.mul(0.05 * g.u)
-	top := []Point{lt, lerp(lt, nb, 0.5).add(lift), nb, lerp(rt, nb, 0.5).add(lift), rt}
-	bot := g.jaw(2, 14, 0.09, p.Drop)
-	m := &mesh{
-		top:  sample(24, func(s float64) Point { return spline(top, s) }),
-		bot:  sample(24, func(s float64) Point { return spline(bot, s) }),
-		rows: 8,
-	}
+	m := arch{bridge: 28, side: 0.08, lift: 0.05, jaw: 0.09}.mesh(g, p)
 	tex := newTexture(p, g, m, 0.28)
 	seam := 0.6 * tex.px / tex.sx
 	shade := func(s, t float64) float64 {
@@ -65,10 +56,7 @@ func (cloth) build(g *faceGeom, p *Params) shape {
 	loop := p.Color
 	loop.R, loop.G, loop.B = loop.R/10*9, loop.G/10*9, loop.B/10*9
 	return shape{
-		mesh: m, p: 4, soft: max(1, 0.035*g.u), shadow: 0.25,
-		shade:  shade,
-		tex:    tex,
-		grain:  4,
-		straps: earLoops(g, m, 0.035*g.u, loop),
+		mesh: m, look: look{p: 4, soft: 0.035, shadow: 0.25, grain: 4},
+		shade: shade, tex: tex, straps: earLoops(g, m, 0.035*g.u, loop),
 	}
 }

@@ -27,6 +27,15 @@
 //   - random (every style, equal weights) and weighted mixes such as
 //     "mix:surgical=0.5,n95=0.3,cloth=0.2" (see ParseStyle).
 //
+// # Settings and placement
+//
+// A Config holds the style spec, the colour spec, the seed and, for the
+// styles that have one (StyleHasShift), an optional fixed Shift replacing
+// the random one; Config.String names the settings. Config.Apply places a
+// mask by a Face (five key points, and 68 landmarks on raw photos);
+// Config.ApplyAligned masks an aligned crop, placed by the ArcFace template
+// at the crop's size and bounds.
+//
 // # Determinism
 //
 // Every random choice — style, colour, shift, texture, fit — comes from its

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/testfile"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current code")
@@ -29,7 +31,7 @@ func goldenCases(t *testing.T) map[string]Result {
 		clothSpec, _ := ParseStyle("cloth")
 		p := Config{Style: clothSpec, Seed: 7}.Choose("golden/face.png")
 		p.Texture, p.Color, p.Color2, p.Angle = tex, Color{0x23, 0x2f, 0x55}, Color{0xf4, 0xf2, 0xec}, 45
-		img := ToNRGBA(src)
+		img := toNRGBA(src)
 		cov, err := Render(img, face, p)
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +55,7 @@ func TestGolden(t *testing.T) {
 				}
 				continue
 			}
-			want, err := readPNG(path)
+			want, err := testfile.DecodePNG(path)
 			if err != nil {
 				t.Errorf("%s: %v (run go test -run TestGolden -update to create it)", file, err)
 				continue
@@ -110,13 +112,4 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return f.Close()
-}
-
-func readPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return png.Decode(f)
 }

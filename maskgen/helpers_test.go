@@ -1,13 +1,10 @@
 package maskgen
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/maskinv/workbench/internal/sharedtest"
@@ -59,22 +56,9 @@ func syntheticFace() *image.NRGBA {
 	return img
 }
 
-// sharedDir finds the project's shared/ folder (../shared from the repo
-// root) by walking up from the working directory, or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	return sharedtest.Dir(t)
-}
-
-// refFace is one face of shared/golden/reference.json.
-type refFace struct {
-	Key         string       `json:"key"`
-	Source      string       `json:"source"`
-	Landmarks68 [][2]float64 `json:"landmarks68"`
-	Landmarks5  [][2]float64 `json:"landmarks5"`
-}
-
-func (r refFace) face() (Face, error) {
+// refFace is the Face of a golden reference face (68 landmarks and the
+// five points derived from them).
+func refFace(r sharedtest.RefFace) (Face, error) {
 	if len(r.Landmarks68) != 68 || len(r.Landmarks5) != 5 {
 		return Face{}, fmt.Errorf("%s: %d/%d landmarks", r.Key, len(r.Landmarks68), len(r.Landmarks5))
 	}
@@ -88,18 +72,10 @@ func (r refFace) face() (Face, error) {
 	return f, nil
 }
 
-func loadReference(t testing.TB) (string, []refFace) {
+// loadReference returns the shared folder and the golden reference faces,
+// or skips.
+func loadReference(t testing.TB) (string, []sharedtest.RefFace) {
 	t.Helper()
-	shared := sharedDir(t)
-	b, err := os.ReadFile(filepath.Join(shared, "golden", "reference.json"))
-	if err != nil {
-		t.Skipf("shared/golden/reference.json unreadable (%v); skipping", err)
-	}
-	var doc struct {
-		Items []refFace `json:"items"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("reference.json: %v", err)
-	}
-	return shared, doc.Items
+	shared, ref := sharedtest.LoadReference(t)
+	return shared, ref.Items
 }

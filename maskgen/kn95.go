@@ -16,32 +16,21 @@ var kn95Palette = []swatch{
 	{Color{0x8c, 0xb6, 0xdd}, 0.1},  // blue
 }
 
-func (kn95) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	chooseColors(rs, cs, p, kn95Palette, loopColors)
-	p.Texture = "solid"
-	r := rs("fit")
-	p.Fit = r.rangeFloat(0.4, 0.9)
-	p.Drop = r.rangeFloat(0.1, 0.22)
-	p.Grain = uint32(rs("grain").uint64())
+func (kn95) choices() choices {
+	return choices{palette: kn95Palette, accents: loopColors, fit: [2]float64{0.4, 0.9}, drop: [2]float64{0.1, 0.22}}
 }
 
 func (kn95) build(g *faceGeom, p *Params) shape {
-	nb := lerp(g.p[27], g.p[28], p.Fit)
-	lt, rt := g.sideways(1, 0.06), g.sideways(15, 0.06)
+	nb, lt, rt := g.topEdge(27, p.Fit, 0.06)
 	chin := g.down(g.radial(8, 0.05), p.Drop)
 	left := []Point{g.radial(3, 0.07), g.down(g.radial(5, 0.07), 0.4*p.Drop), chin}
 	right := []Point{chin, g.down(g.radial(11, 0.07), 0.4*p.Drop), g.radial(13, 0.07)}
-	const n = 24
-	m := &mesh{
-		top: sample(n, func(s float64) Point { return polyline([]Point{lt, nb, rt}, s) }),
-		bot: sample(n, func(s float64) Point {
-			if s < 0.5 {
-				return spline(left, 2*s)
-			}
-			return spline(right, 2*s-1)
-		}),
-		rows: 6,
-	}
+	m := newMesh(polylineThrough([]Point{lt, nb, rt}), func(s float64) Point {
+		if s < 0.5 { // the fold: one curve a side
+			return spline(left, 2*s)
+		}
+		return spline(right, 2*s-1)
+	}, 6)
 	tex := newTexture(p, g, m, 0.3)
 	seam := 0.7 * tex.px / tex.sx // seam half-width in s
 	shade := func(s, t float64) float64 {
@@ -62,10 +51,7 @@ func (kn95) build(g *faceGeom, p *Params) shape {
 		return l
 	}
 	return shape{
-		mesh: m, p: 6, soft: max(1, 0.02*g.u), shadow: 0.22,
-		shade:  shade,
-		tex:    tex,
-		grain:  3,
-		straps: earLoops(g, m, 0.022*g.u, p.Color2),
+		mesh: m, look: look{p: 6, soft: 0.02, shadow: 0.22, grain: 3},
+		shade: shade, tex: tex, straps: earLoops(g, m, 0.022*g.u, p.Color2),
 	}
 }

@@ -21,7 +21,7 @@ func TestLFWPlacement(t *testing.T) {
 		if !strings.HasPrefix(r.Source, "data/lfw/") {
 			continue
 		}
-		face, err := r.face()
+		face, err := refFace(r)
 		if err != nil {
 			t.Fatal(err)
 		}

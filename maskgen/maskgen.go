@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // Algorithm names the drawing code's version. It is recorded in every
@@ -38,11 +39,24 @@ type Params struct {
 }
 
 // Config says which masks to make. The zero value makes paper masks of
-// random colour with seed 0.
+// random colour with seed 0 and the protocol's random shift.
 type Config struct {
 	Style StyleSpec
 	Color ColorSpec
 	Seed  uint64
+	// Shift, when not nil, replaces the random shift of the styles that
+	// have one (StyleHasShift: paper) in every mask; Apply refuses one
+	// beyond MaxShift.
+	Shift *Shift
+}
+
+// Validate reports settings Apply would refuse: a shift out of range.
+func (c Config) Validate() error { return c.Shift.check() }
+
+// String describes the settings, e.g. "paper, colour auto, seed 0, shift
+// random"; different settings give different strings.
+func (c Config) String() string {
+	return fmt.Sprintf("%s, colour %s, seed %d, shift %s", c.Style, c.Color, c.Seed, c.Shift)
 }
 
 // style is one mask style: it makes its random choices, then draws.
@@ -58,16 +72,17 @@ func (paperStyle) draw(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params) e
 	return drawPaper(dst, cov, f, p)
 }
 
-// builder is a realistic style (see realistic.go).
+// builder is a realistic style (see realistic.go and skeleton.go): what
+// it draws at random, and how it builds its shape on a face.
 type builder interface {
-	choose(rs func(string) *stream, cs ColorSpec, p *Params)
+	choices() choices
 	build(g *faceGeom, p *Params) shape
 }
 
 type realisticStyle struct{ b builder }
 
 func (r realisticStyle) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	r.b.choose(rs, cs, p)
+	r.b.choices().choose(rs, cs, p)
 }
 
 func (r realisticStyle) draw(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params) error {
@@ -93,13 +108,17 @@ func styleOf(name string) (style, bool) {
 }
 
 // Choose makes every random choice for the image called key: which style,
-// colour, shift, texture. It depends on (c, key) only.
+// colour, shift, texture. It depends on (c, key) only. A fixed c.Shift
+// replaces the style's random shift (unchecked: Apply checks it).
 func (c Config) Choose(key string) Params {
 	rs := func(label string) *stream { return newStream(c.Seed, key, label) }
 	p := Params{Algorithm: Algorithm, Seed: c.Seed, Key: key}
 	p.Style = c.Style.pick(rs("style"))
 	st, _ := styleOf(p.Style) // the spec holds known names only
 	st.choose(rs, c.Color, &p)
+	if sh, ok := st.(shifter); ok && c.Shift != nil {
+		sh.shift(&p, *c.Shift)
+	}
 	return p
 }
 
@@ -129,15 +148,33 @@ func CoveredFraction(cov *image.Alpha) float64 {
 	return float64(n) / float64(cov.Rect.Dx()*cov.Rect.Dy())
 }
 
-// Apply masks a copy of src (src is not modified) with the choices for key.
+// Apply masks a copy of src (src is not modified) with the choices for key,
+// placed by f. The copy has src's bounds.
 func (c Config) Apply(src image.Image, f Face, key string) (Result, error) {
+	if err := c.Validate(); err != nil {
+		return Result{}, err
+	}
 	p := c.Choose(key)
-	img := ToNRGBA(src)
+	img := toNRGBA(src)
 	cov, err := Render(img, f, p)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Image: img, Coverage: cov, Params: p}, nil
+}
+
+// ApplyAligned masks a copy of an aligned crop (src is not modified) with
+// the choices for key: the mask is placed by the ArcFace template for the
+// crop's size (AlignedFace), at the crop's bounds, so that a sub-image is
+// masked as the crop it is. This is the one way to mask an aligned crop.
+func (c Config) ApplyAligned(crop image.Image, key string) (Result, error) {
+	b := crop.Bounds()
+	f := AlignedFace(b.Dx(), b.Dy())
+	for i := range f.Points5 {
+		f.Points5[i].X += float64(b.Min.X)
+		f.Points5[i].Y += float64(b.Min.Y)
+	}
+	return c.Apply(crop, f, key)
 }
 
 // ErrParams reports Params that Render cannot draw.
@@ -161,7 +198,7 @@ func Render(dst draw.Image, f Face, p Params) (*image.Alpha, error) {
 	}
 	img, direct := dst.(*image.NRGBA)
 	if !direct {
-		img = ToNRGBA(dst)
+		img = toNRGBA(dst)
 	}
 	cov := image.NewAlpha(img.Rect)
 	if err := st.draw(img, cov, &f, &p); err != nil {
@@ -173,48 +210,11 @@ func Render(dst draw.Image, f Face, p Params) (*image.Alpha, error) {
 	return cov, nil
 }
 
-// ToNRGBA returns a new *image.NRGBA copy of src, with fast paths for the
-// types decoders return.
-func ToNRGBA(src image.Image) *image.NRGBA {
-	b := src.Bounds()
-	switch s := src.(type) {
-	case *image.NRGBA:
-		dst := image.NewNRGBA(b)
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			copy(dst.Pix[dst.PixOffset(b.Min.X, y):][:4*b.Dx()], s.Pix[s.PixOffset(b.Min.X, y):])
-		}
-		return dst
-	case *image.YCbCr, *image.Gray:
-		// Opaque: RGBA and NRGBA bytes agree, and draw has fast paths
-		// into *image.RGBA.
-		rgba := image.NewRGBA(b)
-		draw.Draw(rgba, b, src, b.Min, draw.Src)
-		return &image.NRGBA{Pix: rgba.Pix, Stride: rgba.Stride, Rect: rgba.Rect}
-	case *image.RGBA:
-		dst := image.NewNRGBA(b)
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			sp := s.Pix[s.PixOffset(b.Min.X, y):][:4*b.Dx()]
-			dp := dst.Pix[dst.PixOffset(b.Min.X, y):][:4*b.Dx()]
-			for i := 0; i < len(sp); i += 4 {
-				switch a := uint32(sp[i+3]); a {
-				case 255:
-					copy(dp[i:i+4], sp[i:i+4])
-				case 0:
-				default:
-					dp[i] = uint8((uint32(sp[i])*255 + a/2) / a)
-					dp[i+1] = uint8((uint32(sp[i+1])*255 + a/2) / a)
-					dp[i+2] = uint8((uint32(sp[i+2])*255 + a/2) / a)
-					dp[i+3] = uint8(a)
-				}
-			}
-		}
-		return dst
-	}
-	dst := image.NewNRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			dst.SetNRGBA(x, y, color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA))
-		}
-	}
-	return dst
+// toNRGBA returns a new *image.NRGBA copy of src with src's bounds:
+// imageio's conversion, the project's one (YCbCr converted as libjpeg
+// does), whose copy starts at (0, 0), given src's origin back.
+func toNRGBA(src image.Image) *image.NRGBA {
+	img := imageio.ToNRGBA(src)
+	img.Rect = src.Bounds()
+	return img
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 func allSpecs(t testing.TB) map[string]StyleSpec {
@@ -137,7 +139,7 @@ func TestCanonical68(t *testing.T) {
 	_, refs := loadReference(t)
 	var sum [68]Point
 	for _, r := range refs {
-		f, err := r.face()
+		f, err := refFace(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -512,6 +514,8 @@ func TestFaceOffImage(t *testing.T) {
 	}
 }
 
+// TestToNRGBA: maskgen's copy is imageio's conversion at the source's
+// bounds (sub-images included), and a copy, not a view.
 func TestToNRGBA(t *testing.T) {
 	src := syntheticFace()
 	ycc := image.NewYCbCr(src.Rect, image.YCbCrSubsampleRatio420)
@@ -530,29 +534,30 @@ func TestToNRGBA(t *testing.T) {
 	draw.Draw(rgba, rgba.Rect, &image.Uniform{color.NRGBA{200, 100, 50, 128}}, image.Point{}, draw.Src)
 	pal := image.NewPaletted(image.Rect(0, 0, 9, 9), color.Palette{color.Black, color.NRGBA{10, 200, 30, 255}})
 	pal.Pix[5] = 1
-	for name, img := range map[string]image.Image{"nrgba": src, "ycbcr": ycc, "gray": gray, "rgba": rgba, "paletted": pal} {
-		got := ToNRGBA(img)
-		if got.Rect != img.Bounds() {
-			t.Errorf("%s: bounds %v, want %v", name, got.Rect, img.Bounds())
+	for name, img := range map[string]image.Image{
+		"nrgba": src, "nrgba-sub": src.SubImage(image.Rect(10, 20, 90, 100)),
+		"ycbcr": ycc, "ycbcr-sub": ycc.SubImage(image.Rect(5, 7, 60, 61)),
+		"gray": gray, "rgba": rgba, "paletted": pal,
+	} {
+		got, want := toNRGBA(img), imageio.ToNRGBA(img)
+		b := img.Bounds()
+		if got.Rect != b {
+			t.Errorf("%s: bounds %v, want %v", name, got.Rect, b)
+			continue
 		}
-		for y := got.Rect.Min.Y; y < got.Rect.Max.Y; y++ {
-			for x := got.Rect.Min.X; x < got.Rect.Max.X; x++ {
-				want := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-				g := got.NRGBAAt(x, y)
-				d := max(absDiff(g.R, want.R), absDiff(g.G, want.G), absDiff(g.B, want.B), absDiff(g.A, want.A))
-				if d > 1 {
-					t.Fatalf("%s: (%d,%d) = %v, want %v", name, x, y, g, want)
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if g, w := got.NRGBAAt(x, y), want.NRGBAAt(x-b.Min.X, y-b.Min.Y); g != w {
+					t.Fatalf("%s: (%d,%d) = %v, imageio has %v", name, x, y, g, w)
 				}
 			}
 		}
 	}
-}
-
-func absDiff(a, b uint8) int {
-	if a > b {
-		return int(a - b)
+	before := src.NRGBAAt(50, 50)
+	toNRGBA(src).SetNRGBA(50, 50, color.NRGBA{1, 2, 3, 4})
+	if src.NRGBAAt(50, 50) != before {
+		t.Error("toNRGBA returned a view of its source")
 	}
-	return int(b - a)
 }
 
 // FuzzRenderFace: arbitrary key points never panic; they either draw or

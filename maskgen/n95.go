@@ -21,26 +21,12 @@ var strapColors = []swatch{
 	{Color{0x8a, 0x8c, 0x8e}, 0.2},
 }
 
-func (n95) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	chooseColors(rs, cs, p, n95Palette, strapColors)
-	p.Texture = "solid"
-	r := rs("fit")
-	p.Fit = r.rangeFloat(0.35, 0.8)
-	p.Drop = r.rangeFloat(0.05, 0.15)
-	p.Grain = uint32(rs("grain").uint64())
+func (n95) choices() choices {
+	return choices{palette: n95Palette, accents: strapColors, fit: [2]float64{0.35, 0.8}, drop: [2]float64{0.05, 0.15}}
 }
 
 func (n95) build(g *faceGeom, p *Params) shape {
-	nb := lerp(g.p[27], g.p[28], p.Fit)
-	lt, rt := g.sideways(1, 0.12), g.sideways(15, 0.12)
-	lift := g.up.mul(0.1 * g.u)
-	top := []Point{lt, lerp(lt, nb, 0.5).add(lift), nb, lerp(rt, nb, 0.5).add(lift), rt}
-	bot := g.jaw(2, 14, 0.1, p.Drop)
-	m := &mesh{
-		top:  sample(24, func(s float64) Point { return spline(top, s) }),
-		bot:  sample(24, func(s float64) Point { return spline(bot, s) }),
-		rows: 8,
-	}
+	m := arch{bridge: 27, side: 0.12, lift: 0.1, jaw: 0.1}.mesh(g, p)
 	shade := func(s, t float64) float64 {
 		u, v := 2*s-1, 2*t-1
 		r2 := u*u + v*v
@@ -55,10 +41,8 @@ func (n95) build(g *faceGeom, p *Params) shape {
 	r := 0.045 * g.u
 	ear := func(i int) Point { return g.sideways(i, 0.12) }
 	return shape{
-		mesh: m, p: 2, soft: max(1, 0.025*g.u), shadow: 0.25,
-		shade: shade,
-		tex:   newTexture(p, g, m, 0.3),
-		grain: 7,
+		mesh: m, look: look{p: 2, soft: 0.025, shadow: 0.25, grain: 7},
+		shade: shade, tex: newTexture(p, g, m, 0.3),
 		straps: []strap{
 			{pts: []Point{at(1, 0.3), ear(1)}, r: r, c: p.Color2},
 			{pts: []Point{at(1, 0.72), ear(3)}, r: r, c: p.Color2},

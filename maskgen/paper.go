@@ -21,7 +21,7 @@ import (
 // pixels to the left. The template art is ours: a pleated mask drawn by the
 // same mesh code as the realistic styles.
 const (
-	paperScale = 12 // template pixels per aligned-crop pixel
+	paperScale = TemplateScale // template pixels per aligned-crop pixel
 
 	// The template image is kept at 2 samples per crop pixel (a warp onto
 	// a crop only ever shrinks it), covering crop coordinates
@@ -50,13 +50,9 @@ var paperTpl = sync.OnceValue(buildPaperTemplate)
 func paperOutline() *mesh {
 	top := []Point{{15, 64.5}, {35, 60.6}, {56, 58.6}, {77, 60.6}, {97, 64.5}}
 	bot := []Point{{19.5, 99}, {30, 111.5}, {56, 121.5}, {82, 111.5}, {92.5, 99}}
-	const n = 24
-	return &mesh{
-		top:    sample(n, func(s float64) Point { return spline(top, s) }),
-		bot:    sample(n, func(s float64) Point { return spline(bot, s) }),
-		rows:   8,
-		margin: 1.5,
-	}
+	m := newMesh(splineThrough(top), splineThrough(bot), 8)
+	m.margin = 1.5
+	return m
 }
 
 func buildPaperTemplate() *paperTemplate {

@@ -90,14 +90,19 @@ func (g *faceGeom) jaw(from, to int, k, drop float64) []Point {
 
 // shape is what a realistic style draws: a body and its straps or loops.
 type shape struct {
-	mesh   *mesh
-	p      int     // outline superellipse exponent, even
-	soft   float64 // px over which the edge fades
-	shadow float64 // darkening just above the top edge, 0–1
+	mesh *mesh
+	look
 	shade  func(s, t float64) float64
 	tex    texture
-	grain  float64 // per-pixel noise amplitude, in levels
 	straps []strap
+}
+
+// look is how a style finishes its body, the same on every face.
+type look struct {
+	p      int     // outline superellipse exponent, even
+	soft   float64 // eye distances over which the edge fades (at least 1 px)
+	shadow float64 // darkening just above the top edge, 0–1
+	grain  float64 // per-pixel noise amplitude, in levels
 }
 
 // strap is an ear loop or head strap: a polyline of half-width r.
@@ -176,8 +181,9 @@ func drawRealistic(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params, build
 			}
 		})
 	}
+	soft := max(1, sh.soft*g.u)
 	shadowW := 0.06 * g.u
-	sh.mesh.margin = sh.soft/2 + shadowW + 1
+	sh.mesh.margin = soft/2 + shadowW + 1
 	sh.mesh.raster(dst.Rect, func(y, x0, x1 int, sp, tp plane) {
 		s, t := sp.at(x0, y), tp.at(x0, y)
 		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, y):]
@@ -186,9 +192,9 @@ func drawRealistic(dst *image.NRGBA, cov *image.Alpha, f *Face, p *Params, build
 			i := 4 * (x - dst.Rect.Min.X)
 			px := row[i : i+4 : i+4]
 			d := superellipseDist(s, t, sh.p, sp, tp)
-			a := clamp01(0.5 - d/sh.soft)
-			if sh.shadow > 0 && t < 0.5 && d > -sh.soft/2 {
-				if k := sh.shadow * clamp01(1-(d+sh.soft/2)/shadowW); k > 0 {
+			a := clamp01(0.5 - d/soft)
+			if sh.shadow > 0 && t < 0.5 && d > -soft/2 {
+				if k := sh.shadow * clamp01(1-(d+soft/2)/shadowW); k > 0 {
 					for c := 0; c < 3; c++ {
 						px[c] = uint8(float64(px[c])*(1-k) + 0.5)
 					}

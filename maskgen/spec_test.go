@@ -3,6 +3,7 @@ package maskgen
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"testing"
@@ -138,52 +139,48 @@ func TestColorJSON(t *testing.T) {
 	}
 }
 
-// FuzzParseStyle: no input panics, and an accepted spec's canonical
-// spelling parses back to itself.
-func FuzzParseStyle(f *testing.F) {
-	for _, s := range []string{"paper", "random", "mix:surgical=0.5,n95=0.3,cloth=0.2", "mix:a=1", "mix:cloth=1e-300,kn95=7", "mix:,=", "MIX:N95=.5"} {
+// fuzzSetting fuzzes the parser of a setting from seeds: no input panics,
+// and an accepted value's String reads back as a value with the same
+// String; check, when not nil, tests an accepted value further.
+func fuzzSetting[T fmt.Stringer](f *testing.F, parse func(string) (T, error), check func(t *testing.T, in string, v T), seeds ...string) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		spec, err := ParseStyle(s)
+	f.Fuzz(func(t *testing.T, in string) {
+		v, err := parse(in)
 		if err != nil {
 			return
 		}
-		again, err := ParseStyle(spec.String())
-		if err != nil {
-			t.Fatalf("canonical %q of %q does not parse: %v", spec.String(), s, err)
+		again, err := parse(v.String())
+		if err != nil || again.String() != v.String() {
+			t.Fatalf("%q → %q → %v, %v", in, v.String(), again, err)
 		}
-		if again.String() != spec.String() {
-			t.Fatalf("%q → %q → %q", s, spec.String(), again.String())
+		if check != nil {
+			check(t, in, v)
 		}
+	})
+}
+
+// FuzzParseStyle: besides fuzzSetting's checks, an accepted spec's
+// weights are of known styles and sum to 1.
+func FuzzParseStyle(f *testing.F) {
+	fuzzSetting(f, ParseStyle, func(t *testing.T, in string, spec StyleSpec) {
 		var sum float64
 		for name, w := range spec.Weights() {
 			if !knownStyle(name) || !(w > 0) {
-				t.Fatalf("%q: weight %v for %q", s, w, name)
+				t.Fatalf("%q: weight %v for %q", in, w, name)
 			}
 			sum += w
 		}
 		if math.Abs(sum-1) > 1e-9 {
-			t.Fatalf("%q: weights sum to %v", s, sum)
+			t.Fatalf("%q: weights sum to %v", in, sum)
 		}
-		_ = Config{Style: spec}.Choose(s) // picks a drawable style
-	})
+		_ = Config{Style: spec}.Choose(in) // picks a drawable style
+	}, "paper", "random", "mix:surgical=0.5,n95=0.3,cloth=0.2", "mix:a=1", "mix:cloth=1e-300,kn95=7", "mix:,=", "MIX:N95=.5")
 }
 
-// FuzzParseColor: no input panics; an accepted fixed colour prints as
-// #rrggbb and parses back to itself.
+// FuzzParseColor: an accepted colour prints as its canonical spelling
+// (#rrggbb when fixed) and parses back to itself.
 func FuzzParseColor(f *testing.F) {
-	for _, s := range []string{"", "random", "white", "#abc", "#A1B2C3", "#zzzzzz", "#12345"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseColor(s)
-		if err != nil {
-			return
-		}
-		again, err := ParseColor(c.String())
-		if err != nil || again != c {
-			t.Fatalf("%q → %q → %v, %v", s, c.String(), again, err)
-		}
-	})
+	fuzzSetting(f, ParseColor, nil, "", "random", "white", "#abc", "#A1B2C3", "#zzzzzz", "#12345")
 }

@@ -21,42 +21,15 @@ var loopColors = []swatch{
 	{Color{0x30, 0x30, 0x32}, 0.15},
 }
 
-func (surgical) choose(rs func(string) *stream, cs ColorSpec, p *Params) {
-	chooseColors(rs, cs, p, surgicalPalette, loopColors)
-	p.Texture = "solid"
-	r := rs("fit")
-	p.Fit = r.rangeFloat(0.2, 0.7)
-	p.Drop = r.rangeFloat(0.02, 0.12)
-	p.Grain = uint32(rs("grain").uint64())
+func (surgical) choices() choices {
+	return choices{palette: surgicalPalette, accents: loopColors, fit: [2]float64{0.2, 0.7}, drop: [2]float64{0.02, 0.12}}
 }
 
 func (surgical) build(g *faceGeom, p *Params) shape {
-	nb := lerp(g.p[28], g.p[29], p.Fit)
-	lt, rt := g.sideways(1, 0.05), g.sideways(15, 0.05)
-	top := []Point{lt, lerp(lt, nb, 0.5).add(g.up.mul(0.03 * g.u)), nb, lerp(rt, nb, 0.5).add(g.up.mul(0.03 * g.u)), rt}
-	bot := g.jaw(2, 14, 0.06, p.Drop)
-	m := &mesh{
-		top:  sample(24, func(s float64) Point { return spline(top, s) }),
-		bot:  sample(24, func(s float64) Point { return spline(bot, s) }),
-		rows: 8,
-	}
-	ps := pleatedShade{pleats: 3}
+	m := arch{bridge: 28, side: 0.05, lift: 0.03, jaw: 0.06}.mesh(g, p)
 	return shape{
-		mesh: m, p: 8, soft: max(1, 0.025*g.u), shadow: 0.22,
-		shade:  ps.shade,
-		tex:    newTexture(p, g, m, 0.3),
-		grain:  3,
+		mesh: m, look: look{p: 8, soft: 0.025, shadow: 0.22, grain: 3},
+		shade: pleatedShade{pleats: 3}.shade, tex: newTexture(p, g, m, 0.3),
 		straps: earLoops(g, m, 0.022*g.u, p.Color2),
-	}
-}
-
-// earLoops runs a loop from each side's top and bottom corners to a point
-// beside the ear, level with landmarks 1–2.
-func earLoops(g *faceGeom, m *mesh, r float64, c Color) []strap {
-	n := len(m.top) - 1
-	ear := func(i, j int) Point { return lerp(g.sideways(i, 0.28), g.sideways(j, 0.28), 0.3) }
-	return []strap{
-		{pts: []Point{lerp(m.top[0], m.bot[0], 0.1), ear(1, 2), lerp(m.top[0], m.bot[0], 0.9)}, r: r, c: c},
-		{pts: []Point{lerp(m.top[n], m.bot[n], 0.1), ear(15, 14), lerp(m.top[n], m.bot[n], 0.9)}, r: r, c: c},
 	}
 }

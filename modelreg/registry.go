@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/model"
 )
 
 // TeacherThreshold is the embedded teacher's threshold: the mean of its
-// ten per-fold thresholds on LFW View 2 (docs/evaluation.md), the same
-// value as app.DefaultThreshold.
-const TeacherThreshold = 0.2797
+// ten per-fold thresholds on LFW View 2 (docs/evaluation.md).
+const TeacherThreshold = engine.DefaultThreshold
 
 // TeacherName names the embedded recogniser.
 const TeacherName = "fr_feature.onnx (embedded)"

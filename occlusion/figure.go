@@ -10,18 +10,15 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/math/fixed"
+	"github.com/maskinv/workbench/render"
 )
 
 // FigureOptions configure Figure. The zero value is a sensible default.
 type FigureOptions struct {
-	Scale     Scale // 0: ScaleFor(results...)
-	FaceScale int   // face pixels per crop pixel; 0: 2
-	Title     string
+	Scale     Scale         // 0: ScaleFor(results...)
+	FaceScale int           // face pixels per crop pixel; 0: 2
+	Title     string        // "": "Occlusion maps: A vs B"
+	Fonts     *render.Fonts // nil: a new one
 }
 
 // ErrNoResults: Figure was given nothing to draw.
@@ -45,11 +42,10 @@ func Figure(p Pair, results []*Result, opt FigureOptions) (*image.NRGBA, error) 
 	if opt.FaceScale <= 0 {
 		opt.FaceScale = 2
 	}
-	ts, err := newTypesetter()
-	if err != nil {
-		return nil, err
+	if opt.Fonts == nil {
+		opt.Fonts = render.NewFonts()
 	}
-	f := figureLayout{p: p, results: results, opt: opt, ts: ts, face: opt.FaceScale * p.A.Rect.Dx()}
+	f := figureLayout{p: p, results: results, opt: opt, fonts: opt.Fonts, face: opt.FaceScale * p.A.Rect.Dx()}
 	return f.draw(), nil
 }
 
@@ -65,7 +61,7 @@ type figureLayout struct {
 	p       Pair
 	results []*Result
 	opt     FigureOptions
-	ts      *typesetter
+	fonts   *render.Fonts
 	face    int // side of a drawn face
 }
 
@@ -74,12 +70,12 @@ func (f *figureLayout) groupX(g int) int { return figMargin + g*(2*f.face+figGap
 // headerHeight is the height of the title, explanation and column
 // headings above the first row.
 func headerHeight() int {
-	return lineH(titleSize) + 2*lineH(bodySize) + figGap + lineH(headSize) + lineH(smallSize) + figGap
+	return render.StyleTitle.LineHeight() + 2*render.StyleBody.LineHeight() + figGap + render.StyleHeading.LineHeight() + render.StyleSmall.LineHeight() + figGap
 }
 
 // rowHeight is the height of one setting's row: label, faces, captions.
 func (f *figureLayout) rowHeight() int {
-	return lineH(headSize) + f.face + 2*lineH(smallSize) + figGap
+	return render.StyleHeading.LineHeight() + f.face + 2*render.StyleSmall.LineHeight() + figGap
 }
 
 func (f *figureLayout) draw() *image.NRGBA {
@@ -91,33 +87,35 @@ func (f *figureLayout) draw() *image.NRGBA {
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 
 	y := figMargin
-	title := f.opt.Title
-	if title == "" {
-		title = fmt.Sprintf("Occlusion maps: %s vs %s", f.p.NameA, f.p.NameB)
+	heading := f.opt.Title
+	if heading == "" {
+		heading = fmt.Sprintf("Occlusion maps: %s vs %s", f.p.NameA, f.p.NameB)
 	}
-	y += f.ts.text(img, figMargin, y, title, titleSize, true, w-2*figMargin)
+	f.fonts.Draw(img, figMargin, y, heading, render.StyleTitle, w-2*figMargin)
+	y += render.StyleTitle.LineHeight()
 	g := f.results[0].Grid
-	y += f.ts.text(img, figMargin, y, fmt.Sprintf("Drop in cosine score when a %d×%d grey patch hides the region (stride %d, %d patches per face).",
-		g.Patch, g.Patch, g.Stride, g.Cells()), bodySize, false, w-2*figMargin)
-	y += f.ts.text(img, figMargin, y, "Red: the region supports the score; blue: hiding it raises the score.", bodySize, false, w-2*figMargin)
-	y += figGap
-	f.ts.text(img, f.groupX(0), y, "faces", headSize, true, 2*f.face+figGap)
+	f.fonts.Draw(img, figMargin, y, fmt.Sprintf("Drop in cosine score when a %d×%d grey patch hides the region (stride %d, %d patches per face).",
+		g.Patch, g.Patch, g.Stride, g.Cells()), render.StyleBody, w-2*figMargin)
+	y += render.StyleBody.LineHeight()
+	f.fonts.Draw(img, figMargin, y, "Red: the region supports the score; blue: hiding it raises the score.", render.StyleBody, w-2*figMargin)
+	y += render.StyleBody.LineHeight() + figGap
+	f.fonts.Draw(img, f.groupX(0), y, "faces", render.StyleHeading, 2*f.face+figGap)
 	for k, r := range f.results {
 		x := f.groupX(k + 1)
-		f.ts.text(img, x, y, r.Model.Name, headSize, true, 2*f.face+figGap)
+		f.fonts.Draw(img, x, y, r.Model.Name, render.StyleHeading, 2*f.face+figGap)
 		th := "no threshold known"
 		if r.Model.Threshold != 0 {
 			th = "threshold " + strconv.FormatFloat(r.Model.Threshold, 'f', 4, 64)
 		}
-		f.ts.text(img, x, y+lineH(headSize), th, smallSize, false, 2*f.face+figGap)
+		f.fonts.Draw(img, x, y+render.StyleHeading.LineHeight(), th, render.StyleSmall, 2*f.face+figGap)
 	}
 	y = figMargin + headerHeight()
 	for _, s := range settings {
 		f.drawRow(img, y, s)
 		y += f.rowHeight()
 	}
-	top := figMargin + headerHeight() + lineH(headSize)
-	bottom := y - f.rowHeight() + lineH(headSize) + f.face
+	top := figMargin + headerHeight() + render.StyleHeading.LineHeight()
+	bottom := y - f.rowHeight() + render.StyleHeading.LineHeight() + f.face
 	f.drawBar(img, image.Rect(f.groupX(groups), top, f.groupX(groups)+barWidth, bottom))
 	return img
 }
@@ -131,25 +129,25 @@ func (f *figureLayout) drawRow(img *image.NRGBA, y int, s Setting) {
 	if s == BothMasked {
 		a = f.p.MaskedA
 	}
-	f.ts.text(img, figMargin, y, s.String()+" ("+s.ID()+")", headSize, true, f.groupX(len(f.results)+1))
-	y += lineH(headSize)
+	f.fonts.Draw(img, figMargin, y, s.String()+" ("+s.ID()+")", render.StyleHeading, f.groupX(len(f.results)+1))
+	y += render.StyleHeading.LineHeight()
 	x0, x1 := f.groupX(0), f.groupX(0)+f.face+figGap
 	drawScaled(img, image.Pt(x0, y), a, f.opt.FaceScale)
 	drawScaled(img, image.Pt(x1, y), b, f.opt.FaceScale)
-	f.ts.tail(img, x0, y+f.face+2, f.p.NameA, f.face)
-	f.ts.tail(img, x1, y+f.face+2, f.p.NameB, f.face)
+	f.fonts.DrawTail(img, x0, y+f.face+2, f.p.NameA, render.StyleSmall, f.face)
+	f.fonts.DrawTail(img, x1, y+f.face+2, f.p.NameB, render.StyleSmall, f.face)
 	for k, r := range f.results {
 		x := f.groupX(k + 1)
 		m, ok := r.Setting(s)
 		if !ok {
-			f.ts.text(img, x, y+f.face/2, "not computed", bodySize, false, 2*f.face+figGap)
+			f.fonts.Draw(img, x, y+f.face/2, "not computed", render.StyleBody, 2*f.face+figGap)
 			continue
 		}
 		drawScaled(img, image.Pt(x, y), Overlay(a, m.A, f.opt.Scale), f.opt.FaceScale)
 		drawScaled(img, image.Pt(x+f.face+figGap, y), Overlay(b, m.B, f.opt.Scale), f.opt.FaceScale)
-		f.ts.text(img, x, y+f.face+2, scoreCaption(m, r.Model.Threshold), smallSize, false, 2*f.face+figGap)
-		f.ts.text(img, x, y+f.face+2+lineH(smallSize), fmt.Sprintf("largest drop: A %+.3f, B %+.3f", maxDrop(m.A), maxDrop(m.B)),
-			smallSize, false, 2*f.face+figGap)
+		f.fonts.Draw(img, x, y+f.face+2, scoreCaption(m, r.Model.Threshold), render.StyleSmall, 2*f.face+figGap)
+		f.fonts.Draw(img, x, y+f.face+2+render.StyleSmall.LineHeight(), fmt.Sprintf("largest drop: A %+.3f, B %+.3f", maxDrop(m.A), maxDrop(m.B)),
+			render.StyleSmall, 2*f.face+figGap)
 	}
 }
 
@@ -179,7 +177,7 @@ func maxDrop(m Map) float64 {
 // and Max (values beyond take the end colours) and its caption above.
 func (f *figureLayout) drawBar(img *image.NRGBA, r image.Rectangle) {
 	DrawColorBar(img, r, f.opt.Scale)
-	f.ts.text(img, r.Min.X, r.Min.Y-2*lineH(smallSize), "score drop", smallSize, true, barWidth+barLabels)
+	f.fonts.Draw(img, r.Min.X, r.Min.Y-2*render.StyleSmall.LineHeight(), "score drop", render.TextStyle{Size: render.StyleSmall.Size, Bold: true, Color: render.StyleSmall.Color}, barWidth+barLabels)
 	tick := color.NRGBA{40, 40, 40, 255}
 	for k := 0; k <= 4; k++ {
 		v := f.opt.Scale.Max * (1 - float64(k)/2)
@@ -194,7 +192,7 @@ func (f *figureLayout) drawBar(img *image.NRGBA, r image.Rectangle) {
 		case 4:
 			label = "≤ " + label
 		}
-		f.ts.text(img, r.Max.X+6, y-lineH(smallSize)/2, label, smallSize, false, barLabels)
+		f.fonts.Draw(img, r.Max.X+6, y-render.StyleSmall.LineHeight()/2, label, render.StyleSmall, barLabels)
 	}
 }
 
@@ -215,83 +213,4 @@ func drawScaled(dst *image.NRGBA, at image.Point, src *image.NRGBA, k int) {
 			dst.SetNRGBA(at.X+x, at.Y+y, src.NRGBAAt(b.Min.X+x/k, b.Min.Y+y/k))
 		}
 	}
-}
-
-// Text sizes in points (72 DPI, so pixels).
-const (
-	titleSize = 18
-	headSize  = 13
-	bodySize  = 12
-	smallSize = 11
-)
-
-func lineH(size float64) int { return int(math.Ceil(size * 1.35)) }
-
-// typesetter draws text in the Go fonts. Font faces cache glyphs and are
-// not safe for concurrent use, so each figure makes its own.
-type typesetter struct {
-	faces map[[2]int]font.Face
-	reg   *opentype.Font
-	bold  *opentype.Font
-}
-
-func newTypesetter() (*typesetter, error) {
-	reg, err := opentype.Parse(goregular.TTF)
-	if err != nil {
-		return nil, fmt.Errorf("occlusion: font: %w", err)
-	}
-	bold, err := opentype.Parse(gobold.TTF)
-	if err != nil {
-		return nil, fmt.Errorf("occlusion: font: %w", err)
-	}
-	return &typesetter{faces: map[[2]int]font.Face{}, reg: reg, bold: bold}, nil
-}
-
-func (t *typesetter) face(size float64, bold bool) font.Face {
-	k := [2]int{int(size * 10), 0}
-	src := t.reg
-	if bold {
-		k[1], src = 1, t.bold
-	}
-	if f, ok := t.faces[k]; ok {
-		return f
-	}
-	f, err := opentype.NewFace(src, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingNone})
-	if err != nil {
-		// The Go fonts at a positive size always make a face.
-		panic(fmt.Sprintf("occlusion: font face %v: %v", size, err))
-	}
-	t.faces[k] = f
-	return f
-}
-
-// text draws s with its top at y, cut with "…" to maxW pixels, and returns
-// the line height.
-func (t *typesetter) text(dst *image.NRGBA, x, y int, s string, size float64, bold bool, maxW int) int {
-	f := t.face(size, bold)
-	if font.MeasureString(f, s).Ceil() > maxW {
-		r := []rune(s)
-		for len(r) > 0 && font.MeasureString(f, string(r)+"…").Ceil() > maxW {
-			r = r[:len(r)-1]
-		}
-		s = string(r) + "…"
-	}
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(color.NRGBA{25, 25, 25, 255}), Face: f,
-		Dot: fixed.P(x, y+int(math.Round(size*0.95)))}
-	d.DrawString(s)
-	return lineH(size)
-}
-
-// tail is text keeping the end of s ("…rsol_0001"): the end of a photo's
-// name tells photos of one person apart.
-func (t *typesetter) tail(dst *image.NRGBA, x, y int, s string, maxW int) {
-	f := t.face(smallSize, false)
-	if font.MeasureString(f, s).Ceil() > maxW {
-		r := []rune(s)
-		for len(r) > 0 && font.MeasureString(f, "…"+string(r)).Ceil() > maxW {
-			r = r[1:]
-		}
-		s = "…" + string(r)
-	}
-	t.text(dst, x, y, s, smallSize, false, maxW)
 }

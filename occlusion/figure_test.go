@@ -13,6 +13,7 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/render"
 )
 
 func sumDrops(m Map) float64 {
@@ -107,7 +108,7 @@ func TestFigureLayout(t *testing.T) {
 	// layout says, pixel for pixel (each crop pixel 2×2).
 	l := figureLayout{p: p, results: results, face: 224}
 	x := l.groupX(1)
-	y := figMargin + headerHeight() + lineH(headSize)
+	y := figMargin + headerHeight() + render.StyleHeading.LineHeight()
 	ov := Overlay(p.A, results[0].Settings[0].A, ScaleFor(results...))
 	for _, pt := range []image.Point{{0, 0}, {30, 40}, {111, 111}} {
 		if got, want := two.NRGBAAt(x+2*pt.X+1, y+2*pt.Y+1), ov.NRGBAAt(pt.X, pt.Y); got != want {

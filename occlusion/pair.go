@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-
-	"github.com/maskinv/workbench/maskgen"
 )
 
 // Setting says which versions of a pair's faces are compared, as eval's
@@ -47,7 +45,8 @@ func ParseSetting(id string) (Setting, error) {
 }
 
 // Pair is two aligned 112×112 faces and, optionally, their masked versions
-// (both or neither).
+// (both or neither; maskgen.Config.ApplyAligned masks a crop as the
+// comparison does).
 type Pair struct {
 	NameA, NameB     string
 	A, B             *image.NRGBA
@@ -133,21 +132,4 @@ func ComputePair(ctx context.Context, emb Embedder, model Model, p Pair, opt Opt
 		res.Settings = append(res.Settings, SettingMaps{Setting: s, Score: ma.Score, A: ma, B: mb})
 	}
 	return res, nil
-}
-
-// MaskCrop draws the mask p describes (e.g. maskgen.Config.Choose(key) of
-// the paper style) on a copy of an aligned crop, placed by the ArcFace
-// template's five points, as the comparison masks its crops.
-func MaskCrop(crop *image.NRGBA, p maskgen.Params) (*image.NRGBA, error) {
-	b := crop.Bounds()
-	f := maskgen.AlignedFace(b.Dx(), b.Dy())
-	for i := range f.Points5 {
-		f.Points5[i].X += float64(b.Min.X)
-		f.Points5[i].Y += float64(b.Min.Y)
-	}
-	img := maskgen.ToNRGBA(crop)
-	if _, err := maskgen.Render(img, f, p); err != nil {
-		return nil, fmt.Errorf("mask %s: %w", p.Key, err)
-	}
-	return img, nil
 }

@@ -66,12 +66,15 @@ func (tc teacher) demoPair(tb testing.TB, keyA, keyB string) Pair {
 	}
 	cfg := maskgen.Config{Style: style, Seed: 1}
 	p := Pair{NameA: keyA, NameB: keyB, A: tc.align(tb, keyA), B: tc.align(tb, keyB)}
-	if p.MaskedA, err = MaskCrop(p.A, cfg.Choose(keyA)); err != nil {
+	ma, err := cfg.ApplyAligned(p.A, keyA)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	if p.MaskedB, err = MaskCrop(p.B, cfg.Choose(keyB)); err != nil {
+	mb, err := cfg.ApplyAligned(p.B, keyB)
+	if err != nil {
 		tb.Fatal(err)
 	}
+	p.MaskedA, p.MaskedB = ma.Image, mb.Image
 	return p
 }
 

@@ -7,24 +7,21 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/parallel"
 )
 
-// Item is one training photo: its path under the dataset root and its
-// identity (class) number.
-type Item struct {
-	Key   string // path relative to the root, slash-separated
-	Label int
-}
+// Item is one training photo: its key (path under the dataset root, or
+// record number) and its identity (class) number.
+type Item = dataset.TrainItem
 
 // Dataset is a list of photos with identity labels. Classes counts the
-// identities; Names[label] is each one's folder name.
+// identities; Names[label] is each one's name.
 type Dataset struct {
 	Root  string
 	Items []Item
@@ -35,60 +32,21 @@ type Dataset struct {
 // Classes is the number of identities.
 func (d *Dataset) Classes() int { return len(d.Names) }
 
-// FromFolder reads an identity-folder dataset (one subfolder per person).
-func FromFolder(root string) (*Dataset, error) {
-	f, err := dataset.ScanFolder(root)
+// Open reads the training data of the dataset kind called kind at path,
+// from kinds (dataset.Builtin(): folder, lfw, rec). folds are, for LFW,
+// the 0-based folds whose people may be trained on (dataset.TrainOptions).
+// Close a RecordIO dataset's records when done (CloseRecords).
+func Open(kinds *dataset.Kinds, kind, path string, folds []int) (*Dataset, error) {
+	s, err := kinds.OpenTrain(kind, path, dataset.TrainOptions{Folds: folds})
 	if err != nil {
 		return nil, fmt.Errorf("training data: %w", err)
 	}
-	return fromIdentities(root, f.Identities, nil), nil
+	return FromSet(s), nil
 }
 
-func fromIdentities(root string, ids []dataset.Identity, skip map[string]bool) *Dataset {
-	d := &Dataset{Root: root}
-	for _, id := range ids {
-		if skip[id.Name] || len(id.Images) == 0 {
-			continue
-		}
-		label := len(d.Names)
-		d.Names = append(d.Names, id.Name)
-		for _, img := range id.Images {
-			d.Items = append(d.Items, Item{Key: img, Label: label})
-		}
-	}
-	return d
-}
-
-// FromLFW reads LFW (root holds one folder per person and pairs.txt) and
-// keeps everyone who appears in none of the held-out folds: folds not in
-// trainFolds (0-based, as dataset.Pair.Fold). LFW's folds are identity-disjoint, so this trains
-// on every person the held-out pairs never show, including the many with a
-// single photo (distillation needs no second image of a person).
-func FromLFW(root string, trainFolds []int) (*Dataset, error) {
-	pairs, err := dataset.ReadLFWPairs(filepath.Join(root, "pairs.txt"))
-	if err != nil {
-		return nil, fmt.Errorf("training data: %w", err)
-	}
-	keep := map[int]bool{}
-	for _, f := range trainFolds {
-		keep[f] = true
-	}
-	held := map[string]bool{}
-	for _, p := range pairs {
-		if !keep[p.Fold] {
-			held[p.A.Identity] = true
-			held[p.B.Identity] = true
-		}
-	}
-	f, err := dataset.ScanFolder(root)
-	if err != nil {
-		return nil, fmt.Errorf("training data: %w", err)
-	}
-	d := fromIdentities(root, f.Identities, held)
-	if len(d.Items) == 0 {
-		return nil, fmt.Errorf("training data: no LFW identity outside the held-out folds in %s", root)
-	}
-	return d, nil
+// FromSet is the training dataset of s; it takes over s's records.
+func FromSet(s *dataset.TrainSet) *Dataset {
+	return &Dataset{Root: s.Root, Items: s.Items, Names: s.Names, rec: s.Records}
 }
 
 // Aligner turns a photo into the 112×112 aligned crop of its face
@@ -152,34 +110,15 @@ func LoadCrops(ctx context.Context, d *Dataset, align Aligner, cacheDir string, 
 func forEachItem(ctx context.Context, n int, progress func(done, total int), fn func(i int)) error {
 	var mu sync.Mutex
 	done := 0
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done, n)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	return parallel.Each(ctx, n, 0, func(i int) {
+		fn(i)
+		mu.Lock()
+		done++
+		if progress != nil {
+			progress(done, n)
 		}
-	}
-	close(next)
-	wg.Wait()
-	return ctx.Err()
+		mu.Unlock()
+	})
 }
 
 func firstError(errs []error) error {

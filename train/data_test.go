@@ -1,18 +1,20 @@
 package train
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// TestFromLFWHoldsOutFold: training on folds 1–9 keeps nobody who appears
+// TestOpenLFWHoldsOutFold: training on folds 1–9 keeps nobody who appears
 // in a fold-10 pair, and everybody else, single-photo people included.
-func TestFromLFWHoldsOutFold(t *testing.T) {
+func TestOpenLFWHoldsOutFold(t *testing.T) {
 	root := sharedtest.Path(t, "data", "lfw")
-	d, err := FromLFW(root, []int{0, 1, 2, 3, 4, 5, 6, 7, 8})
+	d, err := Open(dataset.Builtin(), "lfw", root, []int{0, 1, 2, 3, 4, 5, 6, 7, 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,4 +52,27 @@ func TestFromLFWHoldsOutFold(t *testing.T) {
 		t.Errorf("%d classes of %d people (%d held out), %d single-photo people", len(d.Names), len(all.Identities), len(held), single)
 	}
 	t.Logf("%d photos of %d people; %d held out; %d with one photo", len(d.Items), len(d.Names), len(held), single)
+}
+
+func TestParseData(t *testing.T) {
+	for _, tc := range []struct {
+		in, kind, path string
+		ok             bool
+	}{
+		{"/data/faces", "folder", "/data/faces", true},
+		{"folder=/x", "folder", "/x", true},
+		{"lfw=/x", "lfw", "/x", true},
+		{"rec=/ms1m", "rec", "/ms1m", true},
+		{"mfr2=/x", "", "", false}, // pairs only
+		{"bin=/x.bin", "", "", false},
+		{"vgg=/x", "", "", false},
+	} {
+		kind, path, err := ParseData(tc.in)
+		if tc.ok && (err != nil || kind != tc.kind || path != tc.path) {
+			t.Errorf("ParseData(%q) = %q, %q, %v; want %q, %q", tc.in, kind, path, err, tc.kind, tc.path)
+		}
+		if !tc.ok && (!errors.Is(err, dataset.ErrUnknownKind) || !strings.Contains(err.Error(), "lfw, folder or rec")) {
+			t.Errorf("ParseData(%q): %v, want an unknown-kind error naming lfw, folder and rec", tc.in, err)
+		}
+	}
 }

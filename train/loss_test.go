@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"sort"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/fdcheck"
 )
 
 func randVec(r *rand.Rand, n int, s float64) []float64 {
@@ -77,28 +79,11 @@ func TestMarginLossGradient(t *testing.T) {
 		margins := m.Draw(rand.New(rand.NewSource(4)), []float64{cos[0], cos[5], cos[10], cos[15], cos[17]})
 		dcos := make([]float64, len(cos))
 		m.Loss(cos, classes, labels, margins, dcos)
-		worst := fdCheck(cos, dcos, func() float64 { return m.Loss(cos, classes, labels, margins, nil) })
+		worst := fdcheck.Worst(cos, dcos, func() float64 { return m.Loss(cos, classes, labels, margins, nil) })
 		if worst > 1e-6 {
 			t.Errorf("%+v: gradient off by %.3g", m, worst)
 		}
 	}
-}
-
-// fdCheck compares analytic with central differences of f in every x[i].
-func fdCheck(x, analytic []float64, f func() float64) float64 {
-	const h = 1e-6
-	var worst float64
-	for i := range x {
-		orig := x[i]
-		x[i] = orig + h
-		up := f()
-		x[i] = orig - h
-		down := f()
-		x[i] = orig
-		num := (up - down) / (2 * h)
-		worst = math.Max(worst, math.Abs(num-analytic[i])/math.Max(1, math.Abs(num)))
-	}
-	return worst
 }
 
 func TestHeadGradient(t *testing.T) {
@@ -112,10 +97,10 @@ func TestHeadGradient(t *testing.T) {
 		f := func() float64 { return h.Loss(m, emb, labels, rand.New(rand.NewSource(6)), nil, nil) }
 		dEmb, dW := make([]float64, n*d), make([]float64, classes*d)
 		h.Loss(m, emb, labels, rand.New(rand.NewSource(6)), dEmb, dW)
-		if w := fdCheck(emb, dEmb, f); w > 1e-5 {
+		if w := fdcheck.Worst(emb, dEmb, f); w > 1e-5 {
 			t.Errorf("%+v: embedding gradient off by %.3g", m, w)
 		}
-		if w := fdCheck(h.W, dW, f); w > 1e-5 {
+		if w := fdcheck.Worst(h.W, dW, f); w > 1e-5 {
 			t.Errorf("%+v: head gradient off by %.3g", m, w)
 		}
 	}
@@ -127,7 +112,7 @@ func TestKD(t *testing.T) {
 	s, te := randVec(r, n*d, 1), randVec(r, n*d, 1)
 	ds := make([]float64, n*d)
 	KD(100, s, te, d, ds)
-	if w := fdCheck(s, ds, func() float64 { return KD(100, s, te, d, nil) }); w > 1e-6 {
+	if w := fdcheck.Worst(s, ds, func() float64 { return KD(100, s, te, d, nil) }); w > 1e-6 {
 		t.Errorf("KD gradient off by %.3g", w)
 	}
 	// Scale does not matter, only direction; equal directions cost nothing.

@@ -77,7 +77,7 @@ func writeRec(t *testing.T, dir string, perID []int) [][]byte {
 func TestRecRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	want := writeRec(t, dir, []int{2, 1, 3})
-	d, err := FromRec(dir)
+	d, err := Open(dataset.Builtin(), "rec", dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

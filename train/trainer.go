@@ -81,7 +81,7 @@ type Stats struct {
 // Trainer distils a frozen teacher into a student on masked faces.
 type Trainer struct {
 	cfg     Config
-	teacher *model.Net
+	teacher face.Runner
 	student *model.Trainable
 	head    *Head
 	opt     *SGD
@@ -106,7 +106,7 @@ const (
 // teacher's class centres (mean normalised teacher embedding per identity)
 // when the student starts from the teacher, so that the margin loss begins
 // where the features already are; randomly otherwise.
-func New(ctx context.Context, teacher, studentNet *model.Net, d *Dataset, crops *Crops, cfg Config, out string) (*Trainer, error) {
+func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dataset, crops *Crops, cfg Config, out string) (*Trainer, error) {
 	if cfg.Batch < 2 {
 		return nil, fmt.Errorf("batch %d: want at least 2", cfg.Batch)
 	}
@@ -335,7 +335,7 @@ func (t *Trainer) studentInputs(epoch int, items []int) (model.Tensor, []bool, e
 		crop := unpackRGB(t.crops.Data[i], flips[k])
 		if masked {
 			key := fmt.Sprintf("%s#%d", t.data.Items[i].Key, epoch)
-			res, err := t.cfg.Mask.Apply(crop, maskgen.AlignedFace(face.AlignedSize, face.AlignedSize), key)
+			res, err := t.cfg.Mask.ApplyAligned(crop, key)
 			if err != nil {
 				errs[k] = err
 				return

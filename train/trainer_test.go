@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/childtest"
 	"github.com/maskinv/workbench/model"
@@ -49,7 +50,7 @@ func synthFolder(t testing.TB, ids, per int) string {
 // loadFolder reads an identity folder and its crops (aligned by align).
 func loadFolder(t *testing.T, root string, align Aligner) (*Dataset, *Crops) {
 	t.Helper()
-	d, err := FromFolder(root)
+	d, err := Open(dataset.Builtin(), "folder", root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,14 +124,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	if err := c.Run(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	pa, pc := a.Student().Params(), c.Student().Params()
-	for i := range pa {
-		for j := range pa[i].Value {
-			if pa[i].Value[j] != pc[i].Value[j] {
-				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", pa[i].Name, j, pc[i].Value[j], pa[i].Value[j])
-			}
-		}
-	}
+	sameStudent(t, "resumed", c, a)
 	for i := range a.head.W {
 		if a.head.W[i] != c.head.W[i] {
 			t.Fatalf("head[%d] differs after resume", i)
@@ -229,11 +223,18 @@ func TestKillResumesFromLastCheckpoint(t *testing.T) {
 	if err := b.Run(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	pa, pb := a.Student().Params(), b.Student().Params()
-	for i := range pa {
-		for j := range pa[i].Value {
-			if pa[i].Value[j] != pb[i].Value[j] {
-				t.Fatalf("%s[%d]: resumed after a kill %v, uninterrupted %v", pa[i].Name, j, pb[i].Value[j], pa[i].Value[j])
+	sameStudent(t, "resumed after a kill", b, a)
+}
+
+// sameStudent fails unless got's student has want's weights exactly
+// (how names got in messages).
+func sameStudent(t *testing.T, how string, got, want *Trainer) {
+	t.Helper()
+	pg, pw := got.Student().Params(), want.Student().Params()
+	for i := range pw {
+		for j := range pw[i].Value {
+			if pg[i].Value[j] != pw[i].Value[j] {
+				t.Fatalf("%s[%d]: %s %v, uninterrupted %v", pw[i].Name, j, how, pg[i].Value[j], pw[i].Value[j])
 			}
 		}
 	}

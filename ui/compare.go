@@ -12,10 +12,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/render"
 )
 
-// diffChoices are the difference-map options, in app.DiffKind order.
+// diffChoices are the difference-map options, in compare.DiffKind order.
 var diffChoices = []string{"No difference map", "Difference: (unmasked vs masked) − unmasked", "Difference: (masked vs masked) − unmasked"}
 
 // compareScreen shows the three heatmaps side by side on one colour scale,
@@ -36,22 +37,22 @@ func compareScreen(wb *Workbench) fyne.CanvasObject {
 	}
 	v.grid = container.NewGridWithColumns(3, v.panels[0].box, v.panels[1].box, v.panels[2].box)
 
-	v.legend = imageView(fyne.NewSize(320, app.LegendHeight), func(dst *image.NRGBA) {
+	v.legend = imageView(fyne.NewSize(320, render.LegendHeight), func(dst *image.NRGBA) {
 		t := math.NaN()
 		if wb.cmp != nil {
 			t = wb.cmp.Threshold
 		}
-		app.DrawLegend(dst, dst.Rect, app.SimilarityScale(), "cosine similarity", t, theme.Color(theme.ColorNameForeground))
+		render.DrawLegend(dst, dst.Rect, wb.fonts, render.SimilarityScale(), "cosine similarity", t, theme.Color(theme.ColorNameForeground))
 	})
-	v.diffLegend = imageView(fyne.NewSize(220, app.LegendHeight), func(dst *image.NRGBA) {
-		app.DrawLegend(dst, dst.Rect, app.DifferenceScale(), "masked − unmasked", math.NaN(), theme.Color(theme.ColorNameForeground))
+	v.diffLegend = imageView(fyne.NewSize(220, render.LegendHeight), func(dst *image.NRGBA) {
+		render.DrawLegend(dst, dst.Rect, wb.fonts, render.DifferenceScale(), "masked − unmasked", math.NaN(), theme.Color(theme.ColorNameForeground))
 	})
 	v.diffLegend.Hide()
 
 	diffSel := widget.NewSelect(diffChoices, nil)
 	diffSel.SetSelectedIndex(int(wb.diff))
 	diffSel.OnChanged = func(string) {
-		wb.diff = app.DiffKind(diffSel.SelectedIndex())
+		wb.diff = compare.DiffKind(diffSel.SelectedIndex())
 		v.refresh()
 	}
 	wb.onChange(v.refresh)
@@ -88,9 +89,9 @@ func newHeatmapPanel(wb *Workbench, k int, hoverInfo *widget.Label) *heatmapPane
 	p := &heatmapPanel{title: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
 	p.title.Truncation = fyne.TextTruncateEllipsis
-	setting := app.CompareSetting(min(k, 2))
+	setting := compare.Setting(min(k, 2))
 	p.map_ = newHeatmap(func(i, j int) string {
-		diff := app.DiffNone
+		diff := compare.DiffNone
 		if k == 3 {
 			diff = wb.diff
 		}
@@ -121,7 +122,7 @@ func (v *compareView) refresh() {
 		}
 	}
 	cols := []fyne.CanvasObject{v.panels[0].box, v.panels[1].box, v.panels[2].box}
-	if wb.diff != app.DiffNone {
+	if wb.diff != compare.DiffNone {
 		cols = append(cols, v.panels[3].box)
 		v.diffLegend.Show()
 	} else {

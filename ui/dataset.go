@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/maskgen"
 )
 
 // onCreateDataset asks for an output folder and writes a masked copy of
@@ -36,7 +37,7 @@ func (wb *Workbench) onCreateDataset() {
 
 // createDataset runs app.MaskDataset from in to out in a goroutine, with a
 // modal progress dialog.
-func (wb *Workbench) createDataset(in, out string, mask app.MaskSettings) *datasetRun {
+func (wb *Workbench) createDataset(in, out string, mask maskgen.Config) *datasetRun {
 	run := &datasetRun{label: widget.NewLabel(fmt.Sprintf("Masking %s into %s…", in, out)), bar: widget.NewProgressBar(), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	run.cancel = widget.NewButton("Cancel", func() {
@@ -58,7 +59,7 @@ func (wb *Workbench) createDataset(in, out string, mask app.MaskSettings) *datas
 		eng, err := wb.engine()
 		if err == nil {
 			sum, err = app.MaskDataset(ctx, app.MaskOptions{
-				In: in, Out: out, Config: mask.Config, Shift: mask.Shift, Finder: eng, Progress: prog,
+				In: in, Out: out, Config: mask, Finder: eng, Progress: prog,
 			})
 		}
 		stopPump()

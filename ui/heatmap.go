@@ -11,18 +11,18 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/render"
 )
 
 // heatmap shows one N×N score matrix as a square image drawn by
-// app.DrawHeatmap: one raster, redrawn from the cached scores only when the
+// render.DrawHeatmap: one raster, redrawn from the cached scores only when the
 // matrix or the widget's size changes (never one object per cell, so
 // N = 2000 costs the same to display as N = 12). Hovering a cell outlines it
 // and shows its tooltip; tapping it calls onTap.
 type heatmap struct {
 	widget.BaseWidget
 
-	hm      app.Heatmap
+	hm      render.Heatmap
 	version int // bumped by SetHeatmap
 
 	hover struct {
@@ -47,7 +47,7 @@ func newHeatmap(tip func(i, j int) string, onTap func(i, j int)) *heatmap {
 }
 
 // SetHeatmap shows hm.
-func (h *heatmap) SetHeatmap(hm app.Heatmap) {
+func (h *heatmap) SetHeatmap(hm render.Heatmap) {
 	h.hm = hm
 	h.version++
 	h.hover.on = false
@@ -145,7 +145,7 @@ func (r *heatmapRenderer) draw(w, h int) image.Image {
 		return c
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	app.DrawHeatmap(img, app.HeatmapRect(img.Rect), r.h.hm)
+	render.DrawHeatmap(img, render.HeatmapRect(img.Rect), r.h.hm)
 	r.cached, r.cachedVersion = img, r.h.version
 	return img
 }

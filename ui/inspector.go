@@ -10,13 +10,13 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
 )
 
 // inspectorContent shows a pair: both faces unmasked and masked, the scores
 // under each setting, the decision at the threshold and whether masks
 // flipped it.
-func inspectorContent(p app.PairInfo) fyne.CanvasObject {
+func inspectorContent(p compare.PairInfo) fyne.CanvasObject {
 	face := func(img image.Image, caption string) fyne.CanvasObject {
 		c := canvas.NewImageFromImage(img)
 		c.FillMode = canvas.ImageFillContain
@@ -29,7 +29,7 @@ func inspectorContent(p app.PairInfo) fyne.CanvasObject {
 		face(p.A.Aligned, "A"), face(p.A.Masked, "A masked"),
 		face(p.B.Aligned, "B"), face(p.B.Masked, "B masked"))
 
-	who := func(tag string, ph *app.ComparePhoto) string {
+	who := func(tag string, ph *compare.Photo) string {
 		s := fmt.Sprintf("%s: %s", tag, ph.Key)
 		if ph.Identity != "" {
 			s += " (" + ph.Identity + ")"
@@ -71,7 +71,7 @@ func bold(s string) *widget.Label {
 }
 
 // showInspector opens the pair inspector over w.
-func showInspector(w fyne.Window, p app.PairInfo) dialog.Dialog {
+func showInspector(w fyne.Window, p compare.PairInfo) dialog.Dialog {
 	d := dialog.NewCustom(fmt.Sprintf("Pair: %s × %s", p.A.Name(), p.B.Name()), "Close", inspectorContent(p), w)
 	d.Show()
 	return d

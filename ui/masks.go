@@ -5,6 +5,7 @@ import (
 	"image"
 	"slices"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -12,14 +13,12 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/maskgen"
 )
 
-// Shift slider ranges, in template pixels (12 per crop pixel): ±5 crop
-// pixels across, ±10 up and down; the protocol's random shift stays within
-// [−10, 10) × [−40, 40).
-const shiftRangeX, shiftRangeY = 60, 120
+// Shift slider ranges, in template pixels: ±5 crop pixels across, ±10 up
+// and down.
+const shiftRangeX, shiftRangeY = 5 * maskgen.TemplateScale, 10 * maskgen.TemplateScale
 
 // maskPanel edits the mask settings with a live preview on the selected
 // face; "Apply to all photos" redoes the masked half of the comparison,
@@ -65,7 +64,7 @@ func (mp *maskPanel) build() fyne.CanvasObject {
 		return err
 	}
 	mp.seed.OnChanged = func(string) { mp.edited() }
-	mp.fixed = widget.NewCheck("Fixed shift (paper style)", func(bool) { mp.edited() })
+	mp.fixed = widget.NewCheck("Fixed shift ("+strings.Join(maskgen.ShiftStyles(), ", ")+" style)", func(bool) { mp.edited() })
 	mp.shiftX = widget.NewSlider(-shiftRangeX, shiftRangeX)
 	mp.shiftY = widget.NewSlider(-shiftRangeY, shiftRangeY)
 	mp.shiftX.OnChanged = func(float64) { mp.edited() }
@@ -123,17 +122,17 @@ func (mp *maskPanel) refresh() {
 	mp.syncing = true
 	// Set the selects only when they disagree, so that a colour picked by
 	// name stays shown by its name.
-	if cur, err := maskgen.ParseStyle(mp.style.Selected); err != nil || cur.String() != s.Config.Style.String() {
-		mp.style.SetSelected(s.Config.Style.String())
+	if cur, err := maskgen.ParseStyle(mp.style.Selected); err != nil || cur.String() != s.Style.String() {
+		mp.style.SetSelected(s.Style.String())
 	}
-	if cur, err := maskgen.ParseColor(mp.color.Selected); err != nil || cur != s.Config.Color {
-		name := s.Config.Color.String()
+	if cur, err := maskgen.ParseColor(mp.color.Selected); err != nil || cur != s.Color {
+		name := s.Color.String()
 		if !slices.Contains(mp.color.Options, name) {
 			mp.color.Options = append(mp.color.Options, name)
 		}
 		mp.color.SetSelected(name)
 	}
-	mp.seed.SetText(strconv.FormatUint(s.Config.Seed, 10))
+	mp.seed.SetText(strconv.FormatUint(s.Seed, 10))
 	mp.fixed.SetChecked(s.Shift != nil)
 	if s.Shift != nil {
 		mp.shiftX.SetValue(float64(s.Shift.X))
@@ -151,17 +150,17 @@ func (mp *maskPanel) edited() {
 	wb := mp.wb
 	s := wb.mask
 	if st, err := maskgen.ParseStyle(mp.style.Selected); err == nil {
-		s.Config.Style = st
+		s.Style = st
 	}
 	if cs, err := maskgen.ParseColor(mp.color.Selected); err == nil {
-		s.Config.Color = cs
+		s.Color = cs
 	}
 	if v, err := strconv.ParseUint(mp.seed.Text, 10, 64); err == nil {
-		s.Config.Seed = v
+		s.Seed = v
 	}
 	s.Shift = nil
 	if mp.fixed.Checked {
-		s.Shift = &app.MaskShift{X: int(mp.shiftX.Value), Y: int(mp.shiftY.Value)}
+		s.Shift = &maskgen.Shift{X: int(mp.shiftX.Value), Y: int(mp.shiftY.Value)}
 	}
 	wb.mask = s
 	mp.update()
@@ -174,7 +173,8 @@ func (mp *maskPanel) update() {
 	if s.Shift != nil {
 		mp.shiftX.Enable()
 		mp.shiftY.Enable()
-		mp.shiftText.SetText(fmt.Sprintf("(%d, %d) template px = (%.1f, %.1f) crop px", s.Shift.X, s.Shift.Y, float64(s.Shift.X)/12, float64(s.Shift.Y)/12))
+		cx, cy := s.Shift.CropPixels()
+		mp.shiftText.SetText(fmt.Sprintf("(%d, %d) template px = (%.1f, %.1f) crop px", s.Shift.X, s.Shift.Y, cx, cy))
 	} else {
 		mp.shiftX.Disable()
 		mp.shiftY.Disable()
@@ -209,7 +209,7 @@ func (mp *maskPanel) update() {
 	mp.photo.SetText(fmt.Sprintf("Photo %d of %d: %s", wb.selected+1, c.N(), p.Key))
 	mp.before.Image = p.Aligned
 	mp.before.Refresh()
-	res, err := s.Apply(p.Aligned, p.Key)
+	res, err := s.ApplyAligned(p.Aligned, p.Key)
 	if err != nil {
 		mp.params.SetText(err.Error())
 		return
@@ -218,7 +218,7 @@ func (mp *maskPanel) update() {
 	mp.after.Refresh()
 	q := res.Params
 	shift := ""
-	if q.Style == "paper" {
+	if maskgen.StyleHasShift(q.Style) {
 		shift = fmt.Sprintf(", shift (%d, %d)", q.ShiftX, q.ShiftY)
 	}
 	mp.params.SetText(fmt.Sprintf("%s, colour %s%s; covers %.0f%% of the crop", q.Style, q.Color, shift, 100*res.CoveredFraction()))

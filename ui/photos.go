@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
 )
 
 // photosScreen lists the folder's photos as thumbnails with the face found
@@ -49,7 +49,7 @@ func photosScreen(wb *Workbench) fyne.CanvasObject {
 // photoGrid shows every photo's thumbnail; selecting one tells in detail
 // what was found in it and selects its row in the heatmaps.
 func photoGrid(wb *Workbench, detail *widget.Label) *widget.GridWrap {
-	photos := func() []app.ComparePhoto {
+	photos := func() []compare.Photo {
 		if wb.cmp == nil {
 			return nil
 		}
@@ -90,7 +90,7 @@ func photoGrid(wb *Workbench, detail *widget.Label) *widget.GridWrap {
 func newPhotoTile() fyne.CanvasObject {
 	img := canvas.NewImageFromImage(image.NewNRGBA(image.Rect(0, 0, 1, 1)))
 	img.FillMode = canvas.ImageFillContain
-	img.SetMinSize(fyne.NewSquareSize(app.ThumbSize))
+	img.SetMinSize(fyne.NewSquareSize(compare.ThumbSize))
 	l := widget.NewLabel("")
 	l.Truncation = fyne.TextTruncateEllipsis
 	l.Alignment = fyne.TextAlignCenter
@@ -99,7 +99,7 @@ func newPhotoTile() fyne.CanvasObject {
 
 // updatePhotoTile shows p in a tile made by newPhotoTile; a failed photo's
 // name is marked and shown in red.
-func updatePhotoTile(o fyne.CanvasObject, p *app.ComparePhoto) {
+func updatePhotoTile(o fyne.CanvasObject, p *compare.Photo) {
 	box := o.(*fyne.Container)
 	img := box.Objects[0].(*canvas.Image)
 	l := box.Objects[1].(*widget.Label)

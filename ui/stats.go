@@ -8,7 +8,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/render"
 )
 
 // statsScreen shows, when identities are known, the genuine and impostor
@@ -20,20 +21,20 @@ func statsScreen(wb *Workbench) fyne.CanvasObject {
 
 	hists := make([]fyne.CanvasObject, 3)
 	for k := range hists {
-		s := app.CompareSetting(k)
+		s := compare.Setting(k)
 		hists[k] = imageView(fyne.NewSize(220, 170), func(dst *image.NRGBA) {
 			if wb.cmp == nil {
 				return
 			}
 			if st := wb.cmp.Stat(s); st != nil {
-				app.DrawHistogram(dst, dst.Rect, st, wb.cmp.Threshold)
+				render.DrawHistogram(dst, dst.Rect, wb.fonts, st.Histogram(), wb.cmp.Threshold)
 			}
 		})
 	}
 	histRow := container.NewGridWithColumns(3, hists...)
 
 	widths := []float32{170, 170, 180, 70, 75, 75, 90, 50}
-	rows := (&app.Comparison{}).StatsTable() // the header
+	rows := (&compare.Comparison{}).StatsTable() // the header
 	table := widget.NewTable(
 		func() (int, int) { return len(rows), len(widths) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },

@@ -18,6 +18,9 @@ import (
 
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
 )
@@ -32,12 +35,12 @@ func (a *iconApp) SetIcon(r fyne.Resource) { a.icon = r }
 
 // demo is the demo folder analysed once for the tests that only need a
 // comparison to show (the engine is deterministic).
-var demo = sync.OnceValues(func() (*app.Comparison, error) {
-	eng, err := app.LoadEngine(app.EngineOptions{})
+var demo = sync.OnceValues(func() (*compare.Comparison, error) {
+	eng, err := engine.Load(engine.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return app.Compare(context.Background(), eng, assets.Demo(), app.CompareOptions{Source: "embedded demo"})
+	return compare.Folder(context.Background(), eng, assets.Demo(), compare.Options{Source: "embedded demo", Threshold: eng.Threshold})
 })
 
 // demoWorkbench is a main window showing the analysed demo folder.
@@ -136,13 +139,13 @@ func TestMaskPanelGolden(t *testing.T) {
 	mp.style.SetSelected("surgical")
 	mp.color.SetSelected("navy")
 	mp.seed.SetText("7")
-	if wb.mask.Config.Style.String() != "surgical" || wb.mask.Config.Seed != 7 || wb.mask.Config.Color.Mode != maskgen.ColorFixed {
+	if wb.mask.Style.String() != "surgical" || wb.mask.Seed != 7 || wb.mask.Color.Mode != maskgen.ColorFixed {
 		t.Fatalf("panel settings %s", wb.mask)
 	}
 	if mp.apply.Disabled() {
 		t.Error("Apply must be enabled when the settings differ from the comparison's")
 	}
-	want, err := wb.mask.Apply(wb.cmp.Row(6).Aligned, wb.cmp.Row(6).Key)
+	want, err := wb.mask.ApplyAligned(wb.cmp.Row(6).Aligned, wb.cmp.Row(6).Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +158,10 @@ func TestMaskPanelGolden(t *testing.T) {
 	mp.style.SetSelected("paper")
 	test.Tap(mp.fixed)
 	mp.shiftY.SetValue(96)
-	if wb.mask.Shift == nil || *wb.mask.Shift != (app.MaskShift{X: 0, Y: 96}) || mp.shiftY.Disabled() {
+	if wb.mask.Shift == nil || *wb.mask.Shift != (maskgen.Shift{X: 0, Y: 96}) || mp.shiftY.Disabled() {
 		t.Errorf("shift %v, slider disabled %v", wb.mask.Shift, mp.shiftY.Disabled())
 	}
-	if p := wb.mask.Params(wb.cmp.Row(6).Key); p.ShiftY != 96 {
+	if p := wb.mask.Choose(wb.cmp.Row(6).Key); p.ShiftY != 96 {
 		t.Errorf("params %+v", p)
 	}
 }
@@ -236,7 +239,7 @@ func TestHeatmapHover(t *testing.T) {
 	h := wb.heatmaps[2]
 	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(h)
 	test.MoveMouse(w.Canvas(), abs.Add(cellCentre(h, 3, 7)))
-	want := wb.cmp.CellText(app.SettingMM, app.DiffNone, 3, 7)
+	want := wb.cmp.CellText(compare.SettingMM, compare.DiffNone, 3, 7)
 	if !h.hover.on || h.hover.i != 3 || h.hover.j != 7 {
 		t.Fatalf("hover %+v, want cell (3, 7)", h.hover)
 	}
@@ -265,7 +268,7 @@ func TestExportThroughButton(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := app.RenderComparison(wb.cmp, app.RenderOptions{}); img.Rect != want.Rect || !bytes.Equal(img.Pix, want.Pix) {
+	if want := wb.cmp.Render(compare.RenderOptions{}); img.Rect != want.Rect || !bytes.Equal(img.Pix, want.Pix) {
 		t.Errorf("exported %v, not the comparison rendered at full resolution (%v)", img.Rect, want.Rect)
 	}
 	exported = make(chan struct{})
@@ -294,7 +297,7 @@ func TestApplyMaskToAll(t *testing.T) {
 	if !wb.maskPanel.apply.Disabled() {
 		t.Error("Apply must disable once the settings are applied")
 	}
-	if got := wb.heatmaps[2].hm.Scores.Data[1]; got != wb.cmp.Scores[app.SettingMM].Data[1] {
+	if got := wb.heatmaps[2].hm.Scores.Data[1]; got != wb.cmp.Scores[compare.SettingMM].Data[1] {
 		t.Error("the masked heatmap still shows the old scores")
 	}
 }
@@ -317,16 +320,24 @@ func TestCancelAnalysis(t *testing.T) {
 	}
 }
 
-func TestCreateDataset(t *testing.T) {
+// datasetWorkbench is the demo workbench, serialised for a test goroutine,
+// and the demo folder on disk that "Create masked dataset…" reads.
+func datasetWorkbench(t *testing.T) (*Workbench, func(func()), string) {
+	t.Helper()
 	_, wb := demoWorkbench(t)
 	ui := serialize(wb)
 	in, err := wb.sourceDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wb.cleanup()
+	t.Cleanup(wb.cleanup)
+	return wb, ui, in
+}
+
+func TestCreateDataset(t *testing.T) {
+	wb, ui, in := datasetWorkbench(t)
 	out := filepath.Join(t.TempDir(), "masked")
-	mask := app.MaskSettings{Config: maskgen.Config{Seed: 2}, Shift: &app.MaskShift{X: 0, Y: 24}}
+	mask := maskgen.Config{Seed: 2, Shift: &maskgen.Shift{X: 0, Y: 24}}
 	var run *datasetRun
 	ui(func() { run = wb.createDataset(in, out, mask) })
 	wait(t, run.done, "the masked dataset")
@@ -358,21 +369,15 @@ func TestCreateDataset(t *testing.T) {
 // maskinv did not write is not replaced, and the refusal is the error the
 // window shows.
 func TestCreateDatasetRefusesForeign(t *testing.T) {
-	_, wb := demoWorkbench(t)
-	ui := serialize(wb)
-	in, err := wb.sourceDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.cleanup()
+	wb, ui, in := datasetWorkbench(t)
 	out := t.TempDir()
 	if err := os.WriteFile(filepath.Join(out, app.ManifestName), []byte("my notes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var run *datasetRun
-	ui(func() { run = wb.createDataset(in, out, app.MaskSettings{}) })
+	ui(func() { run = wb.createDataset(in, out, maskgen.Config{}) })
 	wait(t, run.done, "the refused masked dataset")
-	if !errors.Is(run.err, app.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
+	if !errors.Is(run.err, folder.ErrForeignFiles) || !strings.Contains(wb.status.Text, "failed") {
 		t.Errorf("err %v, status %q", run.err, wb.status.Text)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, app.ManifestName)); string(b) != "my notes" {

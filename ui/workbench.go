@@ -17,13 +17,16 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/render"
 )
 
 // Workbench is the state behind the main window: the face engine, the
-// analysed folder (an app.Comparison), the selected photo, the mask settings
+// analysed folder (a compare.Comparison), the selected photo, the mask settings
 // being edited, and the one background job that may be running. Its fields
 // are touched only on the UI goroutine; jobs run in goroutines and hand
 // their results back through fyne.Do.
@@ -38,17 +41,19 @@ type Workbench struct {
 	do, doAndWait func(func())
 
 	// engine loads the models once, on first use, from any goroutine.
-	engine func() (*app.Engine, error)
+	engine func() (*engine.Engine, error)
+	// fonts write the text of every picture the views draw, and exports.
+	fonts *render.Fonts
 
 	src     fs.FS  // the folder analysed: os.DirFS(dir), or the demo
 	srcName string // for titles
 	dir     string // the folder on disk; "" for the demo until copied
 	tmpDirs []string
 
-	cmp      *app.Comparison // nil until the first analysis ends
-	selected int             // row of the photo in the mask panel, -1 for none
-	mask     app.MaskSettings
-	diff     app.DiffKind
+	cmp      *compare.Comparison // nil until the first analysis ends
+	selected int                 // row of the photo in the mask panel, -1 for none
+	mask     maskgen.Config
+	diff     compare.DiffKind
 
 	changed []func() // views to refresh when cmp or selected change
 
@@ -79,9 +84,9 @@ type Workbench struct {
 
 // newWorkbench makes a Workbench for window w with no folder loaded.
 func newWorkbench(w fyne.Window) *Workbench {
-	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait}
-	wb.engine = sync.OnceValues(func() (*app.Engine, error) {
-		return app.LoadEngine(app.EngineOptions{})
+	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait, fonts: render.NewFonts()}
+	wb.engine = sync.OnceValues(func() (*engine.Engine, error) {
+		return engine.Load(engine.Options{})
 	})
 	wb.pickFolder = wb.nativeFolderPicker
 	wb.pickSave = wb.nativeSavePicker
@@ -117,7 +122,7 @@ func (wb *Workbench) notify() {
 }
 
 // setComparison shows c everywhere.
-func (wb *Workbench) setComparison(c *app.Comparison) {
+func (wb *Workbench) setComparison(c *compare.Comparison) {
 	wb.cmp = c
 	wb.mask = c.Mask
 	if wb.selected < 0 || wb.selected >= c.N() {
@@ -259,7 +264,7 @@ func (wb *Workbench) open(src fs.FS, name, dir string) {
 			return nil, err
 		}
 		start := time.Now()
-		c, err := app.Compare(ctx, eng, src, app.CompareOptions{Source: name, Mask: mask, Progress: prog})
+		c, err := compare.Folder(ctx, eng, src, compare.Options{Source: name, Mask: mask, Threshold: eng.Threshold, Progress: prog})
 		if err != nil {
 			return nil, err
 		}
@@ -308,7 +313,9 @@ func (wb *Workbench) applyMask() {
 }
 
 // renderOptions are the export's settings: what the Compare screen shows.
-func (wb *Workbench) renderOptions() app.RenderOptions { return app.RenderOptions{Diff: wb.diff} }
+func (wb *Workbench) renderOptions() compare.RenderOptions {
+	return compare.RenderOptions{Diff: wb.diff, Fonts: wb.fonts}
+}
 
 // onExportPNG is the Export PNG button: ask for a file, then exportPNG.
 func (wb *Workbench) onExportPNG() {

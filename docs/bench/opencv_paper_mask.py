@@ -47,12 +47,17 @@ def make_template(uint8):
     return np.ascontiguousarray(tpl)
 
 
-def mask_float(img, tpl, dst_pts, rng):
+def warp_template(img, tpl, dst_pts, rng):
+    """The template warped onto img's face, key points shifted at random."""
     rx, rs = rng.integers(-10, 10), rng.integers(-40, 40)
     src_pts = ARCFACE_112 * SCALE + np.array([rx, rs], np.float32)
     m, _ = cv2.findHomography(src_pts, dst_pts)
-    warped = cv2.warpPerspective(tpl, m, (img.shape[1], img.shape[0]), None,
-                                 cv2.INTER_LINEAR, cv2.BORDER_CONSTANT)
+    return cv2.warpPerspective(tpl, m, (img.shape[1], img.shape[0]), None,
+                               cv2.INTER_LINEAR, cv2.BORDER_CONSTANT)
+
+
+def mask_float(img, tpl, dst_pts, rng):
+    warped = warp_template(img, tpl, dst_pts, rng)
     colour = rng.integers(0, 256, 3).astype(np.float32)
     a = warped[:, :, 3:4]
     out = a * (warped[:, :, :3] * colour) + (1 - a) * img.astype(np.float32)
@@ -60,11 +65,7 @@ def mask_float(img, tpl, dst_pts, rng):
 
 
 def mask_uint8(img, tpl, dst_pts, rng):
-    rx, rs = rng.integers(-10, 10), rng.integers(-40, 40)
-    src_pts = ARCFACE_112 * SCALE + np.array([rx, rs], np.float32)
-    m, _ = cv2.findHomography(src_pts, dst_pts)
-    warped = cv2.warpPerspective(tpl, m, (img.shape[1], img.shape[0]), None,
-                                 cv2.INTER_LINEAR, cv2.BORDER_CONSTANT)
+    warped = warp_template(img, tpl, dst_pts, rng)
     colour = rng.integers(0, 256, 3).astype(np.uint16)
     a = warped[:, :, 3:4].astype(np.uint16)
     fg = (warped[:, :, :3].astype(np.uint16) * colour) // 255

@@ -52,29 +52,28 @@ def signed(v):
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
+def repeated(wire, v, conv=int):
+    """The values of a repeated varint field: packed (wire type 2) or one."""
+    if wire != 2:
+        return [conv(v)]
+    out, j = [], 0
+    while j < len(v):
+        d, j = varint(v, j)
+        out.append(conv(d))
+    return out
+
+
 def tensor(buf):
     dims, dtype, name, raw, floats, ints = [], 1, "", None, [], []
     for num, wire, v in fields(buf):
         if num == 1:
-            if wire == 2:
-                j = 0
-                while j < len(v):
-                    d, j = varint(v, j)
-                    dims.append(d)
-            else:
-                dims.append(v)
+            dims += repeated(wire, v)
         elif num == 2:
             dtype = v
         elif num == 4:
             floats += list(struct.unpack("<%df" % (len(v) // 4), v)) if wire == 2 else [struct.unpack("<f", v)[0]]
         elif num == 7:
-            if wire == 2:
-                j = 0
-                while j < len(v):
-                    d, j = varint(v, j)
-                    ints.append(signed(d))
-            else:
-                ints.append(signed(v))
+            ints += repeated(wire, v, signed)
         elif num == 8:
             name = v.decode()
         elif num == 9:
@@ -98,13 +97,7 @@ def attribute(buf):
         elif num == 3:
             val = signed(v)
         elif num == 8:
-            if wire == 2:
-                j = 0
-                while j < len(v):
-                    d, j = varint(v, j)
-                    ints.append(signed(d))
-            else:
-                ints.append(signed(v))
+            ints += repeated(wire, v, signed)
     return name, (ints if ints else val)
 
 

@@ -1,8 +1,12 @@
-// Package parallel splits loops over the cores: the engine's kernels and the
-// trainer's per-sample work share it.
+// Package parallel is the project's one worker pool. For splits a loop into
+// one contiguous chunk per core (the engine's kernels, the trainer's
+// per-sample work); Each hands out items one at a time to a fixed number
+// of workers (per-image work of uneven cost: decoding, detection,
+// masking), and stops handing them out when its context is done.
 package parallel
 
 import (
+	"context"
 	"runtime"
 	"sync"
 )
@@ -25,4 +29,41 @@ func For(n int, f func(lo, hi int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Each calls fn(i) for every i in [0, n) on min(workers, n) goroutines
+// (workers ≤ 0: runtime.GOMAXPROCS(0)), handing out indices in increasing
+// order, one at a time, so that a slow item holds up only its worker. Once
+// ctx is done no further fn starts (a worker checks before each call); Each
+// returns when every fn it started has returned, with ctx.Err() (nil when
+// ctx was never done). fn must be safe to call from several goroutines at
+// once.
+func Each(ctx context.Context, n, workers int, fn func(i int)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() == nil {
+					fn(i)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
 }
