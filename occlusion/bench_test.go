@@ -7,6 +7,7 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/model"
 )
 
 // benchPair times the figure's whole computation for one pair of demo
@@ -74,4 +75,58 @@ func BenchmarkPairIncremental(b *testing.B) {
 			benchPair(b, netEmbedder(c.maxTile), Options{Batch: c.batch})
 		})
 	}
+}
+
+// BenchmarkPatchParts splits an occluded face's cost at 8×8 / stride 4:
+// CPU milliseconds per patch of the tiled stages and of the whole-map
+// rest of the network, and per face of a whole embedding, each run alone
+// on batches of 64.
+func BenchmarkPatchParts(b *testing.B) {
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := e.plan(Grid{112, 8, 4}.Rects())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 64
+	ctx := context.Background()
+	cpuPer := func(net *model.Net, in model.Tensor) float64 {
+		if _, err := net.Run(ctx, in); err != nil { // build the graph
+			b.Fatal(err)
+		}
+		c0, _ := processCPU()
+		for i := 0; i < b.N; i++ {
+			if _, err := net.Run(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c1, _ := processCPU()
+		return (c1 - c0).Seconds() * 1e3 / float64(b.N*batch)
+	}
+	tiles := 0.0
+	for i, st := range p.stages {
+		net, err := e.net(i, i+1, st.tile[0], st.tile[1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		tiles += cpuPer(net, testTensor(batch, st.seg.InC, st.tile[0], st.tile[1]))
+	}
+	last := p.stages[len(p.stages)-1].seg
+	tail, err := e.net(len(p.stages), len(e.segs), last.Out[0], last.Out[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(tiles, "tiles-cpu-ms/patch")
+	b.ReportMetric(cpuPer(tail, testTensor(batch, last.OutC, last.Out[0], last.Out[1])), "rest-cpu-ms/patch")
+	b.ReportMetric(cpuPer(e.Net(), testTensor(batch, 3, 112, 112)), "whole-cpu-ms/face")
+}
+
+func testTensor(n, c, h, w int) model.Tensor {
+	t := model.NewTensor(n, c, h, w)
+	for i := range t.Data {
+		t.Data[i] = float32(i%251)/125 - 1
+	}
+	return t
 }
