@@ -6,6 +6,7 @@ import (
 	"image"
 	"sync"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/onnxsplit"
@@ -52,11 +53,15 @@ type NetEmbedder struct {
 type netKey struct{ from, to, h, w int }
 
 // NewNetEmbedder decodes a recogniser (N×3×112×112 → d) from its ONNX
-// bytes; name labels errors.
+// bytes; name labels errors. A model with another input is refused with
+// engine.ErrModelInput.
 func NewNetEmbedder(name string, onnx []byte) (*NetEmbedder, error) {
 	net, err := model.Decode(name, onnx)
 	if err != nil {
 		return nil, err
+	}
+	if s := net.InputShape(); len(s) != 4 || s[1] != 3 || s[2] != face.AlignedSize || s[3] != face.AlignedSize {
+		return nil, fmt.Errorf("model %s: input shape %v: %w", name, s, engine.ErrModelInput)
 	}
 	e := &NetEmbedder{name: name, plain: face.Embedder{Net: net, Batch: DefaultBatch}, nets: map[netKey]*model.Net{}}
 	if m, err := onnxsplit.Parse(onnx); err == nil {
@@ -208,6 +213,9 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 	if done == nil {
 		done = func(int) {}
 	}
+	if err := checkPatches(faces, rects); err != nil {
+		return nil, nil, err
+	}
 	if e.split == nil {
 		return embedWhole(ctx, &e.plain, faces, rects, batch, done)
 	}
@@ -242,6 +250,23 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 		patches[f] = flat[f*len(rects) : (f+1)*len(rects)]
 	}
 	return orig, patches, nil
+}
+
+// checkPatches: every face is an aligned crop and every patch a non-empty
+// part of it.
+func checkPatches(faces []*image.NRGBA, rects []image.Rectangle) error {
+	full := image.Rect(0, 0, face.AlignedSize, face.AlignedSize)
+	for i, f := range faces {
+		if f.Rect.Dx() != face.AlignedSize || f.Rect.Dy() != face.AlignedSize {
+			return fmt.Errorf("face %d is %d×%d, want %d×%d: %w", i, f.Rect.Dx(), f.Rect.Dy(), face.AlignedSize, face.AlignedSize, face.ErrSize)
+		}
+	}
+	for k, r := range rects {
+		if r.Empty() || !r.In(full) {
+			return fmt.Errorf("%w: patch %d is %v, outside the %v face", ErrGrid, k, r, full)
+		}
+	}
+	return nil
 }
 
 // activations are the unoccluded face's activations at every tiled

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
 )
 
@@ -175,5 +176,38 @@ func TestNetEmbedderFallback(t *testing.T) {
 		if worst > 2e-5 {
 			t.Errorf("face %d: whole crops differ by %v", f, worst)
 		}
+	}
+}
+
+func TestNetEmbedderBadInput(t *testing.T) {
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := image.NewNRGBA(image.Rect(0, 0, 112, 112))
+	tests := []struct {
+		name  string
+		faces []*image.NRGBA
+		rects []image.Rectangle
+		want  error
+	}{
+		{"small face", []*image.NRGBA{image.NewNRGBA(image.Rect(0, 0, 100, 112))}, []image.Rectangle{image.Rect(0, 0, 8, 8)}, face.ErrSize},
+		{"patch outside", []*image.NRGBA{good}, []image.Rectangle{image.Rect(108, 0, 116, 8)}, ErrGrid},
+		{"empty patch", []*image.NRGBA{good}, []image.Rectangle{image.Rect(8, 8, 8, 16)}, ErrGrid},
+	}
+	split, segs := e.split, e.segs
+	for _, tc := range tests {
+		for _, incremental := range []bool{true, false} {
+			e.split, e.segs = split, segs
+			if !incremental {
+				e.split, e.segs = nil, nil
+			}
+			if _, _, err := e.EmbedPatches(context.Background(), tc.faces, tc.rects, 8, nil); !errors.Is(err, tc.want) {
+				t.Errorf("%s (incremental %v): error %v, want %v", tc.name, incremental, err, tc.want)
+			}
+		}
+	}
+	if _, err := NewNetEmbedder("detector", assets.Detector()); !errors.Is(err, engine.ErrModelInput) {
+		t.Errorf("the detector as a recogniser: %v, want engine.ErrModelInput", err)
 	}
 }
