@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -14,15 +15,13 @@ import (
 // only one the engine feeds, so a model must have been trained on it.
 const Layout = "N×3×112×112 NCHW, planes R, G, B, (p−127)/128, ArcFace 5-point aligned crop"
 
-// ErrInput marks a model whose input is not N×3×112×112.
-var ErrInput = errors.New("recogniser input must be N×3×112×112")
-
 // ErrOutput marks a model whose output is not one vector per face.
 var ErrOutput = errors.New("recogniser output must be one vector per face")
 
 // Inspect decodes a recogniser ONNX and describes it (everything but the
 // threshold, the path and the time added). name labels errors; the
-// engine's decode errors are returned as they are, wrapped with name.
+// engine's decode errors are returned as they are, and a model whose input
+// is not N×3×112×112 gets engine.ErrModelInput.
 // It also returns the decoded net, for a caller that goes on to use it.
 func Inspect(ctx context.Context, name string, data []byte) (Entry, *model.Net, error) {
 	net, err := model.Decode(name, data)
@@ -31,7 +30,7 @@ func Inspect(ctx context.Context, name string, data []byte) (Entry, *model.Net, 
 	}
 	s := net.InputShape()
 	if len(s) != 4 || s[1] != 3 || s[2] != 112 || s[3] != 112 {
-		return Entry{}, nil, fmt.Errorf("model %s: input shape %v: %w", name, s, ErrInput)
+		return Entry{}, nil, fmt.Errorf("model %s: input shape %v: %w", name, s, engine.ErrModelInput)
 	}
 	// The output size is only known from a run. Two faces, so that a model
 	// that mixes the batch up (or fixes it to one) shows.

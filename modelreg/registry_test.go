@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -212,8 +213,8 @@ func TestRefusedModels(t *testing.T) {
 	}{
 		{"not ONNX", []byte("this is not a model"), nil, "decode ONNX"},
 		{"truncated", good[:len(good)/2], nil, "decode ONNX"},
-		{"64×64 input", convModel(3, 64, 64, 2, 16, 1), ErrInput, "[1 3 64 64]"},
-		{"grey input", convModel(1, 112, 112, 2, 16, 1), ErrInput, "[1 1 112 112]"},
+		{"64×64 input", convModel(3, 64, 64, 2, 16, 1), engine.ErrModelInput, "[1 3 64 64]"},
+		{"grey input", convModel(1, 112, 112, 2, 16, 1), engine.ErrModelInput, "[1 1 112 112]"},
 		{"empty file", nil, nil, "bad.onnx"},
 	}
 	for _, tc := range tests {

@@ -76,8 +76,8 @@ func fields(msg []byte) ([]field, error) {
 	return out, nil
 }
 
-// Node is one graph node.
-type Node struct {
+// node is one graph node.
+type node struct {
 	Op      string
 	Inputs  []string
 	Outputs []string
@@ -93,16 +93,16 @@ type attr struct {
 
 // Model is a parsed ONNX model.
 type Model struct {
-	header [][]byte // the model's fields other than the graph, encoded
-	graph  [][]byte // the graph's fields other than nodes, initializers, inputs, outputs and value infos
-	Nodes  []Node   // in topological order
-	inits  map[string][]byte
-	order  []string         // initializer names in file order
-	dims   map[string][]int // initializer shapes
-	Input  string           // the one graph input that is not an initializer
-	InDims []int            // its declared dimensions (0 where not a fixed size)
-	Output []string
-	outVI  map[string][]byte // output value infos, encoded
+	header     [][]byte // the model's fields other than the graph, encoded
+	graph      [][]byte // the graph's fields other than nodes, initializers, inputs, outputs and value infos
+	graphNodes []node   // in topological order
+	inits      map[string][]byte
+	order      []string         // initializer names in file order
+	dims       map[string][]int // initializer shapes
+	Input      string           // the one graph input that is not an initializer
+	InDims     []int            // its declared dimensions (0 where not a fixed size)
+	Output     []string
+	outVI      map[string][]byte // output value infos, encoded
 }
 
 // Parse reads an ONNX model.
@@ -135,7 +135,7 @@ func Parse(data []byte) (*Model, error) {
 			if err != nil {
 				return nil, err
 			}
-			m.Nodes = append(m.Nodes, n)
+			m.graphNodes = append(m.graphNodes, n)
 		case graphInitializer:
 			name, dims, err := parseTensorHeader(f.payload)
 			if err != nil {
@@ -181,12 +181,12 @@ func Parse(data []byte) (*Model, error) {
 	return m, nil
 }
 
-func parseNode(msg []byte) (Node, error) {
+func parseNode(msg []byte) (node, error) {
 	fs, err := fields(msg)
 	if err != nil {
-		return Node{}, err
+		return node{}, err
 	}
-	n := Node{attrs: map[string]attr{}, raw: msg}
+	n := node{attrs: map[string]attr{}, raw: msg}
 	for _, f := range fs {
 		switch f.num {
 		case nodeInput:
@@ -198,7 +198,7 @@ func parseNode(msg []byte) (Node, error) {
 		case nodeAttribute:
 			name, a, err := parseAttr(f.payload)
 			if err != nil {
-				return Node{}, err
+				return node{}, err
 			}
 			n.attrs[name] = a
 		}
@@ -342,11 +342,11 @@ func (m *Model) sortNodes() error {
 	for name := range m.inits {
 		known[name] = true
 	}
-	done := make([]bool, len(m.Nodes))
-	sorted := make([]Node, 0, len(m.Nodes))
-	for len(sorted) < len(m.Nodes) {
+	done := make([]bool, len(m.graphNodes))
+	sorted := make([]node, 0, len(m.graphNodes))
+	for len(sorted) < len(m.graphNodes) {
 		progress := false
-		for i, n := range m.Nodes {
+		for i, n := range m.graphNodes {
 			if done[i] {
 				continue
 			}
@@ -367,6 +367,6 @@ func (m *Model) sortNodes() error {
 			return fmt.Errorf("%w: a node needs a value no node computes (or the graph has a cycle)", ErrFormat)
 		}
 	}
-	m.Nodes = sorted
+	m.graphNodes = sorted
 	return nil
 }

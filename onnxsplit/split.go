@@ -19,7 +19,7 @@ type Segment struct {
 	InC, OutC int
 	In, Out   [2]int  // spatial size (height, width) at the model's declared input size
 	Geom      [2]Axis // along the height and along the width
-	nodes     []int   // indexes into Model.Nodes
+	nodes     []int   // indexes into Model.graphNodes
 }
 
 // ErrShape marks a model whose input is not N×C×H×W with fixed C, H, W.
@@ -34,7 +34,7 @@ func (m *Model) Segments() ([]Segment, error) {
 	}
 	constant := m.constants()
 	remaining := map[string]int{}
-	for _, n := range m.Nodes {
+	for _, n := range m.graphNodes {
 		for _, in := range n.Inputs {
 			if !constant[in] {
 				remaining[in]++
@@ -47,7 +47,7 @@ func (m *Model) Segments() ([]Segment, error) {
 	live := map[string]bool{m.Input: true}
 	var segs []Segment
 	cur := Segment{Input: m.Input}
-	for i, n := range m.Nodes {
+	for i, n := range m.graphNodes {
 		if n.Op == "Constant" {
 			continue // included wherever a consumer goes
 		}
@@ -65,7 +65,7 @@ func (m *Model) Segments() ([]Segment, error) {
 				live[out] = true
 			}
 		}
-		if len(live) == 1 && i < len(m.Nodes)-1 {
+		if len(live) == 1 && i < len(m.graphNodes)-1 {
 			for out := range live {
 				if contains(n.Outputs, out) {
 					cur.Output = out
@@ -125,7 +125,7 @@ func (m *Model) constants() map[string]bool {
 	for name := range m.inits {
 		c[name] = true
 	}
-	for _, n := range m.Nodes {
+	for _, n := range m.graphNodes {
 		if n.Op == "Constant" {
 			for _, out := range n.Outputs {
 				c[out] = true
@@ -147,7 +147,7 @@ type shape struct {
 func (m *Model) geometry(s *Segment, c, h, w int, constant map[string]bool) bool {
 	vals := map[string]shape{s.Input: {c: c, size: [2]int{h, w}, geom: [2]Axis{{S: 1}, {S: 1}}}}
 	for _, i := range s.nodes {
-		n := m.Nodes[i]
+		n := m.graphNodes[i]
 		out, ok := m.nodeShape(n, vals, constant)
 		if !ok || len(n.Outputs) == 0 {
 			return false
@@ -164,7 +164,7 @@ func (m *Model) geometry(s *Segment, c, h, w int, constant map[string]bool) bool
 }
 
 // nodeShape is the shape of n's first output, if n is a local operation.
-func (m *Model) nodeShape(n Node, vals map[string]shape, constant map[string]bool) (shape, bool) {
+func (m *Model) nodeShape(n node, vals map[string]shape, constant map[string]bool) (shape, bool) {
 	if len(n.Inputs) == 0 {
 		return shape{}, false
 	}
@@ -231,7 +231,7 @@ func merge(x, y shape) (shape, bool) {
 	return x, true
 }
 
-func (m *Model) convShape(n Node, x shape, constant map[string]bool) (shape, bool) {
+func (m *Model) convShape(n node, x shape, constant map[string]bool) (shape, bool) {
 	if len(n.Inputs) < 2 {
 		return shape{}, false
 	}

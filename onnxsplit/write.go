@@ -9,7 +9,7 @@ import (
 // SubModel writes segments [from, to) as an ONNX model of their own: its
 // input is segs[from].Input, declared 1×C×h×w (any batch size runs), and
 // its output segs[to−1].Output, or the model's own outputs when to is
-// len(segs). Nodes and weights are copied byte for byte, with the Constant
+// len(segs). graphNodes and weights are copied byte for byte, with the Constant
 // nodes they use.
 func (m *Model) SubModel(segs []Segment, from, to, h, w int) ([]byte, error) {
 	if from < 0 || to > len(segs) || from >= to {
@@ -33,7 +33,7 @@ func (m *Model) SubModel(segs []Segment, from, to, h, w int) ([]byte, error) {
 
 	var g []byte
 	weights := map[string]bool{}
-	for i, n := range m.Nodes { // file order is topological order
+	for i, n := range m.graphNodes { // file order is topological order
 		if !included[i] {
 			continue
 		}
@@ -72,18 +72,18 @@ func (m *Model) SubModel(segs []Segment, from, to, h, w int) ([]byte, error) {
 // included nodes read.
 func (m *Model) addConstantNodes(included map[int]bool) {
 	producer := map[string]int{}
-	for i, n := range m.Nodes {
+	for i, n := range m.graphNodes {
 		if n.Op == "Constant" {
 			for _, out := range n.Outputs {
 				producer[out] = i
 			}
 		}
 	}
-	for i := range m.Nodes {
+	for i := range m.graphNodes {
 		if !included[i] {
 			continue
 		}
-		for _, in := range m.Nodes[i].Inputs {
+		for _, in := range m.graphNodes[i].Inputs {
 			if p, ok := producer[in]; ok {
 				included[p] = true
 			}
