@@ -36,6 +36,11 @@ func Figure(p Pair, results []*Result, opt FigureOptions) (*image.NRGBA, error) 
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	for _, r := range results {
+		if err := r.check(p.A.Rect.Dx()); err != nil {
+			return nil, err
+		}
+	}
 	if opt.Scale.Max <= 0 {
 		opt.Scale = ScaleFor(results...)
 	}

@@ -118,6 +118,12 @@ func TestFigureLayout(t *testing.T) {
 	if _, err := Figure(p, nil, FigureOptions{}); !errors.Is(err, ErrNoResults) {
 		t.Errorf("no results: error %v", err)
 	}
+	// Maps for another face size (as a file could hold) are refused.
+	other := *results[1]
+	other.Grid.Size = 100
+	if _, err := Figure(p, []*Result{results[0], &other}, FigureOptions{}); !errors.Is(err, ErrGrid) {
+		t.Errorf("maps of 100-pixel faces: error %v, want ErrGrid", err)
+	}
 }
 
 // TestDemoFigure writes the figures of docs/occlusion.md when -docs is set.

@@ -97,6 +97,19 @@ type Result struct {
 	Settings []SettingMaps
 }
 
+// check: the result's maps fit faces of size pixels.
+func (r *Result) check(size int) error {
+	if r.Grid.Size != size {
+		return fmt.Errorf("%w: model %s: maps of %d-pixel faces for %d-pixel faces", ErrGrid, r.Model.Name, r.Grid.Size, size)
+	}
+	for _, s := range r.Settings {
+		if len(s.A.Drops) != r.Grid.Cells() || len(s.B.Drops) != r.Grid.Cells() || s.A.Grid != r.Grid || s.B.Grid != r.Grid {
+			return fmt.Errorf("%w: model %s, setting %s: maps do not fit the grid %+v", ErrGrid, r.Model.Name, s.Setting.ID(), r.Grid)
+		}
+	}
+	return nil
+}
+
 // Setting returns the maps of setting s, if the result has them.
 func (r *Result) Setting(s Setting) (SettingMaps, bool) {
 	for _, m := range r.Settings {

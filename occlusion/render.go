@@ -1,6 +1,7 @@
 package occlusion
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -80,9 +81,14 @@ const overlayAlpha = 0.85
 // Overlay is the face in grey (luma) under the map's per-pixel colours,
 // the size of the face. The colour's opacity grows with √|value| (0 at
 // zero, overlayAlpha at ±Max and beyond), so that the face shows through
-// where a region does not matter and small values still show.
+// where a region does not matter and small values still show. The face
+// must be Grid.Size pixels square and the map complete (Figure checks
+// data read from files); anything else is a programmer error and panics.
 func Overlay(face *image.NRGBA, m Map, s Scale) *image.NRGBA {
 	n := m.Grid.Size
+	if face.Rect.Dx() != n || face.Rect.Dy() != n || len(m.Drops) != m.Grid.Cells() {
+		panic(fmt.Sprintf("occlusion.Overlay: %v face, %d-pixel grid with %d of %d cells", face.Rect.Size(), n, len(m.Drops), m.Grid.Cells()))
+	}
 	px := m.Pixels()
 	out := image.NewNRGBA(image.Rect(0, 0, n, n))
 	for y := 0; y < n; y++ {
