@@ -45,17 +45,56 @@ type builder struct {
 	// so that updating them leaves the Net untouched.
 	train bool
 	stats map[*G.Node]bool // BatchNorm running statistics (not differentiated)
+	// steps records every computed node in the order it was added, with the
+	// kernel that computes it: the program as a device backend runs it.
+	steps []step
 }
 
-func (n *Net) build(batch int) (p *program, err error) {
+// step is one computation of a built graph: node = k(in...). Data movement
+// that the CPU graph leaves to gorgonia's ops is recorded as a mover kernel
+// (moves.go), so a program's steps are kernels only.
+type step struct {
+	node *G.Node
+	k    kernel
+	in   []*G.Node
+}
+
+// record adds a step; gorgonia returns an existing node for an identical
+// application, which then keeps its first step.
+func (b *builder) record(node *G.Node, k kernel, in ...*G.Node) {
+	b.steps = append(b.steps, step{node: node, k: k, in: in})
+}
+
+// recordMove records a movement whose kernel could not be made (err): the
+// CPU graph runs it with gorgonia's op, and a device plan reports it.
+func (b *builder) recordMove(node *G.Node, k kernel, err error, in ...*G.Node) {
+	if err != nil {
+		k = unsupportedKernel{err}
+	}
+	b.record(node, k, in...)
+}
+
+func (n *Net) build(batch int) (*program, error) {
+	b, p, err := n.buildGraph(batch)
+	if err != nil {
+		return nil, err
+	}
+	p.mem = planMemory(b.g, p.outputs, &n.pool)
+	p.vm = G.NewTapeMachine(b.g)
+	return p, nil
+}
+
+// buildGraph builds the inference graph for one batch size, without the
+// machine that runs it on the CPU (device plans need only its steps).
+func (n *Net) buildGraph(batch int) (b *builder, p *program, err error) {
 	// gorgonia panics on some inconsistent graphs; a bad model file must
 	// come back as an error that names it.
 	defer func() {
 		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("model %s: building graph for batch %d: %v", n.name, batch, r)
+			b, p, err = nil, nil, fmt.Errorf("model %s: building graph for batch %d: %v", n.name, batch, r)
 		}
 	}()
-	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{},
+	b = &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{},
 		fuse: true, fusedFrom: map[int64]*irNode{}}
 	for conv, act := range n.fused {
 		b.fusedFrom[act.id] = n.g.Node(conv).(*irNode)
@@ -63,7 +102,7 @@ func (n *Net) build(batch int) (p *program, err error) {
 	for _, node := range n.order {
 		v, err := b.buildNode(node)
 		if err != nil {
-			return nil, n.nodeError(node, err)
+			return nil, nil, n.nodeError(node, err)
 		}
 		b.values[node.id] = v
 	}
@@ -71,14 +110,13 @@ func (n *Net) build(batch int) (p *program, err error) {
 	for _, o := range n.outputs {
 		v, err := b.lift(b.values[o.id])
 		if err != nil {
-			return nil, n.nodeError(o, err)
+			return nil, nil, n.nodeError(o, err)
 		}
 		p.outputs = append(p.outputs, v)
 	}
-	p.mem = planMemory(b.g, p.outputs, &n.pool)
-	p.vm = G.NewTapeMachine(b.g)
 	p.kernels = b.kernels
-	return p, nil
+	p.steps = b.steps
+	return b, p, nil
 }
 
 func (b *builder) buildNode(node *irNode) (value, error) {
@@ -257,5 +295,6 @@ func (b *builder) kernelNode(k kernel, in ...value) (value, error) {
 		return value{}, err
 	}
 	b.kernels = append(b.kernels, k)
+	b.record(n, k, nodes...)
 	return value{node: n}, nil
 }

@@ -210,20 +210,8 @@ func flushDenormals(t interface{ Data() interface{} }) {
 // Run evaluates the model on one batch (NCHW) and returns its outputs in the
 // model's order. Different batch sizes may be mixed freely.
 func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
-	if err := ctx.Err(); err != nil {
+	if err := n.checkInput(ctx, in); err != nil {
 		return nil, err
-	}
-	if err := in.check(); err != nil {
-		return nil, fmt.Errorf("model %s: %w", n.name, err)
-	}
-	want := n.InputShape()
-	if len(in.Shape) != len(want) || len(want) == 0 || in.Shape[0] < 1 {
-		return nil, fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
-	}
-	for i := 1; i < len(want); i++ {
-		if want[i] > 0 && in.Shape[i] != want[i] {
-			return nil, fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
-		}
 	}
 	p, err := n.program(in.Shape[0])
 	if err != nil {
@@ -234,6 +222,27 @@ func (n *Net) Run(ctx context.Context, in Tensor) ([]Tensor, error) {
 		return nil, fmt.Errorf("model %s: %w", n.name, err)
 	}
 	return outs, nil
+}
+
+// checkInput rejects a cancelled context and an input the model cannot
+// take, before any work.
+func (n *Net) checkInput(ctx context.Context, in Tensor) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return fmt.Errorf("model %s: %w", n.name, err)
+	}
+	want := n.InputShape()
+	if len(in.Shape) != len(want) || len(want) == 0 || in.Shape[0] < 1 {
+		return fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
+	}
+	for i := 1; i < len(want); i++ {
+		if want[i] > 0 && in.Shape[i] != want[i] {
+			return fmt.Errorf("model %s: input shape %v, want N×%v: %w", n.name, in.Shape, want[1:], ErrShape)
+		}
+	}
+	return nil
 }
 
 func (n *Net) program(batch int) (*program, error) {
@@ -259,6 +268,7 @@ type program struct {
 	outputs []*G.Node
 	vm      G.VM
 	kernels []kernel   // the forward kernels, for FLOP counts
+	steps   []step     // every computation in order, for device plans
 	mem     *runMemory // the kernels' output buffers during a run
 }
 

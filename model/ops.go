@@ -246,7 +246,11 @@ func reshapeValue(b *builder, v value, shape tensor.Shape) (value, error) {
 		return v, nil
 	}
 	node, err := G.Reshape(v.node, shape)
-	return value{node: node}, err
+	if err != nil {
+		return value{}, err
+	}
+	b.record(node, reshapeKernel{v.shape().Clone(), node.Shape().Clone()}, v.node)
+	return value{node: node}, nil
 }
 
 // buildReshape follows ONNX: 0 copies the input dimension, −1 is inferred.
@@ -367,7 +371,12 @@ func buildTranspose(b *builder, n *irNode, in []value) (value, error) {
 		return value{c: c.Materialize().(*tensor.Dense)}, nil
 	}
 	node, err := G.Transpose(in[0].node, perm...)
-	return value{node: node}, err
+	if err != nil {
+		return value{}, err
+	}
+	k, err := newTransposeKernel(in[0].shape(), perm)
+	b.recordMove(node, k, err, in[0].node)
+	return value{node: node}, nil
 }
 
 func buildConcat(b *builder, n *irNode, in []value) (value, error) {
@@ -403,8 +412,17 @@ func buildConcat(b *builder, n *irNode, in []value) (value, error) {
 	if len(nodes) == 1 {
 		return value{node: nodes[0]}, nil
 	}
+	shapes := make([]tensor.Shape, len(nodes))
+	for i, nd := range nodes {
+		shapes[i] = nd.Shape()
+	}
 	node, err := G.Concat(axis, nodes...)
-	return value{node: node}, err
+	if err != nil {
+		return value{}, err
+	}
+	k, err := newConcatKernel(axis, shapes)
+	b.recordMove(node, k, err, nodes...)
+	return value{node: node}, nil
 }
 
 // buildSlice supports both the attribute form (opset < 10) and the input
@@ -443,6 +461,7 @@ func buildSlice(b *builder, n *irNode, in []value) (value, error) {
 		return value{}, fmt.Errorf("starts %v, ends %v and axes %v differ in length", starts, ends, axes)
 	}
 	slices := make([]tensor.Slice, x.Dims())
+	sk := sliceKernel{shape: x.Clone(), starts: make([]int, x.Dims()), ends: x.Clone()}
 	for i, a := range axes {
 		if a < 0 {
 			a += x.Dims()
@@ -461,6 +480,7 @@ func buildSlice(b *builder, n *irNode, in []value) (value, error) {
 			return value{}, fmt.Errorf("empty slice [%d:%d] of axis %d: %w", starts[i], ends[i], a, ErrUnsupported)
 		}
 		slices[a] = G.S(s, e)
+		sk.starts[a], sk.ends[a] = s, e
 	}
 	if in[0].c != nil {
 		v, err := in[0].c.Slice(slices...)
@@ -470,7 +490,12 @@ func buildSlice(b *builder, n *irNode, in []value) (value, error) {
 		return value{c: v.(*tensor.Dense).Materialize().(*tensor.Dense)}, nil
 	}
 	node, err := G.Slice(in[0].node, slices...)
-	return value{node: node}, err
+	if err != nil {
+		return value{}, err
+	}
+	sk.out = node.Shape().Clone()
+	b.record(node, sk, in[0].node)
+	return value{node: node}, nil
 }
 
 func buildShape(b *builder, n *irNode, in []value) (value, error) {
