@@ -56,7 +56,7 @@ func BenchmarkPairPlain(b *testing.B) {
 
 func netEmbedder(maxTile float64) func(teacher) Embedder {
 	return func(tc teacher) Embedder {
-		e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+		e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 		if err != nil {
 			panic(err)
 		}
@@ -82,7 +82,7 @@ func BenchmarkPairIncremental(b *testing.B) {
 // rest of the network, and per face of a whole embedding, each run alone
 // on batches of 64.
 func BenchmarkPatchParts(b *testing.B) {
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func BenchmarkPatchParts(b *testing.B) {
 	}
 	const batch = 64
 	ctx := context.Background()
-	cpuPer := func(net *model.Net, in model.Tensor) float64 {
+	cpuPer := func(net model.Model, in model.Tensor) float64 {
 		if _, err := net.Run(ctx, in); err != nil { // build the graph
 			b.Fatal(err)
 		}
@@ -107,14 +107,14 @@ func BenchmarkPatchParts(b *testing.B) {
 	}
 	tiles := 0.0
 	for i, st := range p.stages {
-		net, err := e.net(i, i+1, st.tile[0], st.tile[1])
+		net, err := e.sub(i, i+1, st.tile[0], st.tile[1])
 		if err != nil {
 			b.Fatal(err)
 		}
 		tiles += cpuPer(net, testTensor(batch, st.seg.InC, st.tile[0], st.tile[1]))
 	}
 	last := p.stages[len(p.stages)-1].seg
-	tail, err := e.net(len(p.stages), len(e.segs), last.Out[0], last.Out[1])
+	tail, err := e.sub(len(p.stages), len(e.segs), last.Out[0], last.Out[1])
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,7 +40,7 @@
 //
 // # Use
 //
-//	emb, err := occlusion.NewNetEmbedder(name, onnxBytes)
+//	emb, err := occlusion.NewNetEmbedder(name, onnxBytes, nil) // nil: the CPU engine
 //	res, err := occlusion.ComputePair(ctx, emb, occlusion.Model{Name: name, Threshold: t}, pair, occlusion.Options{Progress: prog})
 //	img, err := occlusion.Figure(pair, []*occlusion.Result{res}, occlusion.FigureOptions{})
 //	err = occlusion.WriteJSON(path, occlusion.File{FaceA: a, FaceB: b, Results: []*occlusion.Result{res}})

@@ -132,7 +132,7 @@ func TestDemoFigure(t *testing.T) {
 		t.Skip("SKIP: -docs not set (this writes the documentation's figures)")
 	}
 	tc := loadTeacher(t)
-	emb, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	emb, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

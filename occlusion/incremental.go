@@ -2,8 +2,10 @@ package occlusion
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"io"
 	"sync"
 
 	"github.com/maskinv/workbench/engine"
@@ -42,20 +44,23 @@ type NetEmbedder struct {
 	MaxTile float64
 
 	name  string
-	plain face.Embedder
+	net   *model.Net    // the whole model as decoded
+	dev   *model.Device // where every model runs
+	plain face.Embedder // the whole model on dev, for whole crops
 	split *onnxsplit.Model
 	segs  []onnxsplit.Segment
 
 	mu   sync.Mutex
-	nets map[netKey]*model.Net
+	nets map[netKey]model.Model
 }
 
 type netKey struct{ from, to, h, w int }
 
 // NewNetEmbedder decodes a recogniser (N×3×112×112 → d) from its ONNX
-// bytes; name labels errors. A model with another input is refused with
-// engine.ErrModelInput.
-func NewNetEmbedder(name string, onnx []byte) (*NetEmbedder, error) {
+// bytes, to run on dev (nil: the CPU engine; a device gets the whole model
+// and every segment model bound to it); name labels errors. A model with
+// another input is refused with engine.ErrModelInput.
+func NewNetEmbedder(name string, onnx []byte, dev *model.Device) (*NetEmbedder, error) {
 	net, err := model.Decode(name, onnx)
 	if err != nil {
 		return nil, err
@@ -63,7 +68,14 @@ func NewNetEmbedder(name string, onnx []byte) (*NetEmbedder, error) {
 	if s := net.InputShape(); len(s) != 4 || s[1] != 3 || s[2] != face.AlignedSize || s[3] != face.AlignedSize {
 		return nil, fmt.Errorf("model %s: input shape %v: %w", name, s, engine.ErrModelInput)
 	}
-	e := &NetEmbedder{name: name, plain: face.Embedder{Net: net, Batch: DefaultBatch}, nets: map[netKey]*model.Net{}}
+	if dev == nil {
+		dev = model.CPU()
+	}
+	whole, err := dev.Bind(net)
+	if err != nil {
+		return nil, err
+	}
+	e := &NetEmbedder{name: name, net: net, dev: dev, plain: face.Embedder{Net: whole, Batch: DefaultBatch}, nets: map[netKey]model.Model{}}
 	if m, err := onnxsplit.Parse(onnx); err == nil {
 		if segs, err := m.Segments(); err == nil && len(segs) > 0 && segs[0].Local {
 			e.split, e.segs = m, segs
@@ -72,8 +84,26 @@ func NewNetEmbedder(name string, onnx []byte) (*NetEmbedder, error) {
 	return e, nil
 }
 
-// Net is the whole model.
-func (e *NetEmbedder) Net() *model.Net { return e.plain.Net.(*model.Net) }
+// Net is the whole model as decoded (its name, hash and FLOPs).
+func (e *NetEmbedder) Net() *model.Net { return e.net }
+
+// Close releases the device memory of the models bound to a device (on
+// the CPU engine there is none); the embedder is not used afterwards.
+func (e *NetEmbedder) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for k, n := range e.nets {
+		if c, ok := n.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+		delete(e.nets, k)
+	}
+	if c, ok := e.plain.Net.(io.Closer); ok {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // Incremental reports whether EmbedPatches works incrementally.
 func (e *NetEmbedder) Incremental() bool { return e.split != nil }
@@ -83,9 +113,9 @@ func (e *NetEmbedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]floa
 	return e.plain.Embed(ctx, crops)
 }
 
-// net is the model of segments [from, to) for an input of h×w, decoded
-// once.
-func (e *NetEmbedder) net(from, to, h, w int) (*model.Net, error) {
+// sub is the model of segments [from, to) for an input of h×w, decoded
+// and bound to the device once.
+func (e *NetEmbedder) sub(from, to, h, w int) (model.Model, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := netKey{from, to, h, w}
@@ -100,8 +130,12 @@ func (e *NetEmbedder) net(from, to, h, w int) (*model.Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.nets[k] = n
-	return n, nil
+	bound, err := e.dev.Bind(n)
+	if err != nil {
+		return nil, err
+	}
+	e.nets[k] = bound
+	return bound, nil
 }
 
 // span is an inclusive range of positions along one axis.
@@ -225,13 +259,13 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 	}
 	acts := make([][]model.Tensor, len(faces))
 	orig := make([][]float32, len(faces))
-	var tail *model.Net
+	var tail model.Model
 	for f, img := range faces {
 		if acts[f], err = e.activations(ctx, p, img); err != nil {
 			return nil, nil, err
 		}
 		last := acts[f][len(p.stages)].Shape
-		if tail, err = e.net(len(p.stages), len(e.segs), last[2], last[3]); err != nil {
+		if tail, err = e.sub(len(p.stages), len(e.segs), last[2], last[3]); err != nil {
 			return nil, nil, err
 		}
 		v, err := runEmbed(ctx, tail, acts[f][len(p.stages)], 1)
@@ -274,7 +308,7 @@ func checkPatches(faces []*image.NRGBA, rects []image.Rectangle) error {
 func (e *NetEmbedder) activations(ctx context.Context, p *patchPlan, img *image.NRGBA) ([]model.Tensor, error) {
 	acts := []model.Tensor{face.RecogniserInput([]*image.NRGBA{img})}
 	for i, st := range p.stages {
-		net, err := e.net(i, i+1, st.seg.In[0], st.seg.In[1])
+		net, err := e.sub(i, i+1, st.seg.In[0], st.seg.In[1])
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +326,7 @@ func (e *NetEmbedder) activations(ctx context.Context, p *patchPlan, img *image.
 // different models: the tiles of the next batch while the network's
 // whole-map part embeds this one. On two cores that keeps both busy where
 // the engine's own parallel split of small tiles does not.
-func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model.Tensor, tail *model.Net, batch int, done func(int)) ([][]float32, error) {
+func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model.Tensor, tail model.Model, batch int, done func(int)) ([][]float32, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -360,7 +394,7 @@ func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts [][]model.Te
 			crop(dst, acts[f][i], p.at[k][i], st.tile)
 			paste(dst, st.tile, p.at[k][i], p.in[k][i], vals[j], c)
 		}
-		net, err := e.net(i, i+1, st.tile[0], st.tile[1])
+		net, err := e.sub(i, i+1, st.tile[0], st.tile[1])
 		if err != nil {
 			return model.Tensor{}, err
 		}
@@ -435,7 +469,7 @@ func extract(src []float32, size, origin [2]int, region [2]span, c int) []float3
 
 // runEmbed runs the part of the network that ends in the embedding on n
 // inputs and returns the n unit vectors.
-func runEmbed(ctx context.Context, net *model.Net, in model.Tensor, n int) ([][]float32, error) {
+func runEmbed(ctx context.Context, net model.Model, in model.Tensor, n int) ([][]float32, error) {
 	outs, err := net.Run(ctx, in)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 func TestIncrementalMatchesPlain(t *testing.T) {
 	tc := loadTeacher(t)
 	img := tc.align(t, "Serena_Williams/Serena_Williams_0002.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func maxDiff(a, b []float32) float64 {
 func TestNetEmbedderPair(t *testing.T) {
 	tc := loadTeacher(t)
 	p := tc.demoPair(t, "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Angelina_Jolie/Angelina_Jolie_0002.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestNetEmbedderPair(t *testing.T) {
 func TestNetEmbedderCancel(t *testing.T) {
 	tc := loadTeacher(t)
 	img := tc.align(t, "Colin_Powell/Colin_Powell_0003.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestNetEmbedderCancel(t *testing.T) {
 func TestNetEmbedderFallback(t *testing.T) {
 	tc := loadTeacher(t)
 	faces := []*image.NRGBA{tc.align(t, "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"), tc.align(t, "Colin_Powell/Colin_Powell_0002.jpg")}
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestNetEmbedderFallback(t *testing.T) {
 }
 
 func TestNetEmbedderBadInput(t *testing.T) {
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer())
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestNetEmbedderBadInput(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewNetEmbedder("detector", assets.Detector()); !errors.Is(err, engine.ErrModelInput) {
+	if _, err := NewNetEmbedder("detector", assets.Detector(), nil); !errors.Is(err, engine.ErrModelInput) {
 		t.Errorf("the detector as a recogniser: %v, want engine.ErrModelInput", err)
 	}
 }
