@@ -107,14 +107,14 @@ func BenchmarkPatchParts(b *testing.B) {
 	}
 	tiles := 0.0
 	for i, st := range p.stages {
-		net, err := e.sub(i, i+1, st.tile[0], st.tile[1])
+		net, err := e.sub(i, i+1, st.tile[0], st.tile[1], 0)
 		if err != nil {
 			b.Fatal(err)
 		}
 		tiles += cpuPer(net, testTensor(batch, st.seg.InC, st.tile[0], st.tile[1]))
 	}
 	last := p.stages[len(p.stages)-1].seg
-	tail, err := e.sub(len(p.stages), len(e.segs), last.Out[0], last.Out[1])
+	tail, err := e.sub(len(p.stages), len(e.segs), last.Out[0], last.Out[1], 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -129,4 +129,19 @@ func testTensor(n, c, h, w int) model.Tensor {
 		t.Data[i] = float32(i%251)/125 - 1
 	}
 	return t
+}
+
+func BenchmarkPairWorkers(b *testing.B) {
+	for _, w := range [][2]int{{1, 1}, {1, 2}, {2, 2}} {
+		b.Run(fmt.Sprintf("p%d_c%d", w[0], w[1]), func(b *testing.B) {
+			benchPair(b, func(tc teacher) Embedder {
+				e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				e.producers, e.consumers = w[0], w[1]
+				return e
+			}, Options{Batch: 32})
+		})
+	}
 }

@@ -1,12 +1,14 @@
 package occlusion
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
@@ -43,6 +45,10 @@ type NetEmbedder struct {
 	// have for the segment to run on tiles (0: DefaultMaxTile).
 	MaxTile float64
 
+	// Pipeline workers making tiles and running the whole-map part (0:
+	// two each; BenchmarkPairWorkers measures the choice).
+	producers, consumers int
+
 	name  string
 	net   *model.Net    // the whole model as decoded
 	dev   *model.Device // where every model runs
@@ -54,7 +60,7 @@ type NetEmbedder struct {
 	nets map[netKey]model.Model
 }
 
-type netKey struct{ from, to, h, w int }
+type netKey struct{ from, to, h, w, replica int }
 
 // NewNetEmbedder decodes a recogniser (N×3×112×112 → d) from its ONNX
 // bytes, to run on dev (nil: the CPU engine; a device gets the whole model
@@ -115,10 +121,10 @@ func (e *NetEmbedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]floa
 
 // sub is the model of segments [from, to) for an input of h×w, decoded
 // and bound to the device once.
-func (e *NetEmbedder) sub(from, to, h, w int) (model.Model, error) {
+func (e *NetEmbedder) sub(from, to, h, w, replica int) (model.Model, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	k := netKey{from, to, h, w}
+	k := netKey{from, to, h, w, replica}
 	if n, ok := e.nets[k]; ok {
 		return n, nil
 	}
@@ -265,7 +271,7 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 			return nil, nil, err
 		}
 		last := acts[f][len(p.stages)].Shape
-		if tail, err = e.sub(len(p.stages), len(e.segs), last[2], last[3]); err != nil {
+		if tail, err = e.sub(len(p.stages), len(e.segs), last[2], last[3], 0); err != nil {
 			return nil, nil, err
 		}
 		v, err := runEmbed(ctx, tail, acts[f][len(p.stages)], 1)
@@ -275,7 +281,7 @@ func (e *NetEmbedder) EmbedPatches(ctx context.Context, faces []*image.NRGBA, re
 		orig[f] = v[0]
 		done(1)
 	}
-	flat, err := e.pipeline(ctx, p, acts, tail, batch, done)
+	flat, err := e.pipeline(ctx, p, acts, batch, done)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -308,7 +314,7 @@ func checkPatches(faces []*image.NRGBA, rects []image.Rectangle) error {
 func (e *NetEmbedder) activations(ctx context.Context, p *patchPlan, img *image.NRGBA) ([]model.Tensor, error) {
 	acts := []model.Tensor{face.RecogniserInput([]*image.NRGBA{img})}
 	for i, st := range p.stages {
-		net, err := e.sub(i, i+1, st.seg.In[0], st.seg.In[1])
+		net, err := e.sub(i, i+1, st.seg.In[0], st.seg.In[1], 0)
 		if err != nil {
 			return nil, err
 		}
@@ -322,58 +328,76 @@ func (e *NetEmbedder) activations(ctx context.Context, p *patchPlan, img *image.
 }
 
 // pipeline embeds every face's patches in batches (item g is face
-// g / len(rects), patch g % len(rects)), in two stages that run at once on
-// different models: the tiles of the next batch while the network's
-// whole-map part embeds this one. On two cores that keeps both busy where
-// the engine's own parallel split of small tiles does not.
-func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model.Tensor, tail model.Model, batch int, done func(int)) ([][]float32, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// g / len(rects), patch g % len(rects)), in two stages that run at once:
+// workers making the tiles of batches, and workers running the network's
+// whole-map part on finished ones, each worker on models of its own (a
+// model runs one batch at a time). On two cores that keeps both busy where
+// the engine's own parallel split of small tiles does not: two workers of
+// each kind took 19 s a pair where one of each took 24 s, at the same CPU
+// time, on the shared machine.
+func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model.Tensor, batch int, done func(int)) ([][]float32, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	type job struct {
-		n  int
-		in model.Tensor
+		g0, n int
+		in    model.Tensor
 	}
 	total := len(acts) * len(p.rects)
+	out := make([][]float32, total)
 	jobs := make(chan job, 1)
-	var tileErr error
+	var next atomic.Int64 // the next batch to make tiles for
+	var producers, consumers sync.WaitGroup
+	for w := range cmp.Or(e.producers, 2) {
+		producers.Go(func() {
+			for {
+				g0 := int(next.Add(1)-1) * batch
+				if g0 >= total || ctx.Err() != nil {
+					return
+				}
+				g1 := min(g0+batch, total)
+				in, err := e.tiles(ctx, p, acts, g0, g1, w)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				select {
+				case jobs <- job{g0, g1 - g0, in}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
 	go func() {
-		defer close(jobs)
-		for g0 := 0; g0 < total; g0 += batch {
-			g1 := min(g0+batch, total)
-			in, err := e.tiles(ctx, p, acts, g0, g1)
-			if err != nil {
-				tileErr = err
-				return
-			}
-			select {
-			case jobs <- job{g1 - g0, in}:
-			case <-ctx.Done():
-				return
-			}
-		}
+		producers.Wait()
+		close(jobs)
 	}()
-	out := make([][]float32, 0, total)
-	var err error
-	for j := range jobs {
-		if err != nil {
-			continue // drain: the producer stops at the cancel
-		}
-		var vecs [][]float32
-		if vecs, err = runEmbed(ctx, tail, j.in, j.n); err != nil {
-			err = fmt.Errorf("%s: %w", e.name, err)
-			cancel()
-			continue
-		}
-		out = append(out, vecs...)
-		done(j.n)
+	var mu sync.Mutex // serialises done
+	shape := acts[0][len(p.stages)].Shape
+	for w := range cmp.Or(e.consumers, 2) {
+		consumers.Go(func() {
+			tail, err := e.sub(len(p.stages), len(e.segs), shape[2], shape[3], w)
+			if err != nil {
+				cancel(err)
+			}
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain: the producers stop at the cancel
+				}
+				vecs, err := runEmbed(ctx, tail, j.in, j.n)
+				if err != nil {
+					cancel(fmt.Errorf("%s: %w", e.name, err))
+					continue
+				}
+				copy(out[j.g0:], vecs)
+				mu.Lock()
+				done(j.n)
+				mu.Unlock()
+			}
+		})
 	}
-	if err == nil {
-		err = tileErr // read after jobs is closed: the producer has returned
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
+	consumers.Wait()
+	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -382,7 +406,7 @@ func (e *NetEmbedder) pipeline(ctx context.Context, p *patchPlan, acts [][]model
 // tiles runs the tiled stages for items [g0, g1) (see pipeline) of plan
 // p and returns the input of the whole-map part: each face's activations
 // with its patch's changed region pasted in.
-func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts [][]model.Tensor, g0, g1 int) (model.Tensor, error) {
+func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts [][]model.Tensor, g0, g1, replica int) (model.Tensor, error) {
 	n, r := g1-g0, len(p.rects)
 	vals := make([][]float32, n) // each patch's changed region, CHW; nil: the grey patch
 	for i, st := range p.stages {
@@ -394,7 +418,7 @@ func (e *NetEmbedder) tiles(ctx context.Context, p *patchPlan, acts [][]model.Te
 			crop(dst, acts[f][i], p.at[k][i], st.tile)
 			paste(dst, st.tile, p.at[k][i], p.in[k][i], vals[j], c)
 		}
-		net, err := e.sub(i, i+1, st.tile[0], st.tile[1])
+		net, err := e.sub(i, i+1, st.tile[0], st.tile[1], replica)
 		if err != nil {
 			return model.Tensor{}, err
 		}
