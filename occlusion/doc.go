@@ -36,7 +36,7 @@
 // embeddings at 8×8 / stride 4. Any Embedder works (face.Embedder embeds
 // every occluded crop whole); NetEmbedder computes the same embeddings
 // incrementally, running the network's early layers only around each
-// patch, for about 1.7–1.8× less CPU time (docs/occlusion.md).
+// patch, for about 1.6–1.8× less CPU time (docs/occlusion.md).
 //
 // # Use
 //
