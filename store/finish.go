@@ -38,7 +38,7 @@ func (w *Writer) Finish(keys []string) (Meta, error) {
 	}
 	// The journal is read back through a map: a pread per record and
 	// vector cost more than the rest of Finish.
-	jmap, err := mapFile(w.jf, w.j.off)
+	jmap, err := mapFile(w.jf, w.j.end())
 	if err != nil {
 		return Meta{}, fmt.Errorf("store %s: map journal: %w", w.dir, err)
 	}
