@@ -15,6 +15,7 @@ import (
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
@@ -126,10 +127,21 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	tr, err := New(ctx, ts.eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
+	teacher, release, err := ts.teacherOn(opt.Config.Device)
 	if err != nil {
 		return res, err
 	}
+	defer release()
+	student := "cpu"
+	if dev := opt.Config.Device; dev != nil {
+		student = dev.String()
+	}
+	ts.logf("device: teacher on %s; student (forward, backward, SGD) on %s; margin head on the CPU", runnerDevice(teacher), student)
+	tr, err := New(ctx, teacher, studentNet, d, crops, opt.Config, opt.Out)
+	if err != nil {
+		return res, err
+	}
+	defer tr.Close()
 	res.Steps = tr.Steps()
 	resumed, err := ts.resumeOrPrepare(ctx, tr)
 	if err != nil {
@@ -167,6 +179,33 @@ func (ts *session) progress(stage string) progress.Func {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
+}
+
+// teacherOn is the teacher's recogniser bound to dev (the engine's own on
+// the CPU engine), and what releases its device memory.
+func (ts *session) teacherOn(dev *model.Device) (face.Runner, func(), error) {
+	rec := ts.eng.Recogniser
+	net, ok := rec.(*model.Net)
+	if dev == nil || dev.IsCPU() || !ok {
+		return rec, func() {}, nil
+	}
+	m, err := dev.Bind(net)
+	if err != nil {
+		return nil, nil, err
+	}
+	release := func() {}
+	if c, ok := m.(io.Closer); ok {
+		release = func() { _ = c.Close() } // device memory the run no longer needs
+	}
+	return m, release, nil
+}
+
+// runnerDevice names where a runner runs ("cpu" for a *model.Net).
+func runnerDevice(r face.Runner) string {
+	if d, ok := r.(interface{ Device() string }); ok {
+		return d.Device()
+	}
+	return "cpu"
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are
@@ -229,9 +268,9 @@ func (ts *session) run(ctx context.Context, tr *Trainer, res *Result) error {
 			return
 		}
 		last = time.Now()
-		ts.logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s  elapsed %s  ETA %s",
+		ts.logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s (head %.0f%%)  elapsed %s  ETA %s",
 			s.Step, s.Steps, s.Epoch, s.Loss, s.Margin, s.KD, s.GradNorm, s.LR, s.ImagesPerSecond,
-			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
+			100*s.HostLoss.Seconds()/max(s.Elapsed.Seconds(), 1e-9), s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
 	})
 }
 
