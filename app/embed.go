@@ -93,19 +93,35 @@ func describeFailure(path string, err error) string {
 	return fmt.Sprintf("%s: %v", path, err)
 }
 
-// ImagePaths expands the arguments: files are taken as given, folders are
+// ImageInput is an image file found by ImageInputs, and its key: its
+// slash path under the folder argument it was found in, or the path as
+// given for a file argument. Shards are chosen by the key.
+type ImageInput struct {
+	Path, Key string
+}
+
+// ImagePaths is the paths of ImageInputs.
+func ImagePaths(args []string) (paths []string, skipped []EmbedRecord, err error) {
+	inputs, skipped, err := ImageInputs(args)
+	for _, in := range inputs {
+		paths = append(paths, in.Path)
+	}
+	return paths, skipped, err
+}
+
+// ImageInputs expands the arguments: files are taken as given, folders are
 // searched recursively for images (sorted, hidden entries skipped,
 // symbolic links followed once). What a folder scan cannot use (an
 // unreadable subfolder, a broken link, a link back into scanned folders)
 // comes back as a record with Error set, naming the path.
-func ImagePaths(args []string) (paths []string, skipped []EmbedRecord, err error) {
+func ImageInputs(args []string) (inputs []ImageInput, skipped []EmbedRecord, err error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, nil, fmt.Errorf("input %w", err)
 		}
 		if !st.IsDir() {
-			paths = append(paths, a)
+			inputs = append(inputs, ImageInput{Path: a, Key: filepath.ToSlash(a)})
 			continue
 		}
 		scan, err := folder.Scan(a)
@@ -113,15 +129,15 @@ func ImagePaths(args []string) (paths []string, skipped []EmbedRecord, err error
 			return nil, nil, err
 		}
 		for _, k := range scan.Images {
-			paths = append(paths, filepath.Join(a, filepath.FromSlash(k)))
+			inputs = append(inputs, ImageInput{Path: filepath.Join(a, filepath.FromSlash(k)), Key: k})
 		}
 		for _, s := range scan.Skipped {
 			p := filepath.Join(a, filepath.FromSlash(s.Path))
 			skipped = append(skipped, EmbedRecord{Path: p, Error: fmt.Sprintf("%s: skipped: %v", p, s.Err)})
 		}
 	}
-	if len(paths) == 0 && len(skipped) == 0 {
+	if len(inputs) == 0 && len(skipped) == 0 {
 		return nil, nil, fmt.Errorf("no images found in %v", args)
 	}
-	return paths, skipped, nil
+	return inputs, skipped, nil
 }

@@ -60,6 +60,12 @@ type EvalOptions struct {
 	// reports the others as dropped; without it, a pair naming an image
 	// that is not there makes Evaluate fail (*MissingImagesError).
 	AllowMissing bool
+	// Plain, when not nil, gives the unmasked embedding of every image
+	// (an embedding store: StoreSource): they are taken from it, not
+	// computed or cached, and an image it lacks is an error
+	// (ErrNotInStore). Masked variants are computed as without it: a
+	// store holds one embedding per photo.
+	Plain PlainSource
 }
 
 // ImageFailure is an image variant for which no embedding could be made
@@ -103,6 +109,7 @@ type EvalStats struct {
 	Failed    int // image variants without an embedding
 	Fallback  int // images whose face came from the detector fallback
 	CacheErrs int // cache writes that failed (the run goes on)
+	Stored    int // plain variants taken from EvalOptions.Plain
 }
 
 // EvalResult is the outcome of Evaluate.
@@ -148,27 +155,15 @@ func (r *EvalResult) Protocol(name string) *ProtocolResult {
 // not there at all is an error, before any work, unless opt.AllowMissing
 // drops its pairs; one that cannot be read during the run is an error.
 func Evaluate(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, opt EvalOptions) (*EvalResult, error) {
-	for _, p := range opt.Protocols {
-		switch {
-		case !slices.Contains(eval.ProtocolNames(), p):
-			return nil, fmt.Errorf("unknown protocol %q", p)
-		case p == eval.ProtoReal && !set.RealMasks:
-			return nil, fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
-		}
+	if err := checkProtocols(set, opt.Protocols); err != nil {
+		return nil, err
 	}
 	set, dropped, missing, err := completePairs(set, opt.AllowMissing)
 	if err != nil {
 		return nil, err
 	}
-	need := make([]uint8, len(set.Images)) // bit v: variant v needed
-	for _, proto := range opt.Protocols {
-		for _, p := range set.Pairs {
-			va, vb, _ := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
-			need[p.A] |= 1 << va
-			need[p.B] |= 1 << vb
-		}
-	}
-	emb, stats, err := embedVariants(ctx, eng, set, need, opt)
+	need := neededVariants(set, opt)
+	emb, stats, err := embedPlainAndVariants(ctx, eng, set, slices.Clone(need), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +213,33 @@ func Evaluate(ctx context.Context, eng EvalEngine, set *dataset.EvalSet, opt Eva
 		}
 	}
 	return res, nil
+}
+
+// checkProtocols refuses protocols that do not exist or do not fit set.
+func checkProtocols(set *dataset.EvalSet, protocols []string) error {
+	for _, p := range protocols {
+		switch {
+		case !slices.Contains(eval.ProtocolNames(), p):
+			return fmt.Errorf("unknown protocol %q", p)
+		case p == eval.ProtoReal && !set.RealMasks:
+			return fmt.Errorf("protocol %q needs an MFR2 set (real masks)", p)
+		}
+	}
+	return nil
+}
+
+// neededVariants returns, per image of set, bit v set when some pair of
+// the protocols uses its variant v.
+func neededVariants(set *dataset.EvalSet, opt EvalOptions) []uint8 {
+	need := make([]uint8, len(set.Images))
+	for _, proto := range opt.Protocols {
+		for _, p := range set.Pairs {
+			va, vb, _ := eval.PairVariants(proto, opt.Mask.Seed, set.Images[p.A].Key, set.Images[p.B].Key)
+			need[p.A] |= 1 << va
+			need[p.B] |= 1 << vb
+		}
+	}
+	return need
 }
 
 // summarise computes the metrics of one row. refold deals the pairs into
@@ -1011,7 +1033,11 @@ func (r *EvalResult) failureRows() [][]string {
 // score, before the table, so that a failed run still explains itself.
 func (res *EvalResult) WriteSummary(w io.Writer, elapsed time.Duration) {
 	st := res.Stats
-	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache; %d image variants failed", st.Images, st.Located, st.Embedded, st.Cached, st.Failed)
+	fmt.Fprintf(w, "eval: %d images: %d located, %d crops embedded, %d from the cache", st.Images, st.Located, st.Embedded, st.Cached)
+	if st.Stored > 0 {
+		fmt.Fprintf(w, ", %d from the embedding store", st.Stored)
+	}
+	fmt.Fprintf(w, "; %d image variants failed", st.Failed)
 	if st.Fallback > 0 {
 		fmt.Fprintf(w, ", %d faces below the detector threshold (fallback)", st.Fallback)
 	}

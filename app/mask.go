@@ -26,7 +26,9 @@ import (
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/parallel"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/maskshard"
 	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/shard"
 )
 
 // LandmarkFinder finds the face of a raw photo and its landmarks (the face
@@ -59,6 +61,12 @@ type MaskOptions struct {
 	// Force allows replacing files in Out that no record of ours says we
 	// wrote (see folder.ErrForeignFiles); without it the run refuses to start.
 	Force bool
+	// Shard is the part of the input this run masks (the zero value: the
+	// whole set). Every shard of a split writes into the same Out, its own
+	// images and its own manifest and journal (maskshard.ManifestName,
+	// maskshard.JournalName); maskshard.MergeDir then writes the
+	// manifest.json one run over the whole set would have.
+	Shard shard.Spec
 }
 
 // MaskSummary counts what MaskDataset did.
@@ -68,7 +76,7 @@ type MaskSummary struct {
 	Skipped  int      // already done with the same parameters
 	Failed   int      // recorded with an error
 	Copied   int      // other files copied verbatim
-	Manifest string   // path of manifest.json
+	Manifest string   // path of manifest.json (of the shard's manifest)
 	Notes    []string // things the caller may want to print
 
 	// Unreadable counts the paths under In that could not be read
@@ -76,7 +84,8 @@ type MaskSummary struct {
 	Unreadable int
 }
 
-// ManifestName is the manifest's file name, at the root of the output.
+// ManifestName is the manifest's file name, at the root of the output
+// (maskshard.ManifestName of the whole set).
 const ManifestName = "manifest.json"
 
 // manifestVersion is the manifest format's version.
@@ -209,9 +218,16 @@ func validKey(k string) bool {
 // unwritable output) are recorded with their error and the run goes on.
 // When every image has been tried, manifest.json is written and the
 // journal removed; cancelling ctx stops after the images in progress and
-// leaves the journal for the rerun.
+// leaves the journal for the rerun. A shard (opt.Shard) does the same for
+// its own images and other files, with its own manifest and journal.
 func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
-	sum := MaskSummary{Manifest: filepath.Join(opt.Out, ManifestName)}
+	if opt.Shard == (shard.Spec{}) {
+		opt.Shard = shard.Whole
+	}
+	sum := MaskSummary{Manifest: filepath.Join(opt.Out, maskshard.ManifestName(opt.Shard))}
+	if err := opt.Shard.Check(); err != nil {
+		return sum, err
+	}
 	if !opt.Aligned && opt.Finder == nil {
 		return sum, errors.New("raw photos need a landmark finder (the face engine); use --aligned for aligned crops")
 	}
@@ -225,7 +241,8 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 	if err != nil {
 		return sum, err
 	}
-	sum.Images = len(scan.Images)
+	images := opt.Shard.Filter(scan.Images)
+	sum.Images = len(images)
 	for _, s := range scan.Skipped {
 		sum.Notes = append(sum.Notes, "skipped "+s.String())
 		if !errors.Is(s.Err, folder.ErrLinkNotFollowed) {
@@ -233,8 +250,8 @@ func MaskDataset(ctx context.Context, opt MaskOptions) (MaskSummary, error) {
 		}
 	}
 	// The manifest at the input's root is an earlier run's, not data.
-	others := slices.DeleteFunc(scan.Others, func(k string) bool { return k == ManifestName })
-	run := &maskRun{opt: opt, images: scan.Images, others: others, records: make([]*MaskRecord, len(scan.Images))}
+	others := slices.DeleteFunc(scan.Others, func(k string) bool { return k == ManifestName || !opt.Shard.Has(k) })
+	run := &maskRun{opt: opt, images: images, others: others, records: make([]*MaskRecord, len(images))}
 	run.man = MaskManifest{
 		Tool: maskTool, Version: manifestVersion, Algorithm: maskgen.Algorithm,
 		Style: opt.Config.Style.String(), Color: opt.Config.Color.String(),
@@ -300,7 +317,7 @@ func (r *maskRun) prepare(sum *MaskSummary) error {
 	if err := os.MkdirAll(r.opt.Out, 0o755); err != nil {
 		return err
 	}
-	r.journal, err = openJournal(r.opt.Out, st.valid, r.man)
+	r.journal, err = openJournal(filepath.Join(r.opt.Out, maskshard.JournalName(r.opt.Shard)), st.valid, r.man)
 	return err
 }
 
@@ -408,7 +425,7 @@ func (r *maskRun) process(ctx context.Context) error {
 }
 
 // finish closes the journal and, when every image was tried (runErr is
-// nil), writes the manifest, removes the journal and what interrupted
+// nil), writes the (shard's) manifest, removes the journal and what interrupted
 // writes of earlier runs left. After a cancellation the journal stays, for
 // the rerun; the manifest of the last finished run is left as it was.
 func (r *maskRun) finish(runErr error) error {
@@ -419,13 +436,14 @@ func (r *maskRun) finish(runErr error) error {
 	if err != nil {
 		return err
 	}
-	if err := imageio.WriteFile(filepath.Join(r.opt.Out, ManifestName), b); err != nil {
+	manifest := maskshard.ManifestName(r.opt.Shard)
+	if err := imageio.WriteFile(filepath.Join(r.opt.Out, manifest), b); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(r.opt.Out, JournalName)); err != nil {
+	if err := os.Remove(filepath.Join(r.opt.Out, maskshard.JournalName(r.opt.Shard))); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	removeStaleTemps(r.opt.Out, append(append(slices.Clone(r.images), r.others...), ManifestName))
+	removeStaleTemps(r.opt.Out, append(append(slices.Clone(r.images), r.others...), manifest))
 	return nil
 }
 

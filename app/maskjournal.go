@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/maskinv/workbench/folder"
+	"github.com/maskinv/workbench/maskshard"
 )
 
-// JournalName is the journal of a mask run, next to manifest.json: one
+// JournalName is the journal of a mask run over the whole set
+// (maskshard.JournalName of it), next to manifest.json: one
 // JSON object per line, appended as the run goes, so that a run killed at
 // any point (kill -9, power cut) keeps what it finished. A finished run
 // folds it into manifest.json and removes it.
@@ -133,11 +135,10 @@ type journalWriter struct {
 	lastSync time.Time
 }
 
-// openJournal opens the journal of out for appending after its first
-// valid bytes (what a torn last line left is cut off) and writes run's
-// header line.
-func openJournal(out string, valid int64, run MaskManifest) (*journalWriter, error) {
-	name := filepath.Join(out, JournalName)
+// openJournal opens the journal name for appending after its first valid
+// bytes (what a torn last line left is cut off) and writes run's header
+// line.
+func openJournal(name string, valid int64, run MaskManifest) (*journalWriter, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -208,46 +209,68 @@ type maskState struct {
 	notes []string
 }
 
-// loadMaskState reads manifest.json and the journal of opt.Out. A
-// manifest.json that is not ours, or a damaged journal, is an error (it
-// names the file) unless opt.Force, which ignores them.
+// loadMaskState reads the manifest and the journal of opt.Out (the
+// shard's own, for a shard), and, for a shard, also manifest.json: a
+// merged or whole run's, whose files the shard may find in its way. A
+// manifest that is not ours, or a damaged journal, is an error (it names
+// the file) unless opt.Force, which ignores them.
 func loadMaskState(opt MaskOptions, cur MaskManifest) (*maskState, error) {
 	st := &maskState{prev: map[string][]MaskRecord{}, owned: map[string]map[string]bool{}}
 	var runs []MaskManifest
-	manPath := filepath.Join(opt.Out, ManifestName)
-	m, err := readManifestFile(manPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil && opt.Force:
-		st.notes = append(st.notes, fmt.Sprintf("replacing %s, not a manifest of ours (%v) (--force)", manPath, err))
-	case err != nil:
-		return nil, fmt.Errorf("%s is not a manifest of %s (%v): %w", manPath, maskTool, err, folder.ErrForeignFiles)
-	default:
-		runs = append(runs, *m)
+	manifests := []string{maskshard.ManifestName(opt.Shard)}
+	if !opt.Shard.IsWhole() {
+		manifests = append(manifests, ManifestName)
 	}
-	jPath := filepath.Join(opt.Out, JournalName)
-	f, err := os.Open(jPath)
-	if err == nil {
-		jr, valid, torn, jerr := readMaskJournal(f)
-		f.Close()
+	for _, name := range manifests {
+		manPath := filepath.Join(opt.Out, name)
+		m, err := readManifestFile(manPath)
 		switch {
-		case jerr != nil && opt.Force:
-			st.notes = append(st.notes, fmt.Sprintf("starting %s afresh: %v (--force)", jPath, jerr))
-		case jerr != nil:
-			return nil, fmt.Errorf("%s: %w; remove it to start over, or use --force", jPath, jerr)
-		default:
-			runs, st.valid = append(runs, jr...), valid
-			if torn {
-				st.notes = append(st.notes, fmt.Sprintf("%s: dropped a torn last line (an interrupted write); its image is redone", jPath))
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil && opt.Force:
+			verb := "replacing"
+			if name != maskshard.ManifestName(opt.Shard) {
+				verb = "ignoring" // a shard does not write it; merge does
 			}
+			st.notes = append(st.notes, fmt.Sprintf("%s %s, not a manifest of ours (%v) (--force)", verb, manPath, err))
+		case err != nil:
+			return nil, fmt.Errorf("%s is not a manifest of %s (%v): %w", manPath, maskTool, err, folder.ErrForeignFiles)
+		default:
+			runs = append(runs, *m)
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("journal: %w", err)
 	}
-	for _, run := range runs {
+	jr, err := st.readJournal(filepath.Join(opt.Out, maskshard.JournalName(opt.Shard)), opt.Force)
+	if err != nil {
+		return nil, err
+	}
+	for _, run := range append(runs, jr...) {
 		st.add(run, cur)
 	}
 	return st, nil
+}
+
+// readJournal reads the journal jPath, if there is one, and notes where
+// appending resumes.
+func (st *maskState) readJournal(jPath string, force bool) ([]MaskManifest, error) {
+	f, err := os.Open(jPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	jr, valid, torn, jerr := readMaskJournal(f)
+	f.Close()
+	switch {
+	case jerr != nil && force:
+		st.notes = append(st.notes, fmt.Sprintf("starting %s afresh: %v (--force)", jPath, jerr))
+		return nil, nil
+	case jerr != nil:
+		return nil, fmt.Errorf("%s: %w; remove it to start over, or use --force", jPath, jerr)
+	case torn:
+		st.notes = append(st.notes, fmt.Sprintf("%s: dropped a torn last line (an interrupted write); its image is redone", jPath))
+	}
+	st.valid = valid
+	return jr, nil
 }
 
 func (st *maskState) add(run, cur MaskManifest) {

@@ -1,5 +1,6 @@
-// Package app holds the pipelines behind every user action, and the headless
-// subcommands that run them. The GUI (package ui) calls the same functions.
+// Package cli is the headless maskinv command line: every subcommand's
+// flags, usage errors and exit statuses, calling the pipelines of app,
+// compare and train (which the GUI calls too).
 package cli
 
 import (
@@ -8,14 +9,26 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 )
 
-// Stdio is where a subcommand reads and writes; tests pass buffers.
+// Stdio is where a subcommand reads and writes, and the environment it
+// sees; tests pass buffers and their own environment.
 type Stdio struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// Getenv reads the environment (the scheduler's variables that say
+	// which shard a task is); nil: os.Getenv.
+	Getenv func(string) string
+}
+
+func (s Stdio) getenv(key string) string {
+	if s.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return s.Getenv(key)
 }
 
 // Command is one headless subcommand of the maskinv binary.

@@ -62,6 +62,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	c, err := compare.Folder(ctx, eng, src, compare.Options{
 		Source:    name,
 		Mask:      mcfg,

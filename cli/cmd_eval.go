@@ -17,7 +17,8 @@ import (
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
-	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/shard"
 )
 
 // evalEngineLoader loads the engine for `maskinv eval`, running batch
@@ -57,34 +58,33 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if err != nil {
 		return err
 	}
-
+	sp, err := fl.shard.spec(stdio)
+	if err != nil {
+		return err
+	}
+	if !sp.IsWhole() && (*fl.json != "" || *fl.report != "") {
+		return usagef("shard %s scores nothing: --json and --report are for the eval over the whole set that follows the shards", sp)
+	}
 	if *fl.report != "" {
 		if err := folder.Check(*fl.report, "eval", reportFiles(), *fl.force); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
-	set, err := kinds.OpenEval(es.kind.Name, es.path, dataset.EvalOptions{Seed: es.mask.Seed, Aligned: *fl.aligned})
+	set, err := fl.openSet(kinds, es)
 	if err != nil {
 		return err
 	}
-	if es.folds != nil {
-		if err := set.SelectFolds(es.folds); err != nil {
-			return err
-		}
-	}
-	if es.onPhoto && set.Aligned {
-		return usagef("--mask-on photo needs photos; %s holds aligned crops", es.path)
-	}
-	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback}, set.Aligned, *fl.batch)
+	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}
+	defer announceDevice(stdio.Err, eng)()
 	cache := fl.openCache(stdio, modelHash)
 	if cache != nil {
 		defer cache.Close()
 	}
-	res, err := app.Evaluate(ctx, eng, set, app.EvalOptions{
+	opt := app.EvalOptions{
 		Protocols:    es.protos,
 		Mask:         es.mask,
 		MaskOnPhoto:  es.onPhoto,
@@ -93,9 +93,21 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 		Cache:        cache,
 		Workers:      *fl.workers,
 		Batch:        *fl.batch,
-		Progress:     progress.Terminal(stdio.Err, "eval "+es.kind.Name),
+		Progress:     progressFor(stdio, "eval "+es.kind.Name, sp),
 		AllowMissing: *fl.allowMissing,
-	})
+	}
+	if *fl.embeddings != "" {
+		src, err := app.OpenStoreSource(*fl.embeddings, modelHash, pipeline)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		opt.Plain = src
+	}
+	if !sp.IsWhole() {
+		return evalShard(ctx, stdio, eng, set, opt, sp, cache)
+	}
+	res, err := app.Evaluate(ctx, eng, set, opt)
 	if err != nil {
 		return err
 	}
@@ -110,17 +122,59 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	return fl.writeOutputs(res, info)
 }
 
+// evalShard embeds the shard's image variants into the cache.
+func evalShard(ctx context.Context, stdio Stdio, eng app.EvalEngine, set *dataset.EvalSet, opt app.EvalOptions, sp shard.Spec, cache *app.EmbeddingCache) error {
+	st, err := app.EvalShard(ctx, eng, set, opt, sp)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "eval shard %s: %d images: %d located, %d crops embedded, %d from the cache, %d from the embedding store; cache %s\n",
+		sp, st.Images, st.Located, st.Embedded, st.Cached, st.Stored, cache.Path())
+	if st.CacheErrs > 0 {
+		return fmt.Errorf("%d writes to the embedding cache %s failed: the eval after the shards will redo their images", st.CacheErrs, cache.Path())
+	}
+	return nil
+}
+
+// openSet opens the dataset and selects the folds.
+func (fl *evalFlags) openSet(kinds *dataset.Kinds, es evalSettings) (*dataset.EvalSet, error) {
+	set, err := kinds.OpenEval(es.kind.Name, es.path, dataset.EvalOptions{Seed: es.mask.Seed, Aligned: *fl.aligned})
+	if err != nil {
+		return nil, err
+	}
+	if es.folds != nil {
+		if err := set.SelectFolds(es.folds); err != nil {
+			return nil, err
+		}
+	}
+	if es.onPhoto && set.Aligned {
+		return nil, usagef("--mask-on photo needs photos; %s holds aligned crops", es.path)
+	}
+	if *fl.embeddings != "" && len(set.Images) > 0 && set.Images[0].Data != nil {
+		return nil, usagef("--embeddings: the images of %s are not files under a folder, which a store's paths could name", es.path)
+	}
+	return set, nil
+}
+
 // evalFlags are eval's command-line flags as the flag package fills them.
 type evalFlags struct {
 	dataset, protocol, folds, model, style, color, maskOn *string
-	json, report, cache                                   *string
+	json, report, cache, embeddings                       *string
 	seed                                                  *uint64
 	noCache, aligned, fallback, force, allowMissing       *bool
 	workers, batch                                        *int
+	shard                                                 shardFlags
+	device                                                deviceFlag
 }
 
 func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
-	fs := newFlagSet("eval", out, "eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]]")
+	fs := newFlagSet("eval", out, "eval --dataset lfw=DIR|mfr2=DIR|bin=FILE|folder=DIR [--protocol blr-blr,blr-m,m-m] [--folds 1-10] [--model F] [--mask-style S] [--mask-on crop|photo] [--seed N] [--allow-missing] [--json OUT] [--report DIR [--force]] [--embeddings STORE] [--shard I/N | --shards N]\n\n"+
+		"--embeddings STORE takes every image's unmasked embedding from a store of 'embed --out' over the\n"+
+		"dataset's folder (merged: the whole set), made with the same recogniser and pipeline: blr-blr (and\n"+
+		"mfr2's real) need no model run then; the masked side of blr-m and m-m is still computed (and cached),\n"+
+		"as the protocol masks the aligned crop, which a store does not hold.\n"+
+		"--shard I/N (or a scheduler's array) embeds the variants of shard I's images into the embedding\n"+
+		"cache and scores nothing; the eval over the whole set after the shards then finds them there.\n")
 	fl := &evalFlags{
 		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
@@ -140,6 +194,9 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		batch:        fs.Int("batch", 32, "crops per recogniser batch"),
 		force:        fs.Bool("force", false, "let --report replace files that an earlier eval did not write there"),
 		allowMissing: fs.Bool("allow-missing", false, "score only the pairs whose images are all there and report how many were dropped (default: a missing image is an error)"),
+		embeddings:   fs.String("embeddings", "", "an embedding store (maskinv embed --out, merged) of the dataset's folder: the unmasked embeddings come from it"),
+		shard:        addShardFlags(fs),
+		device:       addDeviceFlag(fs),
 	}
 	return fs, fl
 }
@@ -153,6 +210,7 @@ type evalSettings struct {
 	mask           maskgen.Config
 	onPhoto        bool
 	detectFallback bool
+	device         model.DeviceSpec
 }
 
 // settings checks the parsed flags; every mistake is a usage error, found
@@ -194,6 +252,9 @@ func (fl *evalFlags) settings(fs *flag.FlagSet, kinds *dataset.Kinds) (evalSetti
 	es.onPhoto = *fl.maskOn == "photo"
 	if *fl.batch < 1 {
 		return es, usagef("--batch %d", *fl.batch)
+	}
+	if es.device, err = fl.device.spec(); err != nil {
+		return es, err
 	}
 	// Photos of masked faces (MFR2's) are hard for the detector, so it
 	// falls back there unless the flag, set either way, says otherwise.

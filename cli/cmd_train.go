@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/maskinv/workbench/eval"
+	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/train"
 )
 
@@ -33,6 +34,7 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	interval := fs.Duration("checkpoint-interval", def.CheckpointInterval, "also checkpoint when this long has passed since the last checkpoint")
 	exportAll := fs.Bool("export-checkpoints", false, "also export student-stepNNNNNN.onnx at every checkpoint")
 	force := fs.Bool("force", false, "let --out replace files that an earlier train did not write there")
+	device := addDeviceFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -47,6 +49,9 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 		return usagef("--mask-prob and --photo-mask-share must be in [0, 1]")
 	case *photoMasks < 0:
 		return usagef("--photo-masks must be ≥ 0")
+	}
+	if err := trainDevice(device); err != nil {
+		return err
 	}
 	cfg := def
 	cfg.Epochs, cfg.MaxSteps, cfg.Batch, cfg.LR, cfg.KDWeight, cfg.MaskProb = *epochs, *maxSteps, *batch, *lr, *w, *maskProb
@@ -77,5 +82,27 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	fmt.Fprintf(stdio.Out, "trained %d steps on %d photos of %d people (%.1f img/s); student: %s\n",
 		res.Done, res.Images, res.Classes, res.ImagesPerSecond, res.Student)
+	return nil
+}
+
+// trainDevice accepts the devices training runs on: the CPU engine, chosen
+// as "cpu" or by "auto" (there is no GPU trainer for it to take yet), and
+// names it on stderr. An OpenCL device is refused until training on the
+// device exists.
+func trainDevice(d deviceFlag) error {
+	spec, err := d.spec()
+	if err != nil {
+		return err
+	}
+	if spec.Kind == model.DeviceOpenCL {
+		v, from := d.source()
+		if from == model.DeviceEnv {
+			from += "=" // MASKINV_DEVICE=opencl, as the user set it
+		} else {
+			from += " "
+		}
+		return usagef("%s%s: training on an OpenCL device is not built yet (only inference runs there); use --device cpu", from, v)
+	}
+	fmt.Fprintln(d.log, "device: cpu (CPU engine; training runs on the CPU only)")
 	return nil
 }

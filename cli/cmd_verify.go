@@ -27,6 +27,7 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	res, err := app.Verify(ctx, eng, fs.Arg(0), fs.Arg(1), *aligned)
 	if err != nil {
 		return err

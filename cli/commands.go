@@ -5,10 +5,13 @@ package cli
 func registered() []Command {
 	return []Command{
 		{Name: "compare", Summary: "similarity heatmaps of a photo folder, unmasked and masked, as a PNG (and CSV)", Run: runCompare},
-		{Name: "embed", Summary: "detect, align and embed faces (one JSON line per image)", Run: runEmbed},
+		{Name: "embed", Summary: "detect, align and embed faces (one JSON line per image, or an embedding store)", Run: runEmbed},
 		evalCommand(loadEvalEngine),
+		{Name: "find", Summary: "search a gallery (embedding store or photo folder) for the faces most like query photos", Run: runFind},
 		maskCommand(nil),
+		{Name: "merge", Summary: "join the shards of an array job: embedding stores, or mask manifests", Run: runMerge},
 		{Name: "train", Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)", Run: runTrain},
 		{Name: "verify", Summary: "are two photos the same person? (cosine score and decision)", Run: runVerify},
+		{Name: "devices", Summary: "list the compute devices --device can choose (the CPU engine, OpenCL GPUs), or say why there is none", Run: runDevices},
 	}
 }

@@ -3,39 +3,54 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/progress"
+	"github.com/maskinv/workbench/shard"
 )
 
 // engineFlags are the flags of the commands that run the face engine:
-// --model and, for those that decide "same person", --threshold.
+// --model, --device and, for those that decide "same person", --threshold.
 type engineFlags struct {
 	model     *string
 	threshold *float64 // nil: the command decides nothing
+	device    deviceFlag
 }
 
 func addEngineFlags(fs *flag.FlagSet, decides bool) engineFlags {
-	e := engineFlags{model: fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one")}
+	e := engineFlags{
+		model:  fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+		device: addDeviceFlag(fs),
+	}
 	if decides {
 		e.threshold = fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
 	}
 	return e
 }
 
-// check refuses --model without --threshold: the default threshold
-// belongs to the embedded recogniser.
+// check refuses --model without --threshold (the default threshold
+// belongs to the embedded recogniser) and a device that does not parse.
 func (e engineFlags) check() error {
 	if e.threshold != nil && *e.model != "" && *e.threshold == 0 {
 		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
 	}
-	return nil
+	_, err := e.device.spec()
+	return err
 }
 
-// load loads the engine with the chosen recogniser and threshold.
+// load loads the engine with the chosen recogniser, device and threshold,
+// and names the device on stderr. The caller closes the engine.
 func (e engineFlags) load() (*engine.Engine, error) {
-	eng, err := engine.Load(engine.Options{RecogniserPath: *e.model})
+	spec, err := e.device.spec()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := e.device.load(engine.Options{RecogniserPath: *e.model, Device: &spec})
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +58,70 @@ func (e engineFlags) load() (*engine.Engine, error) {
 		eng.Threshold = *e.threshold
 	}
 	return eng, nil
+}
+
+// deviceFlag is --device: where the models run. Without the flag the
+// environment variable model.DeviceEnv (MASKINV_DEVICE) chooses, and
+// without either "auto" (the first OpenCL GPU, else the CPU engine).
+type deviceFlag struct {
+	value  *string
+	getenv func(string) string // os.Getenv; tests pass their own
+	log    io.Writer           // where load names the device: stderr
+}
+
+// addDeviceFlag defines --device on fs. The device line goes where fs
+// writes its errors, which newFlagSet makes the command's stderr.
+func addDeviceFlag(fs *flag.FlagSet) deviceFlag {
+	return deviceFlag{
+		value:  fs.String("device", "", "where the models run: cpu, opencl (the first OpenCL GPU, else the first OpenCL device), opencl:P.D (as 'maskinv devices' lists them) or auto (the first GPU, else the CPU); default: $"+model.DeviceEnv+", else auto"),
+		getenv: os.Getenv,
+		log:    fs.Output(),
+	}
+}
+
+// spec parses the flag, else the environment; a bad value is a usage
+// error naming where it came from.
+func (d deviceFlag) spec() (model.DeviceSpec, error) {
+	v, from := d.source()
+	spec, err := model.ParseDeviceSpec(v)
+	if err != nil {
+		return spec, usagef("%s: %v", from, err)
+	}
+	return spec, nil
+}
+
+// source is the device's value and where it came from: the flag, else
+// the environment.
+func (d deviceFlag) source() (value, from string) {
+	if *d.value != "" {
+		return *d.value, "--device"
+	}
+	return d.getenv(model.DeviceEnv), model.DeviceEnv
+}
+
+// load loads the engine with opt and says on stderr which device it
+// runs on and, when "auto" fell back to the CPU engine, why.
+func (d deviceFlag) load(opt engine.Options) (*engine.Engine, error) {
+	eng, err := engine.Load(opt)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(d.log, eng.DeviceSummary())
+	return eng, nil
+}
+
+// announceDevice names the device of eng on w when eng says which it is
+// (a stand-in engine of the tests does not), and returns what closes it.
+func announceDevice(w io.Writer, eng any) (closeEngine func()) {
+	d, ok := eng.(interface {
+		DeviceSummary() string
+		Close() error
+	})
+	if !ok {
+		return func() {}
+	}
+	fmt.Fprintln(w, d.DeviceSummary())
+	return func() { _ = d.Close() } // releasing the device at exit cannot be acted on
 }
 
 // addAlignedFlag is --aligned: inputs are aligned crops, no detection.
@@ -90,4 +169,53 @@ func (m maskFlags) config() (maskgen.Config, error) {
 		}
 	}
 	return maskgen.Config{Style: spec, Color: cs, Seed: *m.seed, Shift: sh}, nil
+}
+
+// shardFlags are --shard and --shards, of the commands whose input an
+// array job splits over its tasks (mask, embed, eval).
+type shardFlags struct {
+	shard  *string
+	shards *int
+}
+
+func addShardFlags(fs *flag.FlagSet) shardFlags {
+	return shardFlags{
+		shard:  fs.String("shard", "", "do shard I/N of the input (numbered from 1; a photo's shard is a hash of its path under the input folder); default: from the scheduler's environment (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards), else the whole input"),
+		shards: fs.Int("shards", 0, "number of shards, with the shard taken from the environment: required with JOB_COMPLETION_INDEX (Kubernetes), checked against a Slurm array's size"),
+	}
+}
+
+// spec is the shard to do (shard.Detect on the flags and stdio's
+// environment); where it came from, when not the whole input, goes to
+// stderr, as a task's log should say what it did.
+func (s shardFlags) spec(stdio Stdio) (shard.Spec, error) {
+	sp, src, err := shard.Detect(*s.shard, *s.shards, stdio.getenv)
+	if err != nil {
+		return sp, usagef("%v", err)
+	}
+	if src != "" {
+		fmt.Fprintf(stdio.Err, "shard %s (%s)\n", sp, src)
+	}
+	return sp, nil
+}
+
+// progressLabel is label, with the shard when there is one ("embed shard
+// 2/4"): the logs of an array's tasks are read side by side.
+func progressLabel(label string, sp shard.Spec) string {
+	if sp.IsWhole() {
+		return label
+	}
+	return label + " shard " + sp.String()
+}
+
+// progressFor reports progress on stderr: a bar on a terminal, plain
+// lines in a log file (a scheduler's).
+func progressFor(stdio Stdio, label string, sp shard.Spec) progress.Func {
+	return progress.For(stdio.Err, progressLabel(label, sp))
+}
+
+// addKeepGoingFlag is --keep-going: images that fail, recorded in what the
+// command writes, do not make its exit status 1.
+func addKeepGoingFlag(fs *flag.FlagSet, where string) *bool {
+	return fs.Bool("keep-going", false, "exit 0 when some images fail (each is recorded in "+where+"), so that one bad photo does not fail an array task and block the merge after it; errors that stop the run still exit 1")
 }

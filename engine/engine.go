@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/progress"
 )
 
 // DefaultThreshold is the cosine-similarity threshold of the embedded
@@ -24,7 +26,7 @@ import (
 const DefaultThreshold = 0.2797
 
 // Model is a loaded network as the engine runs it, whatever runs it:
-// *model.Net on the CPU implements it.
+// *model.Net on the CPU and model.Model on any device implement it.
 type Model interface {
 	face.Runner
 	Name() string // the file name, for messages and reports
@@ -33,14 +35,18 @@ type Model interface {
 }
 
 // Engine is the face pipeline every command runs: detector, landmarker and
-// recogniser. Build one with Load and pass it along; it holds no global
-// state and is safe for concurrent use.
+// recogniser, all three on one compute device. Build one with Load and pass
+// it along; it holds no global state and is safe for concurrent use. It
+// owns its device: Close releases it.
 type Engine struct {
 	*face.Pipeline
 	Recogniser Model
 	// Threshold decides "same person"; DefaultThreshold for the embedded
 	// recogniser, and the caller's choice for any other.
 	Threshold float64
+
+	device *model.Device // nil: the CPU engine, as for an Engine built by hand
+	bound  []model.Model // the models bound to device, released by Close
 }
 
 // Options choose the models. The zero value uses the embedded ones.
@@ -51,38 +57,161 @@ type Options struct {
 	// DetectFallback accepts the best face below the detector's confidence
 	// threshold when none passes it (useful on face crops such as MFR2).
 	DetectFallback bool
+	// Device is where the three models run: nil is the CPU engine. The
+	// command layer resolves --device and MASKINV_DEVICE into a spec; "auto"
+	// never fails (without an OpenCL GPU it takes the CPU engine, and
+	// Engine.Fallback says why), an explicit OpenCL device that cannot be
+	// used is an error wrapping model.ErrNoDevice.
+	Device *model.DeviceSpec
+	// DeviceOptions tune an OpenCL device (memory limit, batch cap, GEMM
+	// code); the CPU engine ignores them.
+	DeviceOptions model.DeviceOptions
+	// Progress, when not nil, hears the loading steps (decoding the models,
+	// opening the device, which compiles its kernels, and uploading each
+	// model's weights): seconds on an OpenCL device.
+	Progress progress.Func
 }
 
 // ErrModelInput marks a recogniser whose input is not N×3×112×112.
 var ErrModelInput = errors.New("recogniser input must be N×3×112×112")
 
-// Load decodes the models.
+// Load decodes the models and binds them to the chosen device.
 func Load(opt Options) (*Engine, error) {
-	det, err := model.Decode("fr_detect.onnx (embedded)", assets.Detector())
+	prog := opt.Progress
+	if prog == nil {
+		prog = progress.Nop
+	}
+	const steps = 3
+	prog(0, steps)
+	nets, threshold, err := decode(opt.RecogniserPath)
 	if err != nil {
 		return nil, err
 	}
-	lmk, err := model.Decode("fr_landmark.onnx (embedded)", assets.Landmarker())
-	if err != nil {
-		return nil, err
+	prog(1, steps)
+	e := &Engine{Threshold: threshold}
+	if opt.Device != nil {
+		if e.device, err = model.OpenDevice(*opt.Device, opt.DeviceOptions); err != nil {
+			return nil, fmt.Errorf("device %s: %w", opt.Device, err)
+		}
 	}
-	threshold := DefaultThreshold
-	var rec *model.Net
-	if opt.RecogniserPath == "" {
-		rec, err = model.Decode("fr_feature.onnx (embedded)", assets.Recognizer())
+	prog(2, steps)
+	var run [3]Model
+	for i, n := range nets {
+		if run[i], err = e.bind(n); err != nil {
+			return nil, errors.Join(err, e.Close())
+		}
+	}
+	prog(steps, steps)
+	e.Pipeline = face.NewPipeline(run[0], run[1], run[2])
+	e.Detector.Config.Fallback = opt.DetectFallback
+	e.Recogniser = run[2]
+	return e, nil
+}
+
+// decode decodes the detector, the landmarker and the recogniser (the
+// embedded one, or path's), and returns the recogniser's threshold: the
+// default for the embedded one, 0 (the caller's choice) for any other.
+func decode(path string) (nets [3]*model.Net, threshold float64, err error) {
+	if nets[0], err = model.Decode("fr_detect.onnx (embedded)", assets.Detector()); err != nil {
+		return nets, 0, err
+	}
+	if nets[1], err = model.Decode("fr_landmark.onnx (embedded)", assets.Landmarker()); err != nil {
+		return nets, 0, err
+	}
+	threshold = DefaultThreshold
+	if path == "" {
+		nets[2], err = model.Decode("fr_feature.onnx (embedded)", assets.Recognizer())
 	} else {
-		rec, err = model.Load(opt.RecogniserPath)
+		nets[2], err = model.Load(path)
 		threshold = 0 // unknown for a foreign model: callers must choose
 	}
 	if err != nil {
-		return nil, err
+		return nets, 0, err
 	}
-	if s := rec.InputShape(); len(s) != 4 || s[1] != 3 || s[2] != 112 || s[3] != 112 {
-		return nil, fmt.Errorf("model %s: input shape %v: %w", rec.Name(), s, ErrModelInput)
+	if s := nets[2].InputShape(); len(s) != 4 || s[1] != 3 || s[2] != 112 || s[3] != 112 {
+		return nets, 0, fmt.Errorf("model %s: input shape %v: %w", nets[2].Name(), s, ErrModelInput)
 	}
-	p := face.NewPipeline(det, lmk, rec)
-	p.Detector.Config.Fallback = opt.DetectFallback
-	return &Engine{Pipeline: p, Recogniser: rec, Threshold: threshold}, nil
+	return nets, threshold, nil
+}
+
+// bind makes n run on the engine's device (the CPU engine runs n itself).
+func (e *Engine) bind(n *model.Net) (Model, error) {
+	if e.device == nil {
+		return n, nil
+	}
+	m, err := e.device.Bind(n)
+	if err != nil {
+		return nil, fmt.Errorf("model %s on %s: %w", n.Name(), e.device, err)
+	}
+	e.bound = append(e.bound, m)
+	return m, nil
+}
+
+// Device is the device the models run on. The Engine owns it: callers
+// read it (String, Info, Fallback) and never close it.
+func (e *Engine) Device() *model.Device {
+	if e.device == nil {
+		return model.CPU()
+	}
+	return e.device
+}
+
+// Fallback says why "auto" chose the CPU engine ("" when it did not).
+func (e *Engine) Fallback() string {
+	if e.device == nil {
+		return ""
+	}
+	return e.device.Fallback()
+}
+
+// DeviceSummary is one line for logs and the desktop app: the device in
+// use and, when "auto" fell back to the CPU engine, why.
+func (e *Engine) DeviceSummary() string {
+	s := "device: " + e.Device().Info().String()
+	if r := e.Fallback(); r != "" {
+		s += "; auto fell back to the CPU: " + r
+	}
+	return s
+}
+
+// Close releases the models' device memory and the device; the engine
+// must not be used after. It is safe to call more than once, and on the
+// CPU engine, which holds nothing to release.
+func (e *Engine) Close() error {
+	var errs []error
+	for _, m := range e.bound {
+		if c, ok := m.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	e.bound = nil
+	if e.device != nil {
+		errs = append(errs, e.device.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// EmbeddingLen is the length of the embeddings rec makes (512 for the
+// embedded recogniser), found by running it once on a blank aligned crop:
+// an ONNX file's declared output shape is often symbolic or missing, and
+// the run is what the recogniser will really return. It costs one model
+// run (tens of milliseconds on a CPU).
+func EmbeddingLen(ctx context.Context, rec face.Runner) (int, error) {
+	in := face.RecogniserInput([]*image.NRGBA{image.NewNRGBA(image.Rect(0, 0, face.AlignedSize, face.AlignedSize))})
+	out, err := rec.Run(ctx, in)
+	if err != nil {
+		return 0, fmt.Errorf("embedding length: %w", err)
+	}
+	if len(out) == 0 || len(out[0].Data) == 0 {
+		return 0, fmt.Errorf("embedding length: the recogniser returned no output: %w", face.ErrOutput)
+	}
+	return len(out[0].Data), nil
+}
+
+// EmbeddingLen is the length of the engine's embeddings (see the function
+// EmbeddingLen).
+func (e *Engine) EmbeddingLen(ctx context.Context) (int, error) {
+	return EmbeddingLen(ctx, e.Recogniser)
 }
 
 // Find locates the face of a raw photo and returns its landmarks for

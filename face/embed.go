@@ -18,8 +18,10 @@ type Embedder struct {
 	Net Runner
 	// Batch is the number of crops per run (0 → DefaultBatch). The model's
 	// final Reshape fixes the batch dimension to 1, so a batched run may
-	// return 1×(N·512) instead of N×512; both layouts are accepted. Set 1
-	// for an engine that only takes the declared 1×3×112×112 input.
+	// return 1×(N·512) instead of N×512; both layouts are accepted. A
+	// lone crop, whatever Batch, runs as a batch of two (see Embed), so
+	// that an embedding is the same bits whatever batch it came in: the
+	// recogniser must take batches of two.
 	Batch int
 }
 
@@ -41,15 +43,26 @@ func (e *Embedder) Embed(ctx context.Context, crops []*image.NRGBA) ([][]float32
 			return nil, fmt.Errorf("embed: %w", err)
 		}
 		part := crops[start:min(start+batch, len(crops))]
-		res, err := e.Net.Run(ctx, RecogniserInput(part))
+		run := part
+		if len(part) == 1 {
+			// A batch of one rounds differently from every larger batch
+			// (the BLAS likely takes another kernel for a one-row
+			// product): alone, a crop embeds a few 1e-8 away from where
+			// it does in any batch of two or more, which agree bit for
+			// bit. So that an embedding does not depend on how work was
+			// batched (shards, resumed runs, eval's batches), a lone
+			// crop runs beside a copy of itself.
+			run = []*image.NRGBA{part[0], part[0]}
+		}
+		res, err := e.Net.Run(ctx, RecogniserInput(run))
 		if err != nil {
 			return nil, fmt.Errorf("embed: run model on crops %d..%d: %w", start, start+len(part)-1, err)
 		}
-		vecs, err := splitEmbeddings(res, len(part))
+		vecs, err := splitEmbeddings(res, len(run))
 		if err != nil {
 			return nil, fmt.Errorf("embed: crops %d..%d: %w", start, start+len(part)-1, err)
 		}
-		out = append(out, vecs...)
+		out = append(out, vecs[:len(part)]...)
 	}
 	return out, nil
 }

@@ -70,7 +70,8 @@ func TestEmbedBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(net.calls) != 3 || net.calls[0].Shape[0] != 2 || net.calls[2].Shape[0] != 1 {
+		// The lone fifth crop runs beside a copy of itself.
+		if len(net.calls) != 3 || net.calls[0].Shape[0] != 2 || net.calls[2].Shape[0] != 2 {
 			t.Errorf("flat=%v: %d calls", flat, len(net.calls))
 		}
 		for i, v := range vecs {
@@ -79,6 +80,25 @@ func TestEmbedBatches(t *testing.T) {
 			if len(v) != 4 || math.Abs(float64(v[0])-r/norm) > 1e-6 || math.Abs(float64(v[1])-1/norm) > 1e-6 {
 				t.Errorf("flat=%v: vector %d = %v", flat, i, v)
 			}
+		}
+	}
+}
+
+// TestEmbedLoneCrop: a lone crop runs as a batch of two, whatever Batch,
+// and gets the first row back.
+func TestEmbedLoneCrop(t *testing.T) {
+	for _, tc := range []struct{ batch, want int }{{0, 2}, {8, 2}, {1, 2}} {
+		net := echoFeature(true)
+		e := Embedder{Net: net, Batch: tc.batch}
+		vecs, err := e.Embed(context.Background(), crops(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(net.calls) != 1 || net.calls[0].Shape[0] != tc.want {
+			t.Errorf("Batch %d: calls %d, first of %d crops; want one of %d", tc.batch, len(net.calls), net.calls[0].Shape[0], tc.want)
+		}
+		if norm := math.Hypot(10, 1); len(vecs) != 1 || math.Abs(float64(vecs[0][0])-10/norm) > 1e-6 {
+			t.Errorf("Batch %d: vectors %v", tc.batch, vecs)
 		}
 	}
 }

@@ -97,10 +97,11 @@ func openOpenCL(spec DeviceSpec, opt DeviceOptions) (*Device, error) {
 	return d, nil
 }
 
-// pickDevice applies a spec: an explicit platform and device, else the
-// first GPU, else (for "opencl", not "auto") the first device.
+// pickDevice applies a spec: an explicit platform and device ("opencl:P.D";
+// "auto" has none, whatever its indices say), else the first GPU, else (for
+// "opencl", not "auto") the first device.
 func pickDevice(devs []*opencl.Device, spec DeviceSpec) (*opencl.Device, error) {
-	if spec.Platform >= 0 {
+	if spec.Kind == DeviceOpenCL && spec.Platform >= 0 {
 		for _, d := range devs {
 			if d.Platform.Index == spec.Platform && d.Index == spec.Device {
 				return d, nil

@@ -144,3 +144,20 @@ func TestDevicesListed(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoIgnoresIndices: "auto" takes the first GPU whatever indices its
+// spec carries, so the zero DeviceSpec (auto, platform 0, device 0) never
+// picks a CPU OpenCL device such as PoCL's.
+func TestAutoIgnoresIndices(t *testing.T) {
+	devs, _ := Devices()
+	for _, d := range devs {
+		if d.GPU {
+			t.Skipf("SKIP: an OpenCL GPU is present (%s): auto takes it, whatever the spec's indices", d.Spec)
+		}
+	}
+	d, err := OpenDevice(DeviceSpec{}, DeviceOptions{})
+	if err != nil || !d.IsCPU() {
+		t.Fatalf("the zero spec (auto) opened %v, %v; want the CPU engine (no GPU here)", d, err)
+	}
+	d.Close()
+}

@@ -44,7 +44,7 @@ func Screens() []Screen {
 		{
 			Title: "About",
 			Intro: "Face recognition that holds up when the lower face is covered.",
-			View:  welcomeScreen,
+			View:  aboutScreen,
 		},
 	}
 }

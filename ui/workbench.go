@@ -8,7 +8,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,8 +39,10 @@ type Workbench struct {
 	// hold, to keep one UI goroutine in effect.)
 	do, doAndWait func(func())
 
-	// engine loads the models once, on first use, from any goroutine.
-	engine func() (*engine.Engine, error)
+	// engine loads the models once, on first use, from any goroutine;
+	// engines holds it, and replaces it on another device (device.go).
+	engine  func() (*engine.Engine, error)
+	engines *engineSlot
 	// fonts write the text of every picture the views draw, and exports.
 	fonts *render.Fonts
 
@@ -85,9 +86,8 @@ type Workbench struct {
 // newWorkbench makes a Workbench for window w with no folder loaded.
 func newWorkbench(w fyne.Window) *Workbench {
 	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait, fonts: render.NewFonts()}
-	wb.engine = sync.OnceValues(func() (*engine.Engine, error) {
-		return engine.Load(engine.Options{})
-	})
+	wb.engines = newEngineSlot(os.Getenv)
+	wb.engine = wb.engines.get
 	wb.pickFolder = wb.nativeFolderPicker
 	wb.pickSave = wb.nativeSavePicker
 	wb.status = widget.NewLabel("Starting…")
@@ -202,7 +202,9 @@ func (wb *Workbench) runJob(label string, work func(ctx context.Context, prog pr
 	})
 	go func() {
 		start := time.Now()
+		release := wb.engines.hold() // the engine is not closed under a job
 		apply, err := work(ctx, prog)
+		release()
 		stopPump() // no progress update may land after the result
 		elapsed := time.Since(start)
 		wb.do(func() {

@@ -1,6 +1,6 @@
 // Package k8s holds the Kubernetes manifests of deploy/k8s; its test
-// checks them and runs their command lines, with the stand-in maskinv,
-// as the Job controller would.
+// checks them and runs their command lines through maskinv's own command
+// line (cli.Run), as the Job controller would run the binary.
 package k8s
 
 import (
@@ -19,7 +19,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/maskinv/workbench/internal/standin"
+	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/cli"
 )
 
 // job is the part of a batch/v1 Job these manifests use.
@@ -198,7 +199,7 @@ func expand(t *testing.T, s string, env map[string]string) string {
 	})
 }
 
-// runSteps runs a pod's containers with the stand-in.
+// runSteps runs a pod's containers, each a maskinv command line.
 func runSteps(t *testing.T, j job, extra map[string]string) {
 	t.Helper()
 	for _, c := range j.steps() {
@@ -207,12 +208,47 @@ func runSteps(t *testing.T, j job, extra map[string]string) {
 		for _, a := range c.Args {
 			args = append(args, expand(t, a, env))
 		}
-		var out, errb bytes.Buffer
-		err := standin.Run(context.Background(), args, standin.Env{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errb})
-		if err != nil {
-			t.Fatalf("%s/%s: maskinv %v: %v\n%s", j.Metadata.Name, c.Name, args, err, errb.String())
+		runMaskinv(t, args, func(k string) string { return env[k] })
+	}
+}
+
+// runMaskinv runs one maskinv command line with the environment getenv
+// and fails the test unless it exits 0.
+func runMaskinv(t *testing.T, args []string, getenv func(string) string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := cli.Run(context.Background(), args, cli.Stdio{Out: &out, Err: &errb, Getenv: getenv}); code != 0 {
+		t.Fatalf("maskinv %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+	}
+}
+
+// makeInput writes copies sets of the demo photos (so that each shard has
+// some), an unreadable image and a file that is not one into in.
+func makeInput(t *testing.T, in string, copies int) {
+	t.Helper()
+	write := func(name string, b []byte) {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
+	err := fs.WalkDir(assets.Demo(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") {
+			return err
+		}
+		b, err := fs.ReadFile(assets.Demo(), p)
+		for i := 1; i <= copies && err == nil; i++ {
+			write(filepath.Join(in, fmt.Sprintf("set%d", i), filepath.FromSlash(p)), b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(in, "broken", "none.jpg"), []byte("not an image"))
+	write(filepath.Join(in, "notes.txt"), []byte("not a photo"))
 }
 
 // TestManifests checks the Indexed Job and the merge Job against each
@@ -229,9 +265,7 @@ func TestManifests(t *testing.T) {
 
 	root := t.TempDir()
 	in, out := filepath.Join(root, "in"), filepath.Join(root, "out")
-	if err := standin.MakeInput(in, 40); err != nil {
-		t.Fatal(err)
-	}
+	makeInput(t, in, 2)
 	paths := map[string]string{"IN": in, "OUT": out}
 	for i := range s.Completions {
 		extra := map[string]string{"JOB_COMPLETION_INDEX": strconv.Itoa(i)}
@@ -244,13 +278,10 @@ func TestManifests(t *testing.T) {
 
 	single := filepath.Join(root, "single")
 	for _, args := range [][]string{
-		{"mask", "--shard", "1/1", "--in", in, "--out", filepath.Join(single, "masked")},
-		{"embed", "--shard", "1/1", "--out", filepath.Join(single, "store"), in},
+		{"mask", "--keep-going", "--in", in, "--out", filepath.Join(single, "masked")},
+		{"embed", "--keep-going", "--out", filepath.Join(single, "store"), in},
 	} {
-		var sink bytes.Buffer
-		if err := standin.Run(context.Background(), args, standin.Env{Getenv: func(string) string { return "" }, Stdout: &sink, Stderr: &sink}); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, sink.String())
-		}
+		runMaskinv(t, args, func(string) string { return "" })
 	}
 	for _, sub := range []string{"store", "masked"} {
 		got, want := tree(t, filepath.Join(out, sub)), tree(t, filepath.Join(single, sub))
