@@ -15,7 +15,6 @@ import (
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
-	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
@@ -42,6 +41,14 @@ type Options struct {
 	Resume    bool
 	Config    Config
 	Log       io.Writer
+
+	// Device is where the run computes, as engine.Options.Device: the
+	// engine's models (detector and landmarker aligning the photos, the
+	// teacher) and, unless Config.Device names another, the student's
+	// training steps; nil is the CPU engine. The margin head stays on the
+	// CPU. DeviceOptions tune an OpenCL device.
+	Device        *model.DeviceSpec
+	DeviceOptions model.DeviceOptions
 
 	// Force allows replacing files in Out that no earlier train run wrote
 	// (a folder without its marker); without it Train refuses at once.
@@ -98,9 +105,11 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	defer d.CloseRecords()
-	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath}); err != nil {
+	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath, Device: opt.Device, DeviceOptions: opt.DeviceOptions}); err != nil {
 		return res, err
 	}
+	defer ts.eng.Close()
+	ts.logf("%s", ts.eng.DeviceSummary())
 	cache := opt.CropCache
 	if cache == "" {
 		if cache, err = defaultCropCache(root); err != nil {
@@ -127,21 +136,15 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	teacher, release, err := ts.teacherOn(opt.Config.Device)
+	cfg := opt.Config
+	if cfg.Device == nil {
+		cfg.Device = ts.eng.Device()
+	}
+	tr, err := New(ctx, ts.eng.Recogniser, studentNet, d, crops, cfg, opt.Out)
 	if err != nil {
 		return res, err
 	}
-	defer release()
-	student := "cpu"
-	if dev := opt.Config.Device; dev != nil {
-		student = dev.String()
-	}
-	ts.logf("device: teacher on %s; student (forward, backward, SGD) on %s; margin head on the CPU", runnerDevice(teacher), student)
-	tr, err := New(ctx, teacher, studentNet, d, crops, opt.Config, opt.Out)
-	if err != nil {
-		return res, err
-	}
-	defer tr.Close()
+	defer tr.Close() // before the engine closes the device
 	res.Steps = tr.Steps()
 	resumed, err := ts.resumeOrPrepare(ctx, tr)
 	if err != nil {
@@ -179,33 +182,6 @@ func (ts *session) progress(stage string) progress.Func {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
-}
-
-// teacherOn is the teacher's recogniser bound to dev (the engine's own on
-// the CPU engine), and what releases its device memory.
-func (ts *session) teacherOn(dev *model.Device) (face.Runner, func(), error) {
-	rec := ts.eng.Recogniser
-	net, ok := rec.(*model.Net)
-	if dev == nil || dev.IsCPU() || !ok {
-		return rec, func() {}, nil
-	}
-	m, err := dev.Bind(net)
-	if err != nil {
-		return nil, nil, err
-	}
-	release := func() {}
-	if c, ok := m.(io.Closer); ok {
-		release = func() { _ = c.Close() } // device memory the run no longer needs
-	}
-	return m, release, nil
-}
-
-// runnerDevice names where a runner runs ("cpu" for a *model.Net).
-func runnerDevice(r face.Runner) string {
-	if d, ok := r.(interface{ Device() string }); ok {
-		return d.Device()
-	}
-	return "cpu"
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are
@@ -260,7 +236,8 @@ func (ts *session) resumeOrPrepare(ctx context.Context, tr *Trainer) (bool, erro
 // step and steps that wrote a checkpoint, which are always logged.
 func (ts *session) run(ctx context.Context, tr *Trainer, res *Result) error {
 	cfg := ts.opt.Config
-	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), cfg.Batch, cfg.LossName, cfg.KDWeight, cfg.LR)
+	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g) on %s; the margin head on the CPU", tr.Steps(), cfg.Batch,
+		cfg.LossName, cfg.KDWeight, cfg.LR, tr.Device())
 	last := time.Time{}
 	return tr.Run(ctx, func(s Stats) {
 		res.ImagesPerSecond = s.ImagesPerSecond

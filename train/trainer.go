@@ -176,6 +176,14 @@ func (t *Trainer) Step() int  { return t.step }
 // copies: Pull them first.
 func (t *Trainer) Student() model.Learner { return t.student }
 
+// Device names the device the student trains on.
+func (t *Trainer) Device() string {
+	if t.cfg.Device == nil {
+		return "cpu"
+	}
+	return t.cfg.Device.String()
+}
+
 // Close releases the student's device memory (nothing on the CPU engine).
 func (t *Trainer) Close() error {
 	if c, ok := t.student.(io.Closer); ok {
