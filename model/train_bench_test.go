@@ -10,11 +10,11 @@ import (
 	"testing"
 )
 
-// benchmarkTrain times one training step of the recogniser as a trainer
-// runs it on the learner: forward, loss hook, backward, the gradient norm
-// and the SGD update. FLOPs counts the forward pass ×3 (forward, and the
-// input and weight gradients), the usual estimate.
-func benchmarkTrain(b *testing.B, net *Net, l Learner) {
+// benchmarkTrain times one training step of the recogniser on the learner:
+// forward, loss hook, backward and, with update, the gradient norm and the
+// SGD update as a trainer runs them. FLOPs counts the forward pass ×3
+// (forward, and the input and weight gradients), the usual estimate.
+func benchmarkTrain(b *testing.B, net *Net, l Learner, update bool) {
 	batch := l.Batch()
 	in := NewTensor(batch, 3, 112, 112)
 	for i := range in.Data {
@@ -30,6 +30,9 @@ func benchmarkTrain(b *testing.B, net *Net, l Learner) {
 	step := func() {
 		if _, _, err := l.Step(ctx, in, loss); err != nil {
 			b.Fatal(err)
+		}
+		if !update {
+			return
 		}
 		sq, err := l.GradSquares()
 		if err != nil {
@@ -57,15 +60,18 @@ func benchmarkTrainCPU(b *testing.B, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchmarkTrain(b, net, tr)
+	benchmarkTrain(b, net, tr, false)
 }
 
+// BenchmarkTrainBatch16 and 32 time Trainable.Step alone (forward, loss
+// hook, backward) on the CPU engine, as docs/training.md compares it with
+// PyTorch.
 func BenchmarkTrainBatch16(b *testing.B) { benchmarkTrainCPU(b, 16) }
 func BenchmarkTrainBatch32(b *testing.B) { benchmarkTrainCPU(b, 32) }
 
-// BenchmarkTrainDevices measures a training step of the recogniser on the
-// CPU engine and on every OpenCL device in the same run: img/s and
-// GFLOP/s. Sub-benchmarks are device/batchN, the device as "cpu" or
+// BenchmarkTrainDevices measures a whole training step of the recogniser
+// (Step, GradSquares, SGD) on the CPU engine and on every OpenCL device in
+// the same run: img/s and GFLOP/s. Sub-benchmarks are device/batchN, the device as "cpu" or
 // "opencl-P.D"; MASKINV_BENCH_TRAIN_BATCHES lists the batch sizes
 // (default 32, the trainer's).
 func BenchmarkTrainDevices(b *testing.B) {
@@ -113,7 +119,7 @@ func BenchmarkTrainDevices(b *testing.B) {
 				if c, ok := l.(interface{ Close() error }); ok {
 					defer c.Close()
 				}
-				benchmarkTrain(b, net, l)
+				benchmarkTrain(b, net, l, true)
 			})
 		}
 	}
