@@ -130,17 +130,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			return res, err
 		}
 	}
-	// The student is a second decode of the teacher's bytes, so that the
-	// teacher's Net (and its inference graphs) stay untouched.
-	studentNet, err := decodeTeacher(opt.TeacherPath)
-	if err != nil {
-		return res, err
-	}
-	cfg := opt.Config
-	if cfg.Device == nil {
-		cfg.Device = ts.eng.Device()
-	}
-	tr, err := New(ctx, ts.eng.Recogniser, studentNet, d, crops, cfg, opt.Out)
+	tr, err := ts.newTrainer(ctx, d, crops)
 	if err != nil {
 		return res, err
 	}
@@ -182,6 +172,22 @@ func (ts *session) progress(stage string) progress.Func {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
+}
+
+// newTrainer makes the run's trainer: the teacher is the engine's
+// recogniser, the student a second decode of the teacher's bytes (so that
+// the teacher's Net and its inference graphs stay untouched) trained on
+// the engine's device unless the Config names another.
+func (ts *session) newTrainer(ctx context.Context, d *Dataset, crops *Crops) (*Trainer, error) {
+	studentNet, err := decodeTeacher(ts.opt.TeacherPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ts.opt.Config
+	if cfg.Device == nil {
+		cfg.Device = ts.eng.Device()
+	}
+	return New(ctx, ts.eng.Recogniser, studentNet, d, crops, cfg, ts.opt.Out)
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are
