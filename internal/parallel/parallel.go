@@ -1,9 +1,11 @@
 // Package parallel is the project's one worker pool. For splits a loop into
 // one contiguous chunk per core (the trainer's per-sample work); Chunks
 // splits it into chunks of a given size that the cores claim one at a time
-// (the engine's kernels); Each hands out items one at a time to a fixed
-// number of workers (per-image work of uneven cost: decoding, detection,
-// masking), and stops handing them out when its context is done.
+// (a kernel's blocks), and a Team runs many such sections in a row on
+// goroutines that are already running (a model's layers); Each hands out
+// items one at a time to a fixed number of workers (per-image work of
+// uneven cost: decoding, detection, masking), and stops handing them out
+// when its context is done; EachWorker also names the worker.
 package parallel
 
 import (
