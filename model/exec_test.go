@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // oneImage is image i of a batch, as a batch of one.
@@ -16,8 +17,9 @@ func oneImage(in Tensor, i int) Tensor {
 }
 
 // TestBatchInvariance: an image's outputs are the same bits whether it
-// runs alone, in a batch (image by image on per-core streams), or in a
-// whole-batch plan with every kernel on all cores; and whatever the core
+// runs alone (split over the cores or on one: a Net's first runs of one
+// image try both), in a batch (image by image on per-core streams), or in
+// a whole-batch plan with every kernel on all cores; and whatever the core
 // count. The embedding store relies on it: an embedding must not depend
 // on how the work was batched or on the machine's cores.
 func TestBatchInvariance(t *testing.T) {
@@ -112,5 +114,38 @@ func TestResidualAddsFused(t *testing.T) {
 	res := randSlice(r, g.outShape().TotalSize())
 	for _, act := range []activation{actNone, actRelu} {
 		checkFast32(t, convAddKernel{convKernel{g: g, act: act}}, append(in, res), 1e-5)
+	}
+}
+
+// TestSplitChoice: a batch of one is split over the cores first, then run
+// on one core once, and from then on the way that has been faster, trying
+// the other every eighth run; a way that turns slower loses its place.
+func TestSplitChoice(t *testing.T) {
+	var c splitChoice
+	ms := time.Millisecond
+	cost := map[bool]time.Duration{true: 4 * ms, false: 6 * ms}
+	var picks []bool
+	for range 24 {
+		split := c.pick()
+		picks = append(picks, split)
+		c.record(split, cost[split])
+	}
+	if !picks[0] || picks[1] {
+		t.Fatalf("first runs %v, want split then one core", picks[:2])
+	}
+	for i, split := range picks[2:] {
+		want := (i+3)%8 != 0 // the 8th, 16th, 24th run tries the slower way
+		if split != want {
+			t.Fatalf("run %d: split %v, want %v (picks %v)", i+3, split, want, picks)
+		}
+	}
+	cost[true] = 20 * ms // the machine got busy: splitting now loses
+	var last bool
+	for range 40 {
+		last = c.pick()
+		c.record(last, cost[last])
+	}
+	if last && c.runs%8 != 0 {
+		t.Errorf("still splitting after the split runs slowed to %v: costs %v", cost[true], c.cost)
 	}
 }

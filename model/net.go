@@ -43,7 +43,8 @@ type Net struct {
 	programs map[int]*hostPlan
 	// separable: a batch can run image by image (see findSeparable).
 	separable bool
-	pool      bufferPool // slot buffers shared by the runs of every batch size
+	split     splitChoice // batches of one: on every core or on one
+	pool      bufferPool  // slot buffers shared by the runs of every batch size
 }
 
 // Load reads and decodes an ONNX model file.
