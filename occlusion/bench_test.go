@@ -7,6 +7,7 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/internal/cputime"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -23,7 +24,7 @@ func benchPair(b *testing.B, emb func(teacher) Embedder, opt Options) {
 	if _, err := ComputePair(context.Background(), e, Model{}, Pair{A: p.A, B: p.B}, opt); err != nil {
 		b.Fatal(err)
 	}
-	cpu0, ok := processCPU()
+	cpu0, ok := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := ComputePair(context.Background(), e, Model{}, p, opt); err != nil {
@@ -35,7 +36,7 @@ func benchPair(b *testing.B, emb func(teacher) Embedder, opt Options) {
 	per := 4 * (opt.Grid(112).Cells() + 1)
 	b.ReportMetric(b.Elapsed().Seconds()/n, "s/pair")
 	b.ReportMetric(n*float64(per)/b.Elapsed().Seconds(), "emb/s")
-	if cpu1, ok1 := processCPU(); ok && ok1 {
+	if cpu1, ok1 := cputime.Process(); ok && ok1 {
 		b.ReportMetric((cpu1-cpu0).Seconds()/n, "cpu-s/pair")
 	}
 }
@@ -96,13 +97,13 @@ func BenchmarkPatchParts(b *testing.B) {
 		if _, err := net.Run(ctx, in); err != nil { // build the graph
 			b.Fatal(err)
 		}
-		c0, _ := processCPU()
+		c0, _ := cputime.Process()
 		for i := 0; i < b.N; i++ {
 			if _, err := net.Run(ctx, in); err != nil {
 				b.Fatal(err)
 			}
 		}
-		c1, _ := processCPU()
+		c1, _ := cputime.Process()
 		return (c1 - c0).Seconds() * 1e3 / float64(b.N*batch)
 	}
 	tiles := 0.0
