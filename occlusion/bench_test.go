@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/internal/cputime"
 	"github.com/maskinv/workbench/model"
@@ -55,12 +54,9 @@ func BenchmarkPairPlain(b *testing.B) {
 	}
 }
 
-func netEmbedder(maxTile float64) func(teacher) Embedder {
+func netEmbedder(b *testing.B, maxTile float64) func(teacher) Embedder {
 	return func(tc teacher) Embedder {
-		e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-		if err != nil {
-			panic(err)
-		}
+		e := teacherEmbedder(b, nil)
 		e.MaxTile = maxTile
 		return e
 	}
@@ -73,7 +69,7 @@ func BenchmarkPairIncremental(b *testing.B) {
 		batch   int
 	}{{0.5, 32}, {0.3, 32}, {0.7, 32}, {0.5, 64}} {
 		b.Run(fmt.Sprintf("maxtile%.1f_batch%d", c.maxTile, c.batch), func(b *testing.B) {
-			benchPair(b, netEmbedder(c.maxTile), Options{Batch: c.batch})
+			benchPair(b, netEmbedder(b, c.maxTile), Options{Batch: c.batch})
 		})
 	}
 }
@@ -83,10 +79,7 @@ func BenchmarkPairIncremental(b *testing.B) {
 // rest of the network, and per face of a whole embedding, each run alone
 // on batches of 64.
 func BenchmarkPatchParts(b *testing.B) {
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := teacherEmbedder(b, nil)
 	p, err := e.plan(Grid{112, 8, 4}.Rects())
 	if err != nil {
 		b.Fatal(err)
@@ -136,10 +129,7 @@ func BenchmarkPairWorkers(b *testing.B) {
 	for _, w := range [][2]int{{1, 1}, {1, 2}, {2, 2}} {
 		b.Run(fmt.Sprintf("p%d_c%d", w[0], w[1]), func(b *testing.B) {
 			benchPair(b, func(tc teacher) Embedder {
-				e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
+				e := teacherEmbedder(b, nil)
 				e.producers, e.consumers = w[0], w[1]
 				return e
 			}, Options{Batch: 32})
