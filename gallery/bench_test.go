@@ -73,7 +73,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	for _, k := range []struct {
 		name   string
 		kernel gallery.Kernel
-	}{{"go", gallery.GoKernel}, {"openblas", blaskernel.New()}} {
+	}{{"go", gallery.KernelFunc(gallery.GoKernel)}, {"openblas", blaskernel.New()}} {
 		for _, batch := range []int{1, 64} {
 			b.Run(fmt.Sprintf("%s/batch%d", k.name, batch), func(b *testing.B) {
 				for b.Loop() {
