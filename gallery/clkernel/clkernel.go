@@ -64,7 +64,9 @@ type Kernel struct {
 	dev      *opencl.Device
 	ctx      *opencl.Context
 	prog     *opencl.Program
-	scores   *opencl.Kernel
+	tiled    *opencl.Kernel // scores, for GPUs
+	byRow    *opencl.Kernel // scores_rows, for CPU devices
+	useTiled bool
 	best     *opencl.Kernel
 	limit    int64
 	block    int // Options.BlockRows as given
@@ -109,12 +111,16 @@ func Open(platform, device int, opt Options) (_ *Kernel, err error) {
 	if k.prog, err = k.ctx.Build(source, ""); err != nil {
 		return k, fmt.Errorf("building the search kernels: %w", err)
 	}
-	if k.scores, err = k.prog.Kernel("scores"); err != nil {
+	if k.tiled, err = k.prog.Kernel("scores"); err != nil {
+		return k, err
+	}
+	if k.byRow, err = k.prog.Kernel("scores_rows"); err != nil {
 		return k, err
 	}
 	if k.best, err = k.prog.Kernel("best"); err != nil {
 		return k, err
 	}
+	k.useTiled = dev.Type&opencl.TypeCPU == 0
 	for k.group = maxGroup; k.group > 1 && (k.group > k.best.MaxWorkGroup || 2*k.group > k.chunk); k.group /= 2 {
 	}
 	return k, nil
@@ -159,7 +165,7 @@ func (k *Kernel) Close() error {
 	defer k.mu.Unlock()
 	errs := []error{k.resident.release()}
 	k.resident = nil
-	errs = append(errs, k.scores.Release(), k.best.Release(), k.prog.Release())
+	errs = append(errs, k.tiled.Release(), k.byRow.Release(), k.best.Release(), k.prog.Release())
 	if k.ctx != nil {
 		errs = append(errs, k.ctx.Release())
 		k.ctx = nil
@@ -236,17 +242,22 @@ func (k *Kernel) MulT(m, n, dim int, a, b, c []float32) (err error) {
 	return cb.Read(0, c[:m*n])
 }
 
-// launchScores enqueues search.cl's scores for m queries against n rows
-// (dim values each) into c (m×n), scaled by inv when scale.
+// launchScores enqueues search.cl's scores (scores_rows on a CPU device)
+// for m queries against n rows (dim values each) into c (m×n), scaled by
+// inv when scale.
 func (k *Kernel) launchScores(q, rows, inv, c *opencl.Buffer, m, n, dim int, scale bool) error {
 	s := int32(0)
 	if scale {
 		s = 1
 	}
-	if err := k.scores.SetArgs(q, rows, inv, c, int32(m), int32(n), int32(dim), int32(n), s); err != nil {
+	kern := k.byRow
+	if k.useTiled {
+		kern = k.tiled
+	}
+	if err := kern.SetArgs(q, rows, inv, c, int32(m), int32(n), int32(dim), int32(n), s); err != nil {
 		return err
 	}
-	return k.scores.Launch([]int{roundUp(n, tileRows), (m + tileQueries - 1) / tileQueries}, []int{tileRows, 1})
+	return kern.Launch([]int{roundUp(n, tileRows), (m + tileQueries - 1) / tileQueries}, []int{tileRows, 1})
 }
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }

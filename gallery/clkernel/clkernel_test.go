@@ -74,6 +74,18 @@ func openTest(t testing.TB, opt Options) *Kernel {
 	return k
 }
 
+// eachScores runs f as a subtest with each of the two scores kernels
+// (the tiled one that GPUs run and the by-row one of CPU devices),
+// whatever the device.
+func eachScores(t *testing.T, k *Kernel, f func(t *testing.T)) {
+	for _, tiled := range []bool{true, false} {
+		t.Run(map[bool]string{true: "tiled", false: "by row"}[tiled], func(t *testing.T) {
+			k.useTiled = tiled
+			f(t)
+		})
+	}
+}
+
 func randMatrix(rng *rand.Rand, rows, dim int) []float32 {
 	m := make([]float32, rows*dim)
 	for i := range m {
@@ -107,23 +119,25 @@ func testGallery(rng *rand.Rand, n, dim int) []float32 {
 func TestMulTMatchesGoKernel(t *testing.T) {
 	k := openTest(t, Options{})
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, m := range []int{1, 3, 16, 17} {
-		for _, n := range []int{1, 63, 64, 130} {
-			for _, dim := range []int{1, 31, 33, 512} {
-				a, b := randMatrix(rng, m, dim), randMatrix(rng, n, dim)
-				want, got := make([]float32, m*n), make([]float32, m*n)
-				gallery.GoKernel(m, n, dim, a, b, want)
-				if err := k.MulT(m, n, dim, a, b, got); err != nil {
-					t.Fatal(err)
-				}
-				for i := range got {
-					if got[i] != want[i] {
-						t.Fatalf("m=%d n=%d dim=%d: c[%d] = %v, GoKernel %v", m, n, dim, i, got[i], want[i])
+	eachScores(t, k, func(t *testing.T) {
+		for _, m := range []int{1, 3, 16, 17, 33} {
+			for _, n := range []int{1, 63, 64, 130} {
+				for _, dim := range []int{1, 31, 33, 512} {
+					a, b := randMatrix(rng, m, dim), randMatrix(rng, n, dim)
+					want, got := make([]float32, m*n), make([]float32, m*n)
+					gallery.GoKernel(m, n, dim, a, b, want)
+					if err := k.MulT(m, n, dim, a, b, got); err != nil {
+						t.Fatal(err)
+					}
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("m=%d n=%d dim=%d: c[%d] = %v, GoKernel %v", m, n, dim, i, got[i], want[i])
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestScanMatchesSearch: gallery.Search with the device kernel returns
@@ -140,7 +154,7 @@ func TestScanMatchesSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	queries := [][]float32{rows[10*dim : 11*dim], rows[200*dim : 201*dim]}
-	for range 7 {
+	for range 19 { // a full tile of 16 queries and a part of one
 		queries = append(queries, randMatrix(rng, 1, dim))
 	}
 	// Room for a search's buffers, the stage and 3 blocks of 256 rows.
@@ -155,7 +169,8 @@ func TestScanMatchesSearch(t *testing.T) {
 		{"one block", Options{}, 0, n, []int{1, 4, 10}},
 		{"blocks of 300 in chunks of 64", Options{BlockRows: 300, ChunkRows: 64}, 0, n, []int{1, 5, 64, 100, 400, n + 5}},
 		{"chunks of 2", Options{BlockRows: 100, ChunkRows: 2}, 0, n, []int{1, 3}},
-		{"batches of 2", Options{BlockRows: 512, ChunkRows: 128}, 2, n, []int{7}},
+		{"batches of 3", Options{BlockRows: 512, ChunkRows: 128}, 3, n, []int{7}},
+		{"batches of 17", Options{BlockRows: 512, ChunkRows: 128}, 17, n, []int{7}},
 		{"no block kept", Options{BlockRows: 256, ChunkRows: 64, MemoryLimit: 1}, 0, 0, []int{10, 300}},
 		{"3 of 6 blocks kept", Options{BlockRows: 256, ChunkRows: 64, MemoryLimit: fourBlocks}, 0, 768, []int{10, 300}},
 	}
@@ -165,19 +180,21 @@ func TestScanMatchesSearch(t *testing.T) {
 			if tc.batch > 0 {
 				k.maxBatch = tc.batch
 			}
-			for _, hits := range tc.ks {
-				want, err := g.Search(context.Background(), queries, gallery.Options{K: hits})
-				if err != nil {
-					t.Fatal(err)
+			eachScores(t, k, func(t *testing.T) {
+				for _, hits := range tc.ks {
+					want, err := g.Search(context.Background(), queries, gallery.Options{K: hits})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := g.Search(context.Background(), queries, gallery.Options{K: hits, Kernel: k})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("K=%d: the device's hits differ from GoKernel's%s", hits, firstDifference(got, want))
+					}
 				}
-				got, err := g.Search(context.Background(), queries, gallery.Options{K: hits, Kernel: k})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("K=%d: the device's hits differ from GoKernel's%s", hits, firstDifference(got, want))
-				}
-			}
+			})
 			if kept := k.KeptRows(); kept != tc.kept {
 				t.Errorf("%d rows kept on the device, want %d", kept, tc.kept)
 			}

@@ -15,7 +15,8 @@
 // q_i · r_j, for the m queries of q (m×k) and the n rows of r (n×k), both
 // row-major. Work-groups of TR items cover TR rows × TQ queries; each step
 // stages a TR×TK slice of rows and a TQ×TK slice of queries in local
-// memory, read coalesced, and every item adds the slice to its TQ sums.
+// memory, read coalesced, and every item adds the slice to its TQ sums
+// (GPUs; see scores_rows for CPU devices).
 __kernel __attribute__((reqd_work_group_size(TR, 1, 1)))
 void scores(__global const float *q, __global const float *r, __global const float *inv, __global float *c,
             int m, int n, int k, int ldc, int scale) {
@@ -53,6 +54,54 @@ void scores(__global const float *q, __global const float *r, __global const flo
   const int j = j0 + lid;
   if (j >= n) {
     return;
+  }
+  if (scale) {
+    const float s = inv[j];
+    for (int i = 0; i < nq; i++) {
+      c[(long)(i0 + i) * ldc + j] = acc[i] * s;
+    }
+  } else {
+    for (int i = 0; i < nq; i++) {
+      c[(long)(i0 + i) * ldc + j] = acc[i];
+    }
+  }
+}
+
+// scores_rows is scores for CPU devices (PoCL), which run a work-group's
+// items as loops vectorised across items, for which staging in local
+// memory only costs: each work-item sums its own row against TQ queries
+// at a time, in registers (a tile of fewer queries, one at a time). Same
+// arguments and work-groups as scores, same sums in the same order.
+__kernel void scores_rows(__global const float *q, __global const float *r, __global const float *inv,
+                          __global float *c, int m, int n, int k, int ldc, int scale) {
+  const int j = get_global_id(0);
+  const int i0 = get_group_id(1) * TQ;
+  const int nq = min(TQ, m - i0);
+  if (j >= n) {
+    return;
+  }
+  __global const float *rj = r + (long)j * k;
+  __global const float *qt = q + (long)i0 * k;
+  float acc[TQ];
+  for (int i = 0; i < TQ; i++) {
+    acc[i] = 0.0f;
+  }
+  if (nq == TQ) {
+    for (int t = 0; t < k; t++) {
+      const float x = rj[t];
+#pragma unroll
+      for (int i = 0; i < TQ; i++) {
+        acc[i] += qt[i * k + t] * x;
+      }
+    }
+  } else {
+    for (int i = 0; i < nq; i++) {
+      float a = 0.0f;
+      for (int t = 0; t < k; t++) {
+        a += qt[i * k + t] * rj[t];
+      }
+      acc[i] = a;
+    }
   }
   if (scale) {
     const float s = inv[j];
