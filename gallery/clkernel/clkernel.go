@@ -40,6 +40,8 @@ const (
 	maxScores    = 256 << 20 // bytes of one query batch's scores of a block
 	maxBatch     = 1024      // queries per batch
 	maxGroup     = 256       // work-items of a chunk's sort
+	fewMax       = 16        // KP of search.cl: the most hits best_few picks
+	fewGroup     = 64        // work-items of best_few
 )
 
 // Options configure Open; the zero value is usable.
@@ -67,11 +69,15 @@ type Kernel struct {
 	tiled    *opencl.Kernel // scores, for GPUs
 	byRow    *opencl.Kernel // scores_rows, for CPU devices
 	useTiled bool
-	best     *opencl.Kernel
+	best     *opencl.Kernel // for many hits per query
+	few      *opencl.Kernel // best_few, for up to fewMax
 	limit    int64
-	block    int // Options.BlockRows as given
-	chunk    int
-	group    int       // work-items of a chunk's sort
+	block    int       // Options.BlockRows as given
+	chunk    int       // best's rows per work-group
+	group    int       // best's work-items
+	fewMax   int       // the most hits best_few picks (tests lower it)
+	fewChunk int       // best_few's rows per work-group
+	fewGroup int       // best_few's work-items
 	maxBatch int       // queries per batch at most (tests lower it)
 	resident *resident // the gallery on the device; nil: none yet
 }
@@ -120,10 +126,39 @@ func Open(platform, device int, opt Options) (_ *Kernel, err error) {
 	if k.best, err = k.prog.Kernel("best"); err != nil {
 		return k, err
 	}
-	k.useTiled = dev.Type&opencl.TypeCPU == 0
+	if k.few, err = k.prog.Kernel("best_few"); err != nil {
+		return k, err
+	}
+	k.plan()
+	return k, nil
+}
+
+// plan sizes the work of the device's kernels: the tiled scores on GPUs,
+// scores_rows on CPU devices; work-groups within the kernels' limits, and
+// on a CPU device long shares of a chunk per work-item for best_few (its
+// items run one after the other: fewer chunks, fewer candidates).
+func (k *Kernel) plan() {
+	cpu := k.dev.Type&opencl.TypeCPU != 0
+	k.useTiled = !cpu
 	for k.group = maxGroup; k.group > 1 && (k.group > k.best.MaxWorkGroup || 2*k.group > k.chunk); k.group /= 2 {
 	}
-	return k, nil
+	k.fewMax, k.fewGroup = fewMax, min(fewGroup, k.few.MaxWorkGroup)
+	k.fewChunk = k.fewGroup * 64
+	if cpu {
+		k.fewChunk = k.fewGroup * 256
+	}
+	// best_few's merge sorts fewGroup·fewMax entries in local memory.
+	for k.fewMax > 0 && int64(8*nextPow2(k.fewGroup*k.fewMax)) > k.dev.LocalMemory {
+		k.fewMax /= 2
+	}
+}
+
+func nextPow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
 }
 
 // findDevice finds the OpenCL device with the given indices.
@@ -165,7 +200,7 @@ func (k *Kernel) Close() error {
 	defer k.mu.Unlock()
 	errs := []error{k.resident.release()}
 	k.resident = nil
-	errs = append(errs, k.tiled.Release(), k.byRow.Release(), k.best.Release(), k.prog.Release())
+	errs = append(errs, k.tiled.Release(), k.byRow.Release(), k.best.Release(), k.few.Release(), k.prog.Release())
 	if k.ctx != nil {
 		errs = append(errs, k.ctx.Release())
 		k.ctx = nil

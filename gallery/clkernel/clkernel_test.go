@@ -86,6 +86,22 @@ func eachScores(t *testing.T, k *Kernel, f func(t *testing.T)) {
 	}
 }
 
+// eachVariant runs f as a subtest with each scores kernel and each way of
+// picking a chunk's best: best_few (in chunks of fewChunk rows when not
+// 0) for up to 16 hits, or best's sort for any number.
+func eachVariant(t *testing.T, k *Kernel, fewChunk int, f func(t *testing.T)) {
+	if fewChunk > 0 {
+		k.fewChunk = fewChunk
+	}
+	few := k.fewMax
+	for _, max := range []int{few, 0} {
+		t.Run(map[bool]string{true: "few", false: "sort"}[max > 0], func(t *testing.T) {
+			k.fewMax = max
+			eachScores(t, k, f)
+		})
+	}
+}
+
 func randMatrix(rng *rand.Rand, rows, dim int) []float32 {
 	m := make([]float32, rows*dim)
 	for i := range m {
@@ -166,8 +182,8 @@ func TestScanMatchesSearch(t *testing.T) {
 		kept  int // rows that stay on the device
 		ks    []int
 	}{
-		{"one block", Options{}, 0, n, []int{1, 4, 10}},
-		{"blocks of 300 in chunks of 64", Options{BlockRows: 300, ChunkRows: 64}, 0, n, []int{1, 5, 64, 100, 400, n + 5}},
+		{"one block", Options{}, 0, n, []int{1, 2, 4, 10, 16, 17}},
+		{"blocks of 300 in chunks of 64", Options{BlockRows: 300, ChunkRows: 64}, 0, n, []int{1, 2, 5, 16, 64, 100, 400, n + 5}},
 		{"chunks of 2", Options{BlockRows: 100, ChunkRows: 2}, 0, n, []int{1, 3}},
 		{"batches of 3", Options{BlockRows: 512, ChunkRows: 128}, 3, n, []int{7}},
 		{"batches of 17", Options{BlockRows: 512, ChunkRows: 128}, 17, n, []int{7}},
@@ -180,7 +196,7 @@ func TestScanMatchesSearch(t *testing.T) {
 			if tc.batch > 0 {
 				k.maxBatch = tc.batch
 			}
-			eachScores(t, k, func(t *testing.T) {
+			eachVariant(t, k, tc.opt.ChunkRows*3/2, func(t *testing.T) {
 				for _, hits := range tc.ks {
 					want, err := g.Search(context.Background(), queries, gallery.Options{K: hits})
 					if err != nil {
@@ -222,8 +238,9 @@ func firstDifference(got, want [][]gallery.Hit) string {
 }
 
 // TestScanTiesAndZeroRows: the copies of a row tie at the top in row
-// order, across block and chunk edges, and a K beyond the rows with a
-// length gives each of them once, never a zero row.
+// order, across block and chunk edges, picked by best_few (6 hits) or
+// best (a K beyond the rows with a length, which gives each of them once,
+// never a zero row).
 func TestScanTiesAndZeroRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const n, dim = 700, 8
@@ -232,26 +249,29 @@ func TestScanTiesAndZeroRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := openTest(t, Options{BlockRows: 60, ChunkRows: 4})
+	k.fewChunk = 7
 	q := [][]float32{g.Rows()[10*dim : 11*dim]}
-	got, err := g.Search(context.Background(), q, gallery.Options{K: n + 1, Kernel: k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := got[0][:6]
-	for i, row := range []int{10, 57, 63, 64, 400, n - 2} {
-		if top[i].Row != row || top[i].Score != top[0].Score {
-			t.Fatalf("tied hits %+v, want rows 10, 57, 63, 64, 400, %d with one score", top, n-2)
+	for _, hits := range []int{6, n + 1} {
+		got, err := g.Search(context.Background(), q, gallery.Options{K: hits, Kernel: k})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	seen := map[int]bool{}
-	for _, h := range got[0] {
-		if seen[h.Row] || g.InvNorms()[h.Row] == 0 {
-			t.Fatalf("row %d is a hit twice or has no length", h.Row)
+		top := got[0][:6]
+		for i, row := range []int{10, 57, 63, 64, 400, n - 2} {
+			if top[i].Row != row || top[i].Score != top[0].Score {
+				t.Fatalf("K=%d: tied hits %+v, want rows 10, 57, 63, 64, 400, %d with one score", hits, top, n-2)
+			}
 		}
-		seen[h.Row] = true
-	}
-	if len(seen) != n-4 {
-		t.Fatalf("%d hits for K=%d, want the %d rows with a length", len(seen), n+1, n-4)
+		seen := map[int]bool{}
+		for _, h := range got[0] {
+			if seen[h.Row] || g.InvNorms()[h.Row] == 0 {
+				t.Fatalf("K=%d: row %d is a hit twice or has no length", hits, h.Row)
+			}
+			seen[h.Row] = true
+		}
+		if want := min(hits, n-4); len(seen) != want {
+			t.Fatalf("%d hits for K=%d, want %d", len(seen), hits, want)
+		}
 	}
 }
 

@@ -16,16 +16,15 @@ type resident struct {
 	g      *gallery.Gallery
 	blocks []block
 	rows   int   // rows per block (the last may have fewer)
-	chunks int   // chunks of all blocks
 	stage  block // buffers for the blocks not kept; none when all are
 }
 
-// block is rows lo to hi-1 of the gallery; first is the index of its
-// first chunk among all blocks'. rows and inv are nil when the block is
-// not kept on the device (then a search copies it into the stage).
+// block is rows lo to hi-1 of the gallery. rows and inv are nil when the
+// block is not kept on the device (then a search copies it into the
+// stage).
 type block struct {
-	lo, hi, first int
-	rows, inv     *opencl.Buffer
+	lo, hi    int
+	rows, inv *opencl.Buffer
 }
 
 func (b *block) release() error {
@@ -99,8 +98,7 @@ func (k *Kernel) load(g *gallery.Gallery) error {
 	r := &resident{g: g, rows: max(1, min(per, g.Len()))}
 	for lo := 0; lo < g.Len(); lo += per {
 		hi := min(lo+per, g.Len())
-		r.blocks = append(r.blocks, block{lo: lo, hi: hi, first: r.chunks})
-		r.chunks += (hi - lo + k.chunk - 1) / k.chunk
+		r.blocks = append(r.blocks, block{lo: lo, hi: hi})
 	}
 	if err := k.keep(r); err != nil {
 		_ = r.release() // the copy's error is the one to report
@@ -176,13 +174,54 @@ func (k *Kernel) upload(b *block, g *gallery.Gallery) error {
 	return nil
 }
 
+// selection is how a search picks each chunk's best: the kernel (best,
+// or best_few for few hits), rows per chunk, candidates per chunk, and
+// work-items per chunk; first holds each block's first chunk, chunks the
+// count over all blocks.
+type selection struct {
+	kern                *opencl.Kernel
+	few                 bool
+	size, per, group    int
+	first               []int
+	chunks, mergedItems int // mergedItems: best_few's sort size
+}
+
+// selectFor plans the selection of hits per query over r's blocks.
+func (k *Kernel) selectFor(r *resident, hits int) selection {
+	s := selection{kern: k.best, size: k.chunk, per: min(hits, k.chunk), group: k.group}
+	if hits <= k.fewMax {
+		s = selection{kern: k.few, few: true, size: k.fewChunk, per: hits, group: k.fewGroup, mergedItems: nextPow2(k.fewGroup * hits)}
+	}
+	for _, b := range r.blocks {
+		s.first = append(s.first, s.chunks)
+		s.chunks += (b.hi - b.lo + s.size - 1) / s.size
+	}
+	return s
+}
+
+// launch enqueues the selection of the chunks of block b (n rows, at
+// inv) from the m queries' scores c into the candidates score and row.
+func (s *selection) launch(c, inv, score, row *opencl.Buffer, b, lo, n, m int) error {
+	args := []any{c, inv, int32(n), int32(n), int32(lo), int32(s.size), int32(s.per), int32(s.chunks), int32(s.first[b]), score, row}
+	if s.few {
+		args = append(args, opencl.Local(4*s.mergedItems), opencl.Local(4*s.mergedItems), int32(s.mergedItems))
+	} else {
+		args = append(args, opencl.Local(4*s.size), opencl.Local(4*s.size))
+	}
+	if err := s.kern.SetArgs(args...); err != nil {
+		return err
+	}
+	chunks := (n + s.size - 1) / s.size
+	return s.kern.Launch([]int{chunks * s.group, m}, []int{s.group, 1})
+}
+
 // work is the device memory of one search: a batch of queries, their
 // scores against a block, and the candidates of every chunk.
 type work struct {
 	bufs         buffers
 	q, c         *opencl.Buffer
 	score, row   *opencl.Buffer
-	batch, per   int // queries per batch, candidates per chunk
+	batch        int // queries per batch
 	scores, rows []float32
 }
 
@@ -197,9 +236,9 @@ func (k *Kernel) scan(ctx context.Context, g *gallery.Gallery, q []float32, hits
 	if len(r.blocks) == 0 {
 		return out, nil
 	}
-	w := work{per: min(hits, k.chunk), batch: k.batchSize(r.rows, m)}
-	cands := r.chunks * w.per
-	w.batch = max(1, min(w.batch, int(k.dev.MaxAlloc/int64(4*cands))))
+	sel := k.selectFor(r, hits)
+	cands := sel.chunks * sel.per
+	w := work{batch: max(1, min(k.batchSize(r.rows, m), int(k.dev.MaxAlloc/int64(4*cands))))}
 	w.q, w.c = w.bufs.alloc(k.ctx, w.batch*dim), w.bufs.alloc(k.ctx, w.batch*r.rows)
 	w.score, w.row = w.bufs.alloc(k.ctx, w.batch*cands), w.bufs.alloc(k.ctx, w.batch*cands)
 	defer w.bufs.release() // nothing to do about a failed release
@@ -209,7 +248,7 @@ func (k *Kernel) scan(ctx context.Context, g *gallery.Gallery, q []float32, hits
 	w.scores, w.rows = make([]float32, w.batch*cands), make([]float32, w.batch*cands)
 	for i0 := 0; i0 < m; i0 += w.batch {
 		i1 := min(i0+w.batch, m)
-		if err := k.scanBatch(ctx, r, &w, q[i0*dim:i1*dim], i1-i0); err != nil {
+		if err := k.scanBatch(ctx, r, &sel, &w, q[i0*dim:i1*dim], i1-i0); err != nil {
 			return nil, err
 		}
 		n := (i1 - i0) * cands
@@ -226,12 +265,12 @@ func (k *Kernel) scan(ctx context.Context, g *gallery.Gallery, q []float32, hits
 // scanBatch scores the m queries q against every block and leaves the
 // candidates of every chunk in w's score and row buffers. It waits for
 // each block, so that a cancelled search stops within one.
-func (k *Kernel) scanBatch(ctx context.Context, r *resident, w *work, q []float32, m int) error {
+func (k *Kernel) scanBatch(ctx context.Context, r *resident, sel *selection, w *work, q []float32, m int) error {
 	dim := r.g.Dim()
 	if err := w.q.Write(0, q); err != nil {
 		return err
 	}
-	for _, b := range r.blocks {
+	for bi, b := range r.blocks {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -247,13 +286,7 @@ func (k *Kernel) scanBatch(ctx context.Context, r *resident, w *work, q []float3
 		if err := k.launchScores(w.q, rows, inv, w.c, m, n, dim, true); err != nil {
 			return err
 		}
-		chunks := (n + k.chunk - 1) / k.chunk
-		err := k.best.SetArgs(w.c, inv, int32(n), int32(n), int32(b.lo), int32(k.chunk), int32(w.per), int32(r.chunks), int32(b.first),
-			w.score, w.row, opencl.Local(4*k.chunk), opencl.Local(4*k.chunk))
-		if err != nil {
-			return err
-		}
-		if err := k.best.Launch([]int{chunks * k.group, m}, []int{k.group, 1}); err != nil {
+		if err := sel.launch(w.c, inv, w.score, w.row, bi, b.lo, n, m); err != nil {
 			return err
 		}
 		if err := k.ctx.Finish(); err != nil {

@@ -128,33 +128,17 @@ static bool ahead(float sa, int ra, float sb, int rb) {
   return sa > sb || (sa == sb && ra < rb);
 }
 
-// best picks the kk best rows of a chunk of size scores (a power of two):
-// chunk get_group_id(0) of the n scores of query get_global_id(1) (row i
-// of c, ldc apart). It sorts the chunk best first in local memory (ls, lr:
-// size floats and ints), bitonically, and writes its first kk scores and
-// rows (base + column; -1 where absent: past n, or a row whose inverse
-// length is 0, never a hit) at ((i·chunks) + first + chunk)·kk of score and
-// row.
-__kernel void best(__global const float *c, __global const float *inv, int n, int ldc, int base, int size, int kk,
-                   int chunks, int first, __global float *score, __global int *row, __local float *ls,
-                   __local int *lr) {
-  const int lid = get_local_id(0), wg = get_local_size(0);
-  const int g = get_group_id(0), i = get_global_id(1);
-  const int lo = g * size;
-  for (int e = lid; e < size; e += wg) {
-    const int j = lo + e;
-    const bool ok = j < n && inv[j] != 0.0f;
-    ls[e] = ok ? c[(long)i * ldc + j] : 0.0f;
-    lr[e] = ok ? base + j : -1;
-  }
+// sort_best sorts size entries (a power of two) of scores ls and rows lr
+// best first, bitonically, with the work-group's wg items; every item must
+// call it. Runs of width alternate between best first and best last, so
+// that each pair makes a bitonic run of twice the width; at width == size
+// all of it ends best first.
+static void sort_best(__local float *ls, __local int *lr, int size, int lid, int wg) {
   for (int width = 2; width <= size; width <<= 1) {
     for (int stride = width >> 1; stride > 0; stride >>= 1) {
       barrier(CLK_LOCAL_MEM_FENCE);
       for (int t = lid; t < size / 2; t += wg) {
         const int a = 2 * t - (t & (stride - 1)), b = a + stride;
-        // Runs of width alternate between best first and best last, so
-        // that each pair of runs makes a bitonic run of twice the width;
-        // at width == size all of it ends best first.
         const bool swap = (a & width) == 0 ? ahead(ls[b], lr[b], ls[a], lr[a]) : ahead(ls[a], lr[a], ls[b], lr[b]);
         if (swap) {
           const float s = ls[a];
@@ -168,6 +152,77 @@ __kernel void best(__global const float *c, __global const float *inv, int n, in
     }
   }
   barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// best picks the kk best rows of a chunk of size scores (a power of two):
+// chunk get_group_id(0) of the n scores of query get_global_id(1) (row i
+// of c, ldc apart). It sorts the whole chunk in local memory (ls, lr: size
+// floats and ints) and writes its first kk scores and rows (base +
+// column; -1 where absent: past n, or a row whose inverse length is 0,
+// never a hit) at ((i·chunks) + first + chunk)·kk of score and row.
+__kernel void best(__global const float *c, __global const float *inv, int n, int ldc, int base, int size, int kk,
+                   int chunks, int first, __global float *score, __global int *row, __local float *ls,
+                   __local int *lr) {
+  const int lid = get_local_id(0), wg = get_local_size(0);
+  const int g = get_group_id(0), i = get_global_id(1);
+  const int lo = g * size;
+  for (int e = lid; e < size; e += wg) {
+    const int j = lo + e;
+    const bool ok = j < n && inv[j] != 0.0f;
+    ls[e] = ok ? c[(long)i * ldc + j] : 0.0f;
+    lr[e] = ok ? base + j : -1;
+  }
+  sort_best(ls, lr, size, lid, wg);
+  const long out = ((long)i * chunks + first + g) * kk;
+  for (int e = lid; e < kk; e += wg) {
+    score[out + e] = ls[e];
+    row[out + e] = lr[e];
+  }
+}
+
+#define KP 16 // the most rows best_few keeps per work-item
+
+// best_few is best for kk ≤ KP, and chunks of any size: each work-item
+// keeps the kk best of its share of the chunk (every wg-th score, read
+// coalesced) sorted in registers, where one comparison with the worst
+// kept turns most scores away; then the items' lists (wg·kk entries,
+// padded with absent ones to merged, a power of two, in ls and lr) are
+// sorted together, and the first kk written as best writes them.
+__kernel void best_few(__global const float *c, __global const float *inv, int n, int ldc, int base, int size,
+                       int kk, int chunks, int first, __global float *score, __global int *row, __local float *ls,
+                       __local int *lr, int merged) {
+  const int lid = get_local_id(0), wg = get_local_size(0);
+  const int g = get_group_id(0), i = get_global_id(1);
+  const int lo = g * size, hi = min(lo + size, n);
+  float ps[KP];
+  int pr[KP];
+  int kept = 0;
+  for (int j = lo + lid; j < hi; j += wg) {
+    if (inv[j] == 0.0f) {
+      continue;
+    }
+    const float s = c[(long)i * ldc + j];
+    const int r = base + j;
+    if (kept == kk && !ahead(s, r, ps[kk - 1], pr[kk - 1])) {
+      continue;
+    }
+    int p = kept < kk ? kept++ : kk - 1;
+    for (; p > 0 && ahead(s, r, ps[p - 1], pr[p - 1]); p--) {
+      ps[p] = ps[p - 1];
+      pr[p] = pr[p - 1];
+    }
+    ps[p] = s;
+    pr[p] = r;
+  }
+  for (int e = 0; e < kk; e++) {
+    ls[lid * kk + e] = e < kept ? ps[e] : 0.0f;
+    lr[lid * kk + e] = e < kept ? pr[e] : -1;
+  }
+  for (int e = wg * kk + lid; e < merged; e += wg) {
+    ls[e] = 0.0f;
+    lr[e] = -1;
+  }
+  sort_best(ls, lr, merged, lid, wg);
   const long out = ((long)i * chunks + first + g) * kk;
   for (int e = lid; e < kk; e += wg) {
     score[out + e] = ls[e];
