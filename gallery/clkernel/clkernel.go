@@ -1,9 +1,10 @@
 // Package clkernel searches a gallery on an OpenCL device (a GPU, or
 // PoCL's CPU device): a gallery.Scanner that keeps the gallery's rows in
 // device memory from one search to the next, scores a batch of queries
-// against each block of rows there, and sorts each chunk of a block's
-// scores there, so that only every chunk's best few rows come back to the
-// host, which merges them (gallery.Top).
+// against each block of rows there, and picks each chunk of a block's
+// best rows there (up to 16 hits: a sorted list per work-item, then a sort
+// of the lists; more: a sort of the chunk), so that only every chunk's
+// best few rows come back to the host, which merges them (gallery.Top).
 //
 // The scores are gallery.GoKernel's: each summed over the dimensions in
 // order, without fused multiply-adds (search.cl), then scaled by the row's
@@ -54,8 +55,10 @@ type Options struct {
 	// BlockRows is the rows per block (one buffer, scored at once); 0: as
 	// many as the device's largest buffer holds, at most 262144.
 	BlockRows int
-	// ChunkRows is the rows whose best one work-group picks, a power of
-	// two; 0: 2048, or fewer where local memory is smaller.
+	// ChunkRows is the rows one work-group sorts to pick their best when
+	// a search asks for more than 16 hits, a power of two; 0: 2048, or
+	// fewer where local memory is smaller. (Up to 16 hits, a work-group
+	// picks from 4096 rows on a GPU, 16384 on a CPU device.)
 	ChunkRows int
 }
 
