@@ -19,7 +19,8 @@ func runFind(ctx context.Context, args []string, stdio Stdio) error {
 		"For each query photo (a file, or the photos of a folder), the gallery photos most like it by\n"+
 		"cosine similarity, best first: e.g. masked photos against a gallery of unmasked ones. The\n"+
 		"gallery is an embedding store ('embed --out', merged; memory-mapped, never read whole), made\n"+
-		"with the same recogniser, or a photo folder, embedded first.\n")
+		"with the same recogniser, or a photo folder, embedded first. On an OpenCL device (--device)\n"+
+		"the search runs there too (the gallery kept in device memory).\n")
 	ef := addEngineFlags(fs, false)
 	aligned := addAlignedFlag(fs) // the gallery folder's photos too
 	galleryPath := fs.String("gallery", "", "an embedding store, or a folder of photos (required)")

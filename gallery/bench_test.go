@@ -30,7 +30,8 @@ import (
 // device (clkernel: the rows copied to the device once, before timing; the
 // copy's time is logged). It reports queries/s and the process's memory
 // after the searches (RSS, split into anonymous memory and the mapped
-// file's pages; PoCL's device memory is the process's own).
+// file's pages; PoCL's device memory is the process's own, so its runs
+// report its copy of the gallery as anonymous memory).
 //
 // The store takes a few minutes and 2 GB of disk to make. Set
 // MASKINV_GALLERY_STORE=DIR to keep it in DIR and reuse it in later runs
@@ -66,7 +67,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("row lengths %v (the first touch of a mapped file)", time.Since(start))
+	b.Logf("row lengths %v (for a store, the first touch of its mapped file)", time.Since(start))
 	rng := rand.New(rand.NewPCG(9, 9))
 	queries := make([][]float32, slices.Max(batches))
 	for i := range queries {
@@ -75,29 +76,64 @@ func BenchmarkSearch1M(b *testing.B) {
 			queries[i][t] += float32(rng.NormFloat64()) * 0.5 // a noisy copy of a gallery row
 		}
 	}
-	kernels := append([]namedKernel{{"go", gallery.KernelFunc(gallery.GoKernel)}, {"openblas", blaskernel.New()}}, openCLKernels(b, g)...)
-	for _, k := range kernels {
-		for _, batch := range batches {
-			b.Run(fmt.Sprintf("%s/batch%d", k.name, batch), func(b *testing.B) {
-				for b.Loop() {
-					hits, err := g.Search(context.Background(), queries[:batch], gallery.Options{K: 10, Kernel: k.kernel})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if len(hits[0]) != 10 {
-						b.Fatalf("%d hits", len(hits[0]))
-					}
-				}
-				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "queries/s")
-				reportMemory(b)
-			})
+	for _, k := range []struct {
+		name   string
+		kernel gallery.Kernel
+	}{{"go", gallery.KernelFunc(gallery.GoKernel)}, {"openblas", blaskernel.New()}} {
+		benchSearches(b, g, k.name, k.kernel, queries, batches)
+	}
+	// The devices after the CPU kernels, one at a time, so that the memory
+	// the CPU kernels report holds no device's copy (PoCL's is the
+	// process's own memory).
+	devs, err := openCLDevices()
+	if err != nil {
+		if opencltest.Required() {
+			b.Fatal(err)
+		}
+		b.Logf("no OpenCL device searched: %v", err)
+	}
+	for _, d := range devs {
+		k := loadOnDevice(b, d, g)
+		benchSearches(b, g, fmt.Sprintf("opencl-%d.%d", d.Platform.Index, d.Index), k, queries, batches)
+		if err := k.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
 
-type namedKernel struct {
-	name   string
-	kernel gallery.Kernel
+// benchSearches runs the searches of queries in each batch size with
+// kernel, as sub-benchmarks NAME/batchN.
+func benchSearches(b *testing.B, g *gallery.Gallery, name string, kernel gallery.Kernel, queries [][]float32, batches []int) {
+	for _, batch := range batches {
+		b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) {
+			for b.Loop() {
+				hits, err := g.Search(context.Background(), queries[:batch], gallery.Options{K: 10, Kernel: kernel})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(hits[0]) != 10 {
+					b.Fatalf("%d hits", len(hits[0]))
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "queries/s")
+			reportMemory(b)
+		})
+	}
+}
+
+// loadOnDevice opens d and copies g there, logging how long the copy
+// took.
+func loadOnDevice(b *testing.B, d *opencl.Device, g *gallery.Gallery) *clkernel.Kernel {
+	k, err := clkernel.Open(d.Platform.Index, d.Index, clkernel.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := k.Load(g); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: %d rows copied to the device in %v (%d of them kept there)", k, g.Len(), time.Since(start), k.KeptRows())
+	return k
 }
 
 // benchGallery returns the benchmark's rows (row-major) and a row getter:
@@ -135,34 +171,6 @@ func benchGallery(b *testing.B, rows, dim int) ([]float32, func(int) []float32) 
 	}
 	b.Logf("open %v", time.Since(start))
 	return st.Matrix(), st.Row
-}
-
-// openCLKernels opens every OpenCL device and copies g there, logging how
-// long the copy took; none without OpenCL.
-func openCLKernels(b *testing.B, g *gallery.Gallery) []namedKernel {
-	devs, err := openCLDevices()
-	if err != nil {
-		if opencltest.Required() {
-			b.Fatal(err)
-		}
-		b.Logf("no OpenCL device searched: %v", err)
-		return nil
-	}
-	var out []namedKernel
-	for _, d := range devs {
-		k, err := clkernel.Open(d.Platform.Index, d.Index, clkernel.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = k.Close() })
-		start := time.Now()
-		if err := k.Load(g); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("%s: %d rows copied to the device in %v (%d of them kept there)", k, g.Len(), time.Since(start), k.KeptRows())
-		out = append(out, namedKernel{fmt.Sprintf("opencl-%d.%d", d.Platform.Index, d.Index), k})
-	}
-	return out
 }
 
 // openCLDevices lists every OpenCL device.
