@@ -10,10 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/maskinv/workbench/folder"
+	"github.com/maskinv/workbench/internal/appendlog"
 	"github.com/maskinv/workbench/maskshard"
 )
 
@@ -119,42 +119,32 @@ func addJournalLine(runs *[]MaskManifest, line []byte) error {
 }
 
 // Journal syncs: after this many records, or this long after the last
-// sync, whichever comes first. A kill -9 loses nothing appended (the data
-// is in the kernel); a crash of the machine loses at most the records
-// since the last sync, whose images are then redone.
+// sync, whichever comes first (see internal/appendlog).
 const (
 	journalSyncEvery    = 32
 	journalSyncInterval = time.Second
 )
 
 // journalWriter appends lines to the journal; safe for concurrent use.
-type journalWriter struct {
-	mu       sync.Mutex
-	f        *os.File
-	unsynced int
-	lastSync time.Time
-}
+type journalWriter struct{ log *appendlog.Log }
 
-// openJournal opens the journal name for appending after its first valid
-// bytes (what a torn last line left is cut off) and writes run's header
-// line.
+// openJournal opens the journal called name for appending after its first
+// valid bytes (what a torn last line left is cut off) and writes run's
+// header line.
 func openJournal(name string, valid int64, run MaskManifest) (*journalWriter, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Truncate(valid); err != nil {
+	log, err := appendlog.New(f, valid, journalSyncEvery, journalSyncInterval)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("journal %s: %w", name, err)
+		return nil, err
 	}
-	if _, err := f.Seek(valid, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal %s: %w", name, err)
-	}
-	j := &journalWriter{f: f, lastSync: time.Now()}
+	j := &journalWriter{log: log}
 	run.Images, run.Copies = nil, nil
 	if err := j.append(journalLine{Run: &run}); err != nil {
-		f.Close()
+		log.Close()
 		return nil, err
 	}
 	return j, nil
@@ -167,34 +157,12 @@ func (j *journalWriter) append(l journalLine) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if _, err := j.f.Write(b); err != nil {
-		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
-	}
-	j.unsynced++
-	if j.unsynced >= journalSyncEvery || time.Since(j.lastSync) >= journalSyncInterval {
-		return j.syncLocked()
-	}
-	return nil
-}
-
-func (j *journalWriter) syncLocked() error {
-	j.unsynced, j.lastSync = 0, time.Now()
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
-	}
-	return nil
+	_, err = j.log.Append(append(b, '\n'))
+	return err
 }
 
 // close syncs and closes the journal.
-func (j *journalWriter) close() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	err := j.syncLocked()
-	return errors.Join(err, j.f.Close())
-}
+func (j *journalWriter) close() error { return j.log.Close() }
 
 // maskState is what an output folder says of earlier runs: its manifest
 // and journal.

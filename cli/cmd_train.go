@@ -6,11 +6,24 @@ import (
 	"strings"
 
 	"github.com/maskinv/workbench/eval"
-	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/train"
 )
 
-func runTrain(ctx context.Context, args []string, stdio Stdio) error {
+// trainRunner runs a training run: train.Run, or a test's stand-in.
+type trainRunner func(context.Context, train.Options) (train.Result, error)
+
+// trainCommand is `maskinv train` running its run with run.
+func trainCommand(run trainRunner) Command {
+	return Command{
+		Name:    "train",
+		Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)",
+		Run: func(ctx context.Context, args []string, stdio Stdio) error {
+			return runTrain(ctx, args, stdio, run)
+		},
+	}
+}
+
+func runTrain(ctx context.Context, args []string, stdio Stdio, run trainRunner) error {
 	def := train.DefaultConfig()
 	fs := newFlagSet("train", stdio.Err, "train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
 	teacher := fs.String("teacher", "", "teacher recogniser ONNX (N×3×112×112 input); default: the embedded one")
@@ -50,7 +63,8 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	case *photoMasks < 0:
 		return usagef("--photo-masks must be ≥ 0")
 	}
-	if err := trainDevice(device); err != nil {
+	spec, err := device.spec()
+	if err != nil {
 		return err
 	}
 	cfg := def
@@ -58,7 +72,6 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	cfg.Seed, cfg.FromScratch, cfg.CheckpointEvery, cfg.LossName = *mf.seed, *scratch, *every, *loss
 	cfg.ExportCheckpoints, cfg.CheckpointInterval = *exportAll, *interval
 	cfg.PhotoMasks, cfg.PhotoMaskShare = *photoMasks, *photoShare
-	var err error
 	if cfg.Loss, err = train.ParseMargin(*loss); err != nil {
 		return usagef("--loss: %v", err)
 	}
@@ -72,8 +85,8 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	if _, _, err := train.ParseData(*data); err != nil {
 		return usagef("%v", err)
 	}
-	res, err := train.Run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
-		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err})
+	res, err := run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
+		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err, Device: &spec})
 	if err != nil {
 		if res.Done > 0 {
 			fmt.Fprintf(stdio.Err, "stopped at step %d of %d; checkpoint in %s (--resume continues)\n", res.Done, res.Steps, *out)
@@ -82,27 +95,5 @@ func runTrain(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	fmt.Fprintf(stdio.Out, "trained %d steps on %d photos of %d people (%.1f img/s); student: %s\n",
 		res.Done, res.Images, res.Classes, res.ImagesPerSecond, res.Student)
-	return nil
-}
-
-// trainDevice accepts the devices training runs on: the CPU engine, chosen
-// as "cpu" or by "auto" (there is no GPU trainer for it to take yet), and
-// names it on stderr. An OpenCL device is refused until training on the
-// device exists.
-func trainDevice(d deviceFlag) error {
-	spec, err := d.spec()
-	if err != nil {
-		return err
-	}
-	if spec.Kind == model.DeviceOpenCL {
-		v, from := d.source()
-		if from == model.DeviceEnv {
-			from += "=" // MASKINV_DEVICE=opencl, as the user set it
-		} else {
-			from += " "
-		}
-		return usagef("%s%s: training on an OpenCL device is not built yet (only inference runs there); use --device cpu", from, v)
-	}
-	fmt.Fprintln(d.log, "device: cpu (CPU engine; training runs on the CPU only)")
 	return nil
 }

@@ -1,5 +1,7 @@
 package cli
 
+import "github.com/maskinv/workbench/train"
+
 // registered returns every subcommand; each one's code lives in
 // cmd_<name>.go.
 func registered() []Command {
@@ -10,7 +12,7 @@ func registered() []Command {
 		{Name: "find", Summary: "search a gallery (embedding store or photo folder) for the faces most like query photos", Run: runFind},
 		maskCommand(nil),
 		{Name: "merge", Summary: "join the shards of an array job: embedding stores, or mask manifests", Run: runMerge},
-		{Name: "train", Summary: "distil a mask-invariant student from a recogniser (ElasticFace + template KD)", Run: runTrain},
+		trainCommand(train.Run),
 		{Name: "verify", Summary: "are two photos the same person? (cosine score and decision)", Run: runVerify},
 		{Name: "devices", Summary: "list the compute devices --device can choose (the CPU engine, OpenCL GPUs), or say why there is none", Run: runDevices},
 	}

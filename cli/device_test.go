@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/maskinv/workbench/internal/opencl"
 	"github.com/maskinv/workbench/internal/opencltest"
 	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/train"
 )
 
 // TestDeviceFlagSpec: --device wins over MASKINV_DEVICE, which wins over
@@ -148,38 +150,63 @@ func TestEvalPassesDevice(t *testing.T) {
 	}
 }
 
-// TestTrainDevice: train runs on the CPU engine ("cpu", or "auto", which
-// has no GPU trainer to take) and refuses an OpenCL device as not built
-// yet, from the flag or the variable.
-func TestTrainDevice(t *testing.T) {
-	tests := []struct {
-		flag, env string
-		refused   string // "" when accepted
-	}{
-		{"cpu", "", ""},
-		{"", "", ""},
-		{"auto", "opencl", ""},
-		{"opencl", "", "--device opencl: training on an OpenCL device is not built yet"},
-		{"opencl:0.0", "cpu", "--device opencl:0.0: training on an OpenCL device is not built yet"},
-		{"", "opencl", "MASKINV_DEVICE=opencl: training on an OpenCL device is not built yet"},
+// TestTrainPassesDevice: train hands the device it was given (the flag,
+// else MASKINV_DEVICE, else auto) to the run, for the engine and the
+// student.
+func TestTrainPassesDevice(t *testing.T) {
+	stop := errors.New("ran")
+	tests := []struct{ flag, env, want string }{
+		{"", "", "auto"},
+		{"cpu", "opencl", "cpu"},
+		{"opencl", "", "opencl"},
+		{"", "opencl:0.1", "opencl:0.1"},
 	}
 	for _, tc := range tests {
 		t.Setenv(model.DeviceEnv, tc.env)
-		args := []string{"train", "--data", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir()}
+		var got *model.DeviceSpec
+		run := func(_ context.Context, opt train.Options) (train.Result, error) {
+			got = opt.Device
+			return train.Result{}, stop
+		}
+		args := []string{"--data", t.TempDir(), "--out", t.TempDir()}
 		if tc.flag != "" {
 			args = append(args, "--device", tc.flag)
 		}
-		_, stderr, code := runCLI(t, args...)
-		if tc.refused != "" {
-			if code != 2 || !strings.Contains(stderr, tc.refused) {
-				t.Errorf("%v with %s=%q: exit %d, stderr %q", args[5:], model.DeviceEnv, tc.env, code, stderr)
-			}
-			continue
+		err := trainCommand(run).Run(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+		if !errors.Is(err, stop) || got == nil || got.String() != tc.want {
+			t.Errorf("--device %q, %s=%q: device %v (%v), want %s", tc.flag, model.DeviceEnv, tc.env, got, err, tc.want)
 		}
-		// Accepted: the run goes on, and fails on the missing data.
-		if code != 1 || !strings.HasPrefix(stderr, "device: cpu (CPU engine; training runs on the CPU only)\n") {
-			t.Errorf("%v with %s=%q: exit %d, stderr %q", args[5:], model.DeviceEnv, tc.env, code, stderr)
+	}
+}
+
+// TestTrainOnOpenCL: `train --device opencl` (PoCL in CI) runs a step with
+// the engine and the student on the OpenCL device, says so on stderr, and
+// exports a student that loads.
+func TestTrainOnOpenCL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("aligns photos and trains a step on the OpenCL device")
+	}
+	if _, err := model.Devices(); err != nil {
+		opencltest.Unavailable(t, err)
+	}
+	data, out := t.TempDir(), t.TempDir()
+	for _, p := range []string{"Colin_Powell/Colin_Powell_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0001.jpg"} {
+		dir := filepath.Join(data, filepath.Dir(p))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
 		}
+		copyDemo(t, dir, p)
+	}
+	stdout, stderr, code := runCLI(t, "train", "--device", "opencl", "--data", data, "--out", out, "--crops", t.TempDir(),
+		"--batch", "2", "--max-steps", "1", "--photo-masks", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "device: opencl:") || !regexp.MustCompile(`training: 1 steps .* on opencl:`).MatchString(stderr) {
+		t.Errorf("stderr does not name the OpenCL device for the engine and the student:\n%s", stderr)
+	}
+	if _, err := model.Load(filepath.Join(out, train.StudentFile)); err != nil {
+		t.Errorf("the exported student: %v", err)
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
+
+	"github.com/maskinv/workbench/internal/parallel"
 )
 
 // Hit is one result: a gallery row and its cosine similarity to the
@@ -46,7 +46,7 @@ func New(rows []float32, dim int) (*Gallery, error) {
 	}
 	g := &Gallery{rows: rows, n: len(rows) / dim, dim: dim}
 	g.inv = make([]float32, g.n)
-	forBlocks(g.n, 1<<14, runtime.GOMAXPROCS(0), func(lo, hi int) {
+	parallel.For(g.n, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			var s float64
 			for _, v := range rows[r*dim : (r+1)*dim] {
@@ -102,27 +102,16 @@ func (g *Gallery) Search(ctx context.Context, queries [][]float32, opt Options) 
 		return nil, nil
 	}
 	tops := make([][]topK, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
+	scratch := make([][]float32, workers)
 	for w := range workers {
-		tops[w] = make([]topK, m)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := make([]float32, m*block)
-			for ctx.Err() == nil {
-				lo := int(next.Add(1)-1) * block
-				if lo >= g.n {
-					return
-				}
-				hi := min(lo+block, g.n)
-				kernel(m, hi-lo, g.dim, q, g.rows[lo*g.dim:hi*g.dim], c)
-				g.collect(tops[w], c, lo, hi, k)
-			}
-		}()
+		tops[w], scratch[w] = make([]topK, m), make([]float32, m*block)
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	blocks := (g.n + block - 1) / block
+	if err := parallel.EachWorker(ctx, blocks, workers, func(w, b int) {
+		lo, hi := b*block, min((b+1)*block, g.n)
+		kernel(m, hi-lo, g.dim, q, g.rows[lo*g.dim:hi*g.dim], scratch[w])
+		g.collect(tops[w], scratch[w], lo, hi, k)
+	}); err != nil {
 		return nil, err
 	}
 	out := make([][]Hit, m)
@@ -235,26 +224,6 @@ func (t *topK) down(i int) {
 		t.hits[i], t.hits[w] = t.hits[w], t.hits[i]
 		i = w
 	}
-}
-
-// forBlocks runs f over [0, n) in blocks taken by up to workers goroutines.
-func forBlocks(n, block, workers int, f func(lo, hi int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(workers, (n+block-1)/block)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(1)-1) * block
-				if lo >= n {
-					return
-				}
-				f(lo, min(lo+block, n))
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // Name fills the hits' Path from name(row) (a store's record path).

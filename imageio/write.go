@@ -16,41 +16,78 @@ import (
 // file or the complete new one, never a partial file: it writes a temporary
 // file in the same directory (same file system, so rename is atomic), syncs
 // it and renames it over path. The new file has mode 0644.
-func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+func WriteAtomic(path string, write func(io.Writer) error) error {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// AtomicFile is a file being written under a temporary name beside its
+// path, for writers that stream (WriteAtomic is the one-call form): Commit
+// syncs it and renames it over the path; Abort, or a failed Commit,
+// removes it and leaves the path as it was.
+type AtomicFile struct {
+	path string
+	f    *os.File
+	bw   *bufio.Writer
+	done bool
+}
+
+// CreateAtomic starts writing path atomically.
+func CreateAtomic(path string) (*AtomicFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	// CreateTemp's 0600 would hide outputs from other users.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	return &AtomicFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+// Write writes to the temporary file.
+func (a *AtomicFile) Write(p []byte) (int, error) { return a.bw.Write(p) }
+
+// Commit flushes and syncs the file and renames it over the path.
+func (a *AtomicFile) Commit() error {
+	err := a.bw.Flush()
+	if err == nil {
+		err = a.f.Sync()
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.path)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %w", a.path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
+	a.done = true
 	return nil
+}
+
+// Abort removes the temporary file, unless Commit renamed it into place.
+func (a *AtomicFile) Abort() {
+	if !a.done {
+		a.f.Close()
+		os.Remove(a.f.Name())
+		a.done = true
+	}
 }
 
 // WritePNG writes img to path as PNG, atomically.

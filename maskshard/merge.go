@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/shard"
 )
 
@@ -221,7 +222,7 @@ func MergeDir(dir string, force bool) (Result, error) {
 	if err := checkReplace(res.Manifest, force); err != nil {
 		return res, err
 	}
-	if err := writeAtomic(res.Manifest, merged); err != nil {
+	if err := imageio.WriteFile(res.Manifest, merged); err != nil {
 		return res, err
 	}
 	p, _ := parse(merged)
@@ -240,32 +241,6 @@ func checkReplace(name string, force bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s is not a manifest of %s (%v): not replaced (move it away, or use --force)", name, maskTool, err)
-	}
-	return nil
-}
-
-// writeAtomic writes name through a synced temporary file renamed over it.
-func writeAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	err = f.Chmod(0o644)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ type planValue struct {
 	shape tensor.Shape
 	konst []float32 // weights and other constants; nil for computed values
 	slot  int       // the slot holding a computed value, -1 for constants
+	// fixed marks a weight in training: it has its own buffer for the
+	// plan's whole life (steps may update it in place), never a slot.
+	fixed bool
 }
 
 func (v planValue) len() int { return max(1, v.shape.TotalSize()) }
@@ -217,11 +220,13 @@ func (p *plan) assignSlots(alias map[int]int) {
 			}
 		}
 		live = kept
-		take(s.out)
-		live = append(live, s.out)
+		if !p.values[s.out].fixed { // else updated in place
+			take(s.out)
+			live = append(live, s.out)
+		}
 	}
 	for v := range p.values {
-		if p.values[v].konst == nil && p.values[v].slot < 0 {
+		if p.values[v].konst == nil && p.values[v].slot < 0 && !p.values[v].fixed {
 			p.values[v].slot = p.values[root(alias, v)].slot // a view
 		}
 	}

@@ -67,13 +67,28 @@
 //
 // # Training on a device
 //
-// Not built yet; the pieces are. Net.Trainable's builder records its steps
-// as inference does (unfused graph, training batch norm), so a device
-// trainer is a plan of those steps whose slots are not reused while the
-// backward pass still needs them (saved activations), followed by, in
-// reverse order, each step's vjp kernels writing gradient values, summed
-// where a value feeds several steps (binary Add), and an SGD update kernel
-// per weight; every vjp kernel already has an OpenCL version tested against
-// the CPU. The loss hook stays on the host: the output comes down, the
-// margin head computes loss and gradient, and the gradient goes back up.
+// A Learner is a network in training, with one interface on every device:
+// Device.Trainable gives Net.Trainable's *Trainable on the CPU engine and a
+// *DeviceTrainable (train_device.go) on a device, and a trainer drives
+// both the same way: Step (forward, the caller's LossFunc on the host,
+// backward), GradSquares (for a global gradient norm), SGD (SGDStep, the
+// same rule everywhere), Pull/Push between the host copies in Params and
+// the device, Export.
+//
+// A DeviceTrainable runs a trainPlan (train_device_plan.go): the steps the
+// training graph's builder recorded (unfused, training batch norm, each
+// followed by the update of its running statistics, bnRunningKernel); a
+// hostLoss step, where the output comes down, the loss runs on the host
+// and its gradient goes up; then, in reverse order, the vjp kernels of
+// every step on a path from a learnable weight to the output, summing
+// contributions to the same value with an Add. Weights are fixed values
+// (own buffers, updated in place); the slots of activations are shared
+// only by values whose lives do not overlap, so an activation lives until
+// the last backward step that reads it and the weights' gradients until
+// the optimiser has read them. The optimiser is kernels too (sgdKernel,
+// sumSquaresKernel), so the weights, gradients and velocities never leave
+// the device between checkpoints. A backend needs nothing more than for
+// inference: every kernel of a training plan is an engine kernel with a
+// CPU reference, and the OpenCL backend runs each, tested against it;
+// weight gradients of convolutions run as split tiled products.
 package model

@@ -175,16 +175,21 @@ func rewriteInitializers(model []byte, weights map[string]Tensor) ([]byte, error
 // weights (and BatchNorm running statistics) in place of the original
 // initializers: the same graph, loadable by Decode and any ONNX runtime.
 func (t *Trainable) Export() ([]byte, error) {
-	if t.net.raw == nil {
-		return nil, fmt.Errorf("model %s: original bytes not kept", t.net.name)
+	return t.net.exportParams(t.params)
+}
+
+// exportParams is the Net's ONNX with params in place of its initializers.
+func (n *Net) exportParams(params []Param) ([]byte, error) {
+	if n.raw == nil {
+		return nil, fmt.Errorf("model %s: original bytes not kept", n.name)
 	}
-	weights := make(map[string]Tensor, len(t.params))
-	for _, p := range t.params {
-		weights[p.Name] = Tensor{Shape: t.net.initShape(p.Name, p.Shape), Data: p.Value}
+	weights := make(map[string]Tensor, len(params))
+	for _, p := range params {
+		weights[p.Name] = Tensor{Shape: n.initShape(p.Name, p.Shape), Data: p.Value}
 	}
-	out, err := rewriteInitializers(t.net.raw, weights)
+	out, err := rewriteInitializers(n.raw, weights)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: export: %w", t.net.name, err)
+		return nil, fmt.Errorf("model %s: export: %w", n.name, err)
 	}
 	return out, nil
 }

@@ -18,13 +18,14 @@ func openCLKernelNames() []string {
 	return []string{"gemm", "conv_fwd", "conv_fwd_pw", "conv_depthwise", "conv_grad_x", "conv_grad_w", "channel_sum",
 		"binary_same", "binary_bc", "binary_grad", "binary_grad_group", "unary", "unary_grad",
 		"bn_infer", "bn_grad_x", "bn_grad_scale", "bn_train", "bn_train_grad", "softmax", "softmax_grad", "nd_copy",
-		"bias_act"}
+		"bias_act", "sgd", "sum_squares", "bn_running", "conv_grad_w_gemm", "sum_parts", "conv_grad_x_pw"}
 }
 
 // Work-group geometry shared with opencl_kernels.cl.
 const (
 	clTile      = 64  // TS: output tile side of the GEMM kernels
 	clTileItems = 16  // RTS: work-items per tile side
+	clTileK     = 16  // TK: the slice of the sum a GEMM tile takes at a time
 	clReduceWG  = 256 // RWG: work-group size of the reduction kernels
 	clLinearWG  = 256 // work-group size of one-item-per-value kernels
 )
@@ -42,6 +43,10 @@ type oclBackend struct {
 	// cores the running kernel needs (measured ~10% faster on PoCL here).
 	serial  bool
 	scratch *opencl.Buffer // batch statistics of training batch norms
+	// parts holds the partial weight gradients of a split convolution
+	// gradient (convGradW); units is the device's compute units.
+	parts *opencl.Buffer
+	units int
 }
 
 func newOpenCLBackend(dev *opencl.Device, gemm string) (_ *oclBackend, err error) {
@@ -59,7 +64,8 @@ func newOpenCLBackend(dev *opencl.Device, gemm string) (_ *oclBackend, err error
 	if err != nil {
 		return nil, err
 	}
-	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}, blas: blas, serial: dev.Type&opencl.TypeCPU != 0}
+	o := &oclBackend{ctx: ctx, kernels: map[string]*opencl.Kernel{}, blas: blas, serial: dev.Type&opencl.TypeCPU != 0,
+		units: max(1, dev.ComputeUnits)}
 	defer func() {
 		if err != nil {
 			_ = o.close()
@@ -86,7 +92,7 @@ func (o *oclBackend) close() error {
 	for _, k := range o.kernels {
 		errs = append(errs, k.Release())
 	}
-	errs = append(errs, o.prog.Release(), o.dummy.Release(), o.scratch.Release(), o.ctx.Release())
+	errs = append(errs, o.prog.Release(), o.dummy.Release(), o.scratch.Release(), o.parts.Release(), o.ctx.Release())
 	return errors.Join(errs...)
 }
 
@@ -157,6 +163,15 @@ func (o *oclBackend) run(k kernel, out devTensor, in []devTensor) error {
 		err = o.gemm(matmulCall(k), out, in)
 	case mover:
 		err = o.move(k, out, in)
+	case sgdKernel: // w is both in[0] and out
+		err = o.linear("sgd", out.n, clBuf(out), clBuf(in[1]), clBuf(in[2]), float32(k.s.LR), float32(k.s.Momentum),
+			float32(k.s.WeightDecay), float32(k.s.Clip), int32(out.n))
+	case sumSquaresKernel:
+		err = o.groups("sum_squares", 1, clBuf(in[0]), clBuf(out), int32(k.n), int32(k.at))
+	case bnRunningKernel: // the running mean is both in[1] and out
+		n, c, plane := k.k.planes()
+		err = o.groups("bn_running", c, clBuf(in[0]), clBuf(out), clBuf(in[2]), int32(n), int32(c), int32(plane),
+			float32(k.k.momentum), float32(k.k.unbias()))
 	default:
 		return fmt.Errorf("%s: no OpenCL kernel: %w", k, ErrUnsupported)
 	}
@@ -292,10 +307,51 @@ func (o *oclBackend) convGrad(name string, g *convGeom, out, a, dy devTensor) er
 	if err != nil {
 		return err
 	}
-	if name == "conv_grad_w" {
+	switch {
+	case name == "conv_grad_w" && !g.depthwise():
+		return o.convGradWGemm(g, out, a, dy, ga, gb)
+	case name == "conv_grad_w":
 		return o.groups(name, out.n, clBuf(a), clBuf(dy), clBuf(out), ga, gb)
+	case g.pointwise():
+		return o.tiles("conv_grad_x_pw", g.n*g.cols(), g.cg(), g.group, clBuf(a), clBuf(dy), clBuf(out), ga, gb)
 	}
 	return o.linear(name, out.n, clBuf(a), clBuf(dy), clBuf(out), ga, gb)
+}
+
+// convGradWGemm runs the weight gradient as tiled products. A weight has
+// few tiles (a 128×64 one has two) and a long sum (over every image and
+// position), so the sum is split until there are a few work-groups per
+// compute unit, each split writing its own copy of dW into o.parts, then
+// added up.
+func (o *oclBackend) convGradWGemm(g *convGeom, out, x, dy devTensor, ga, gb opencl.Int8) error {
+	k, np := g.rows(), g.n*g.cols()
+	tiles := (k + clTile - 1) / clTile * ((g.mg() + clTile - 1) / clTile) * g.group
+	splits := 1
+	if want := 4 * o.units; tiles < want {
+		// at least 8 slices of the sum per split; parts at most 64 MiB
+		splits = max(1, min((want+tiles-1)/tiles, np/(8*clTileK), (16<<20)/max(out.n, 1)))
+	}
+	chunk := ((np+splits-1)/splits + clTileK - 1) / clTileK * clTileK
+	splits = (np + chunk - 1) / chunk
+	pw := int32(b2int(g.pointwise()))
+	if splits <= 1 {
+		return o.tiles("conv_grad_w_gemm", k, g.mg(), g.group, clBuf(x), clBuf(dy), clBuf(out), ga, gb, pw, int32(chunk))
+	}
+	if err := checkSize(splits * out.n); err != nil {
+		return err
+	}
+	if need := 4 * int64(splits*out.n); o.parts == nil || o.parts.Size < need {
+		_ = o.parts.Release()
+		var err error
+		if o.parts, err = o.ctx.NewBuffer(need); err != nil {
+			o.parts = nil
+			return err
+		}
+	}
+	if err := o.tiles("conv_grad_w_gemm", k, g.mg(), g.group*splits, clBuf(x), clBuf(dy), o.parts, ga, gb, pw, int32(chunk)); err != nil {
+		return err
+	}
+	return o.linear("sum_parts", out.n, o.parts, clBuf(out), int32(out.n), int32(splits))
 }
 
 func (o *oclBackend) binary(k binaryKernel, out devTensor, in []devTensor) error {

@@ -550,3 +550,155 @@ __kernel void nd_copy(__global const float *src, __global float *dst, int rank, 
 	}
 	dst[dof] = src[so];
 }
+
+// ---- training: optimiser, gradient norm, running statistics ----
+
+// One SGD step of a weight in place, velocity v in place too:
+// v = mu·v + (clip·g + wd·w); w −= lr·v.
+__kernel void sgd(__global float *w, __global const float *g, __global float *vel, float lr, float mu, float wd,
+		float clip, int n) {
+	const int i = get_global_id(0);
+	if (i >= n) return;
+	const float v = mu * vel[i] + (clip * g[i] + wd * w[i]);
+	vel[i] = v;
+	w[i] -= lr * v;
+}
+
+// Σ g² of n values into dst[at], by one work-group.
+__kernel __attribute__((reqd_work_group_size(RWG, 1, 1)))
+void sum_squares(__global const float *g, __global float *dst, int n, int at) {
+	__local float buf[RWG];
+	float s = 0.0f;
+	for (int j = get_local_id(0); j < n; j += RWG) s = fma(g[j], g[j], s);
+	s = group_sum(buf, s);
+	if (get_local_id(0) == 0) dst[at] = s;
+}
+
+// Folds the batch statistics of channel c of a training batch norm's input
+// into the running ones (unbias: m/(m−1) for the variance), in place.
+__kernel __attribute__((reqd_work_group_size(RWG, 1, 1)))
+void bn_running(__global const float *x, __global float *rm, __global float *rv, int N, int C, int plane,
+		float momentum, float unbias) {
+	__local float buf[RWG];
+	const int c = get_group_id(0);
+	const float2 st = channel_stats(x, buf, N, C, plane, c);
+	if (get_local_id(0) == 0) {
+		rm[c] = momentum * rm[c] + (1.0f - momentum) * st.x;
+		rv[c] = momentum * rv[c] + (1.0f - momentum) * st.y * unbias;
+	}
+}
+
+// ---- training: convolution gradients as tiled products ----
+
+// Weight gradient of a convolution that is not depthwise, as a product per
+// group g: dW_g (mg × K, K = cg·KH·KW) = Σ_j dY_g[m, j] · im2col(x)_g[j, k]
+// over j = (n, p), the images and output positions. The third work-group
+// axis is g + G·s: split s sums j over [s·chunk, (s+1)·chunk) into its own
+// copy of dW at dw + s·M·K (a later sum_parts adds them), so that small
+// weights still give the device enough work-groups. pw: a 1×1, stride-1,
+// unpadded convolution, whose im2col is the input itself.
+__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
+void conv_grad_w_gemm(__global const float *x, __global const float *dy, __global float *dw, int8 ga, int8 gb, int pw,
+		int chunk) {
+	const int C = ga.s0, H = ga.s1, W = ga.s2, M = ga.s3, KH = ga.s4, KW = ga.s5, OH = ga.s6, OW = ga.s7;
+	const int SH = gb.s0, SW = gb.s1, PT = gb.s2, PL = gb.s3, DH = gb.s4, DW = gb.s5, G = gb.s6, N = gb.s7;
+	const int cg = C / G, mg = M / G, P = OH * OW, KHW = KH * KW, K = cg * KHW, NP = N * P;
+	const int g = get_group_id(2) % G, s = get_group_id(2) / G;
+	const int j0 = s * chunk, j1 = min(NP, j0 + chunk);
+	const int lx = get_local_id(0), ly = get_local_id(1), tid = ly * RTS + lx;
+	const int n0 = get_group_id(0) * TS, m0 = get_group_id(1) * TS;
+	__local float As[TK * ASTR];
+	__local float Bs[TK * TS];
+	float acc[WPT * WPT];
+	for (int i = 0; i < WPT * WPT; i++) acc[i] = 0.0f;
+	for (int jt = j0; jt < j1; jt += TK) {
+		for (int l = 0; l < TS * TK / (RTS * RTS); l++) {
+			// j varies fastest: dY and x are contiguous along positions
+			int idx = tid + l * RTS * RTS, r = idx / TK, kk = idx % TK;
+			int m = m0 + r, j = jt + kk;
+			float a = 0.0f, b = 0.0f;
+			if (j < j1) {
+				int n = j / P, p = j - (j / P) * P;
+				if (m < mg) a = dy[((long)n * M + g * mg + m) * P + p];
+				int k = n0 + r;
+				if (k < K) {
+					if (pw) {
+						b = x[((long)n * C + g * cg + k) * P + p];
+					} else {
+						int c = k / KHW, rem = k - c * KHW, ki = rem / KW, kj = rem - ki * KW;
+						int oy = p / OW, ox = p - oy * OW;
+						int iy = oy * SH - PT + ki * DH, ix = ox * SW - PL + kj * DW;
+						if (iy >= 0 && iy < H && ix >= 0 && ix < W) b = x[(((long)n * C + g * cg + c) * H + iy) * W + ix];
+					}
+				}
+			}
+			As[kk * ASTR + r] = a;
+			Bs[kk * TS + r] = b;
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+		mac_tile(As, Bs, acc, lx, ly);
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	__global float *out = dw + (long)s * M * K + (long)g * mg * K;
+	for (int i = 0; i < WPT; i++) {
+		int m = m0 + ly + RTS * i;
+		if (m >= mg) continue;
+		for (int jj = 0; jj < WPT; jj++) {
+			int k = n0 + lx + RTS * jj;
+			if (k < K) out[(long)m * K + k] = acc[i * WPT + jj];
+		}
+	}
+}
+
+// dst[i] = Σ_s src[s·n + i], s < parts: the splits of conv_grad_w_gemm.
+__kernel void sum_parts(__global const float *src, __global float *dst, int n, int parts) {
+	const int i = get_global_id(0);
+	if (i >= n) return;
+	float v = 0.0f;
+	for (int s = 0; s < parts; s++) v += src[(long)s * n + i];
+	dst[i] = v;
+}
+
+// Input gradient of a 1×1, stride-1, unpadded convolution, as a product per
+// group g: dX_g (cg × N·P) = W_gᵀ (cg × mg) · dY_g (mg × N·P).
+__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
+void conv_grad_x_pw(__global const float *wt, __global const float *dy, __global float *dx, int8 ga, int8 gb) {
+	const int C = ga.s0, M = ga.s3, OH = ga.s6, OW = ga.s7, G = gb.s6, N = gb.s7;
+	const int cg = C / G, mg = M / G, P = OH * OW, NP = N * P;
+	const int g = get_group_id(2);
+	const int lx = get_local_id(0), ly = get_local_id(1), tid = ly * RTS + lx;
+	const int n0 = get_group_id(0) * TS, c0 = get_group_id(1) * TS;
+	__local float As[TK * ASTR];
+	__local float Bs[TK * TS];
+	float acc[WPT * WPT];
+	for (int i = 0; i < WPT * WPT; i++) acc[i] = 0.0f;
+	for (int k0 = 0; k0 < mg; k0 += TK) {
+		for (int l = 0; l < TS * TK / (RTS * RTS); l++) {
+			// rows and columns vary fastest: W_gᵀ along c, dY along p
+			int idx = tid + l * RTS * RTS, r = idx % TS, kk = idx / TS;
+			int m = k0 + kk, c = c0 + r, col = n0 + r;
+			float a = 0.0f, b = 0.0f;
+			if (m < mg) {
+				if (c < cg) a = wt[((long)g * mg + m) * cg + c];
+				if (col < NP) {
+					int n = col / P, p = col - (col / P) * P;
+					b = dy[((long)n * M + g * mg + m) * P + p];
+				}
+			}
+			As[kk * ASTR + r] = a;
+			Bs[kk * TS + r] = b;
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+		mac_tile(As, Bs, acc, lx, ly);
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	for (int jj = 0; jj < WPT; jj++) {
+		int col = n0 + lx + RTS * jj;
+		if (col >= NP) continue;
+		int n = col / P, p = col - (col / P) * P;
+		for (int i = 0; i < WPT; i++) {
+			int c = c0 + ly + RTS * i;
+			if (c < cg) dx[((long)n * C + g * cg + c) * P + p] = acc[i * WPT + jj];
+		}
+	}
+}

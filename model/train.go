@@ -9,10 +9,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Param is one weight of a Trainable: an ONNX initializer lifted into the
-// graph. Value is the live weight (writing it changes the next Step); Grad
-// holds its gradient after each Step, and is nil for BatchNorm running
-// statistics, which Step updates itself.
+// Param is one weight of a Learner: an ONNX initializer lifted into the
+// graph. On the CPU engine Value is the live weight (writing it changes the
+// next Step) and Grad holds its gradient after each Step; on a device both
+// are host copies (see Learner.Pull and Push). Grad is nil for BatchNorm
+// running statistics, which Step updates itself.
 type Param struct {
 	Name  string // the ONNX initializer's name, kept by Export
 	Op    string // the ONNX operator that reads it ("Conv", "PRelu", …)
@@ -20,6 +21,8 @@ type Param struct {
 	Shape []int
 	Value []float32
 	Grad  []float32
+	// Velocity is the momentum of SGD (see SGDStep), nil where Grad is.
+	Velocity []float64
 }
 
 // LossFunc maps the network's output (batch × features, row-major) to a
@@ -54,25 +57,12 @@ func (n *Net) Trainable(batch int) (t *Trainable, err error) {
 			t, err = nil, fmt.Errorf("model %s: building training graph for batch %d: %v", n.name, batch, r)
 		}
 	}()
-	if batch < 1 {
-		return nil, fmt.Errorf("model %s: batch %d: %w", n.name, batch, ErrShape)
+	tg, err := n.trainGraph(batch)
+	if err != nil {
+		return nil, err
 	}
-	if len(n.outputs) != 1 {
-		return nil, fmt.Errorf("model %s: %d outputs, training needs exactly one: %w", n.name, len(n.outputs), ErrUnsupported)
-	}
-	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{},
-		fusedFrom: map[int64]*irNode{}, train: true}
-	for _, node := range n.order {
-		v, err := b.buildNode(node)
-		if err != nil {
-			return nil, n.nodeError(node, err)
-		}
-		b.values[node.id] = v
-	}
-	t = &Trainable{net: n, batch: batch, g: b.g, in: b.values[n.input.id].node}
-	if t.out, err = b.lift(b.values[n.outputs[0].id]); err != nil {
-		return nil, n.nodeError(n.outputs[0], err)
-	}
+	b := tg.b
+	t = &Trainable{net: n, batch: batch, g: b.g, in: b.values[n.input.id].node, out: tg.out, params: tg.params}
 	flat := t.out
 	if s := t.out.Shape(); s.Dims() != 2 {
 		if flat, err = G.Reshape(t.out, tensor.Shape{batch, s.TotalSize() / batch}); err != nil {
@@ -88,6 +78,57 @@ func (n *Net) Trainable(batch int) (t *Trainable, err error) {
 	if err != nil {
 		return nil, err
 	}
+	for i, p := range t.params {
+		if p.Grad != nil {
+			t.nodes = append(t.nodes, tg.nodes[i])
+			t.learn = append(t.learn, i)
+		}
+	}
+	if t.grads, err = G.Grad(cost, t.nodes...); err != nil {
+		return nil, fmt.Errorf("model %s: gradient: %w", n.name, err)
+	}
+	for _, k := range b.kernels {
+		if bn, ok := k.(*bnTrainKernel); ok {
+			t.bns = append(t.bns, bn)
+		}
+	}
+	t.vm = G.NewTapeMachine(b.g)
+	return t, nil
+}
+
+// trainGraph is the forward half of a training graph, shared by the CPU
+// Trainable and the device one: the built graph with its recorded steps,
+// the output node, and the Params with the graph node of each (learnable
+// ones have Grad and Velocity; BatchNorm running statistics do not).
+type trainGraph struct {
+	b      *builder
+	out    *G.Node
+	params []Param
+	nodes  []*G.Node
+}
+
+func (n *Net) trainGraph(batch int) (*trainGraph, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("model %s: batch %d: %w", n.name, batch, ErrShape)
+	}
+	if len(n.outputs) != 1 {
+		return nil, fmt.Errorf("model %s: %d outputs, training needs exactly one: %w", n.name, len(n.outputs), ErrUnsupported)
+	}
+	b := &builder{net: n, g: G.NewGraph(), batch: batch, values: map[int64]value{}, nodes: map[*tensor.Dense]*G.Node{},
+		fusedFrom: map[int64]*irNode{}, train: true}
+	for _, node := range n.order {
+		v, err := b.buildNode(node)
+		if err != nil {
+			return nil, n.nodeError(node, err)
+		}
+		b.values[node.id] = v
+	}
+	out, err := b.lift(b.values[n.outputs[0].id])
+	if err != nil {
+		return nil, n.nodeError(n.outputs[0], err)
+	}
+	tg := &trainGraph{b: b, out: out}
+	learnable := 0
 	for _, node := range n.order {
 		if node.op != nil || node == n.input {
 			continue
@@ -105,24 +146,16 @@ func (n *Net) Trainable(batch int) (t *Trainable, err error) {
 		p.Op, p.Input = n.consumer(node)
 		if !b.stats[gn] {
 			p.Grad = make([]float32, len(data))
-			t.nodes = append(t.nodes, gn)
-			t.learn = append(t.learn, len(t.params))
+			p.Velocity = make([]float64, len(data))
+			learnable++
 		}
-		t.params = append(t.params, p)
+		tg.params = append(tg.params, p)
+		tg.nodes = append(tg.nodes, gn)
 	}
-	if len(t.nodes) == 0 {
+	if learnable == 0 {
 		return nil, fmt.Errorf("model %s: no trainable weights", n.name)
 	}
-	if t.grads, err = G.Grad(cost, t.nodes...); err != nil {
-		return nil, fmt.Errorf("model %s: gradient: %w", n.name, err)
-	}
-	for _, k := range b.kernels {
-		if bn, ok := k.(*bnTrainKernel); ok {
-			t.bns = append(t.bns, bn)
-		}
-	}
-	t.vm = G.NewTapeMachine(b.g)
-	return t, nil
+	return tg, nil
 }
 
 var hookIDs atomic.Int64

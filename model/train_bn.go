@@ -90,18 +90,22 @@ func (k *bnTrainKernel) updateRunning() {
 	if k.mean == nil || k.running[0] == nil {
 		return
 	}
-	n, _, plane := k.planes()
-	m := float64(n * plane)
-	unbias := 1.0
-	if m > 1 {
-		unbias = m / (m - 1)
-	}
+	unbias := k.unbias()
 	rm := k.running[0].Value().Data().([]float32)
 	rv := k.running[1].Value().Data().([]float32)
 	for ch := range rm {
 		rm[ch] = float32(k.momentum*float64(rm[ch]) + (1-k.momentum)*k.mean[ch])
 		rv[ch] = float32(k.momentum*float64(rv[ch]) + (1-k.momentum)*k.variance[ch]*unbias)
 	}
+}
+
+// unbias turns the biased variance of a batch into the unbiased one.
+func (k *bnTrainKernel) unbias() float64 {
+	n, _, plane := k.planes()
+	if m := float64(n * plane); m > 1 {
+		return m / (m - 1)
+	}
+	return 1
 }
 
 // bnTrainGrad maps (x, scale, bias, mean, var, y, dy) to the gradient of x,

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"regexp"
 
 	"github.com/maskinv/workbench/folder"
+	"github.com/maskinv/workbench/imageio"
 )
 
 // markerCmd names the store's folder marker (folder.MarkerName).
@@ -30,34 +30,11 @@ func claim(dir string, force bool) error {
 	return folder.Claim(dir, markerCmd, storeFiles, force)
 }
 
-// writeAtomic writes dir/name through a temporary file in dir that is
-// synced and renamed into place: readers see the old file or the new one.
+// writeAtomic writes dir/name atomically (imageio.WriteAtomic), and makes
+// the rename durable.
 func writeAtomic(dir, name string, fill func(io.Writer) error) error {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
+	if err := imageio.WriteAtomic(filepath.Join(dir, name), fill); err != nil {
 		return err
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = f.Chmod(0o644) // CreateTemp's 0600 would hide the store from other users
-	if err == nil {
-		err = fill(bw)
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
 	return syncDir(dir)
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/maskinv/workbench/imageio"
 )
 
 // Finish writes the store of exactly the images keys (a shard's part of
@@ -37,7 +38,7 @@ func (w *Writer) Finish(keys []string) (Meta, error) {
 	}
 	// The journal is read back through a map: a pread per record and
 	// vector cost more than the rest of Finish.
-	jmap, err := mapFile(w.jf, w.j.off)
+	jmap, err := mapFile(w.jf, w.j.end())
 	if err != nil {
 		return Meta{}, fmt.Errorf("store %s: map journal: %w", w.dir, err)
 	}
@@ -194,57 +195,35 @@ func writeFiles(dir string, p Params, n int, next func() (Record, []byte, error)
 	return meta, err
 }
 
-// tempFile is a file written under a temporary name, hashed as it goes,
-// and renamed into place by commit.
+// tempFile is a file written atomically (imageio.AtomicFile) and hashed as
+// it goes; commit renames it into place.
 type tempFile struct {
-	dir, name string
-	f         *os.File
-	bw        *bufio.Writer
+	*imageio.AtomicFile
 	*hashWriter
-	done bool
+	dir string
 }
 
 func newTempFile(dir, name string) (*tempFile, error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	a, err := imageio.CreateAtomic(filepath.Join(dir, name))
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	t := &tempFile{dir: dir, name: name, f: f, bw: bufio.NewWriterSize(f, 1<<20)}
-	t.hashWriter = newHashWriter(t.bw)
-	return t, nil
+	return &tempFile{AtomicFile: a, hashWriter: newHashWriter(a), dir: dir}, nil
 }
 
-// commit flushes, syncs and renames the file into place; it returns the
-// SHA-256 of what was written.
+// Write hashes and writes p.
+func (t *tempFile) Write(p []byte) (int, error) { return t.hashWriter.Write(p) }
+
+// commit renames the file into place, durably; it returns the SHA-256 of
+// what was written.
 func (t *tempFile) commit() (string, error) {
-	err := t.bw.Flush()
-	if err == nil {
-		err = t.f.Sync()
+	if err := t.Commit(); err != nil {
+		return "", err
 	}
-	if cerr := t.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(t.f.Name(), filepath.Join(t.dir, t.name))
-	}
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", filepath.Join(t.dir, t.name), err)
-	}
-	t.done = true
 	return t.sum(), syncDir(t.dir)
 }
 
 // abort removes the temporary file unless it was committed.
-func (t *tempFile) abort() {
-	if !t.done {
-		t.f.Close()
-		os.Remove(t.f.Name())
-	}
-}
+func (t *tempFile) abort() { t.Abort() }
 
 func jsonCompact(v any) ([]byte, error) { return json.Marshal(v) }

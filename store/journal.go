@@ -10,10 +10,9 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
-	"sync"
 	"time"
 
+	"github.com/maskinv/workbench/internal/appendlog"
 	"github.com/maskinv/workbench/shard"
 )
 
@@ -219,42 +218,16 @@ func (jc *journalContents) add(n int, payload []byte) error {
 }
 
 // journal appends frames; safe for concurrent use.
-type journal struct {
-	mu       sync.Mutex
-	f        *os.File
-	off      int64 // end of the whole frames written
-	unsynced int
-	lastSync time.Time
-}
+type journal struct{ log *appendlog.Log }
 
 // appendFrame writes one frame with a single write and returns the
 // offset its payload starts at.
 func (j *journal) appendFrame(payload []byte) (int64, error) {
-	b := frame(payload)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if _, err := j.f.WriteAt(b, j.off); err != nil {
-		return 0, fmt.Errorf("journal %s: %w", j.f.Name(), err)
-	}
-	at := j.off + 8
-	j.off += int64(len(b))
-	j.unsynced++
-	if j.unsynced >= journalSyncEvery || time.Since(j.lastSync) >= journalSyncInterval {
-		return at, j.syncLocked()
-	}
-	return at, nil
+	at, err := j.log.Append(frame(payload))
+	return at + 8, err
 }
 
-func (j *journal) syncLocked() error {
-	j.unsynced, j.lastSync = 0, time.Now()
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
-	}
-	return nil
-}
+func (j *journal) sync() error { return j.log.Sync() }
 
-func (j *journal) sync() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.syncLocked()
-}
+// end is the end of the whole frames written.
+func (j *journal) end() int64 { return j.log.Size() }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/maskinv/workbench/internal/appendlog"
 )
 
 // ErrMismatch marks stores (or a store and a run) made with different
@@ -144,10 +146,11 @@ func (w *Writer) openJournal(force bool) error {
 			w.notes = append(w.notes, fmt.Sprintf("%s: dropped a torn last frame (an interrupted write); its image is redone", jname))
 		}
 	}
-	if err := w.jf.Truncate(jc.valid); err != nil {
-		return fmt.Errorf("%s: %w", jname, err)
+	log, err := appendlog.New(w.jf, jc.valid, journalSyncEvery, journalSyncInterval)
+	if err != nil {
+		return err
 	}
-	w.j = &journal{f: w.jf, off: jc.valid}
+	w.j = &journal{log: log}
 	w.done = append(w.done, jc.entries...)
 	if jc.valid > 0 {
 		return nil

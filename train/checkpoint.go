@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -42,11 +43,22 @@ func (t *Trainer) CheckpointPath() string { return filepath.Join(t.out, Checkpoi
 
 // SaveCheckpoint writes the checkpoint atomically (temporary file, sync,
 // rename): an interrupted write leaves the previous checkpoint intact.
+// Velocity holds the optimiser's (the head's) and the student's momentum,
+// by name, wherever the student trains.
 func (t *Trainer) SaveCheckpoint() error {
+	if err := t.student.Pull(); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	c := checkpoint{Version: checkpointVersion, Step: t.step, Steps: t.steps, Fingerprint: t.fingerprint(),
-		Params: map[string][]float32{}, Head: t.head.W, Velocity: t.opt.Velocity}
+		Params: map[string][]float32{}, Head: t.head.W, Velocity: map[string][]float64{}}
+	for name, v := range t.opt.Velocity {
+		c.Velocity[name] = v
+	}
 	for _, p := range t.student.Params() {
 		c.Params[p.Name] = p.Value
+		if p.Velocity != nil {
+			c.Velocity[p.Name] = p.Velocity
+		}
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
@@ -81,15 +93,30 @@ func (t *Trainer) Resume() (bool, error) {
 	if len(c.Head) != len(t.head.W) {
 		return false, fmt.Errorf("%s: %w: head size", t.CheckpointPath(), ErrCheckpoint)
 	}
+	velocity := maps.Clone(c.Velocity)
 	for _, p := range t.student.Params() {
 		v, ok := c.Params[p.Name]
 		if !ok || len(v) != len(p.Value) {
 			return false, fmt.Errorf("%s: %w: weight %s", t.CheckpointPath(), ErrCheckpoint, p.Name)
 		}
+		if p.Velocity != nil {
+			m, ok := velocity[p.Name]
+			if ok && len(m) != len(p.Velocity) {
+				return false, fmt.Errorf("%s: %w: momentum of %s has %d values, weight %d", t.CheckpointPath(), ErrCheckpoint, p.Name, len(m), len(p.Velocity))
+			}
+			copy(p.Velocity, m) // none: at rest (a checkpoint before the first step)
+			if !ok {
+				clear(p.Velocity)
+			}
+			delete(velocity, p.Name)
+		}
 		copy(p.Value, v)
 	}
+	if err := t.student.Push(); err != nil {
+		return false, err
+	}
 	copy(t.head.W, c.Head)
-	t.opt.Velocity = c.Velocity
+	t.opt.Velocity = velocity
 	t.step = c.Step
 	return true, nil
 }

@@ -42,6 +42,14 @@ type Options struct {
 	Config    Config
 	Log       io.Writer
 
+	// Device is where the run computes, as engine.Options.Device: the
+	// engine's models (detector and landmarker aligning the photos, the
+	// teacher) and, unless Config.Device names another, the student's
+	// training steps; nil is the CPU engine. The margin head stays on the
+	// CPU. DeviceOptions tune an OpenCL device.
+	Device        *model.DeviceSpec
+	DeviceOptions model.DeviceOptions
+
 	// Force allows replacing files in Out that no earlier train run wrote
 	// (a folder without its marker); without it Train refuses at once.
 	Force bool
@@ -97,9 +105,11 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	defer d.CloseRecords()
-	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath}); err != nil {
+	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath, Device: opt.Device, DeviceOptions: opt.DeviceOptions}); err != nil {
 		return res, err
 	}
+	defer ts.eng.Close()
+	ts.logf("%s", ts.eng.DeviceSummary())
 	cache := opt.CropCache
 	if cache == "" {
 		if cache, err = defaultCropCache(root); err != nil {
@@ -120,16 +130,11 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			return res, err
 		}
 	}
-	// The student is a second decode of the teacher's bytes, so that the
-	// teacher's Net (and its inference graphs) stay untouched.
-	studentNet, err := decodeTeacher(opt.TeacherPath)
+	tr, err := ts.newTrainer(ctx, d, crops)
 	if err != nil {
 		return res, err
 	}
-	tr, err := New(ctx, ts.eng.Recogniser, studentNet, d, crops, opt.Config, opt.Out)
-	if err != nil {
-		return res, err
-	}
+	defer tr.Close() // before the engine closes the device
 	res.Steps = tr.Steps()
 	resumed, err := ts.resumeOrPrepare(ctx, tr)
 	if err != nil {
@@ -167,6 +172,22 @@ func (ts *session) progress(stage string) progress.Func {
 		return progress.Terminal(ts.opt.Log, stage)
 	}
 	return progress.Nop
+}
+
+// newTrainer makes the run's trainer: the teacher is the engine's
+// recogniser, the student a second decode of the teacher's bytes (so that
+// the teacher's Net and its inference graphs stay untouched) trained on
+// the engine's device unless the Config names another.
+func (ts *session) newTrainer(ctx context.Context, d *Dataset, crops *Crops) (*Trainer, error) {
+	studentNet, err := decodeTeacher(ts.opt.TeacherPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ts.opt.Config
+	if cfg.Device == nil {
+		cfg.Device = ts.eng.Device()
+	}
+	return New(ctx, ts.eng.Recogniser, studentNet, d, crops, cfg, ts.opt.Out)
 }
 
 // alignCrops aligns every photo with the teacher's detector; the crops are
@@ -221,7 +242,8 @@ func (ts *session) resumeOrPrepare(ctx context.Context, tr *Trainer) (bool, erro
 // step and steps that wrote a checkpoint, which are always logged.
 func (ts *session) run(ctx context.Context, tr *Trainer, res *Result) error {
 	cfg := ts.opt.Config
-	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g)", tr.Steps(), cfg.Batch, cfg.LossName, cfg.KDWeight, cfg.LR)
+	ts.logf("training: %d steps of %d images (%s, w=%g, lr %g) on %s; the margin head on the CPU", tr.Steps(), cfg.Batch,
+		cfg.LossName, cfg.KDWeight, cfg.LR, tr.Device())
 	last := time.Time{}
 	return tr.Run(ctx, func(s Stats) {
 		res.ImagesPerSecond = s.ImagesPerSecond
@@ -229,9 +251,9 @@ func (ts *session) run(ctx context.Context, tr *Trainer, res *Result) error {
 			return
 		}
 		last = time.Now()
-		ts.logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s  elapsed %s  ETA %s",
+		ts.logf("step %d/%d epoch %d  loss %.4f = margin %.4f + kd %.4f  |g| %.1f  lr %.2g  %.1f img/s (head %.0f%%)  elapsed %s  ETA %s",
 			s.Step, s.Steps, s.Epoch, s.Loss, s.Margin, s.KD, s.GradNorm, s.LR, s.ImagesPerSecond,
-			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
+			100*s.HostLoss.Seconds()/max(s.Elapsed.Seconds(), 1e-9), s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
 	})
 }
 

@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/maskinv/workbench/model"
 )
 
 // Var is one tensor the optimiser updates: float32 network weights (F32,
@@ -16,9 +18,12 @@ type Var struct {
 func (v Var) size() int { return len(v.F32) + len(v.F64) }
 
 // SGD is stochastic gradient descent with momentum and weight decay (as
-// PyTorch's: g += wd·w; v = μ·v + g; w −= lr·v), a step learning-rate
-// schedule and clipping of the global gradient norm. The zero Velocity
-// starts from rest; it is exported so that checkpoints can carry it.
+// PyTorch's: g += wd·w; v = μ·v + g; w −= lr·v; model.SGDStep), a step
+// learning-rate schedule and clipping of the global gradient norm. It
+// updates host tensors (Vars) itself and a network's weights through its
+// model.Learner, where they live (on the CPU or a device), with the same
+// rule. The zero Velocity starts from rest; it holds the Vars' momentum
+// (a Learner keeps its own) and is exported so that checkpoints carry it.
 type SGD struct {
 	LR          float64 // base learning rate
 	Momentum    float64
@@ -44,6 +49,10 @@ func (o *SGD) Rate(step int) float64 {
 
 // GradNorm is the global L2 norm of the gradients.
 func GradNorm(vars []Var) float64 {
+	return math.Sqrt(gradSquares(vars))
+}
+
+func gradSquares(vars []Var) float64 {
 	var s float64
 	for _, v := range vars {
 		for _, g := range v.G32 {
@@ -53,24 +62,32 @@ func GradNorm(vars []Var) float64 {
 			s += g * g
 		}
 	}
-	return math.Sqrt(s)
+	return s
 }
 
-// Step applies one update at the given step number and returns the
-// gradient norm before clipping.
-func (o *SGD) Step(step int, vars []Var) (float64, error) {
+// Step applies one update at the given step number to the vars and to the
+// weights of the networks, and returns the gradient norm before clipping:
+// one global norm over all of them.
+func (o *SGD) Step(step int, vars []Var, nets ...model.Learner) (float64, error) {
 	if o.Velocity == nil {
 		o.Velocity = map[string][]float64{}
 	}
-	norm := GradNorm(vars)
+	sq := gradSquares(vars)
+	for _, n := range nets {
+		s, err := n.GradSquares()
+		if err != nil {
+			return 0, err
+		}
+		sq += s
+	}
+	norm := math.Sqrt(sq)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm, fmt.Errorf("step %d: gradient norm %v", step, norm)
 	}
-	clip := 1.0
+	s := model.SGDStep{LR: o.Rate(step), Momentum: o.Momentum, WeightDecay: o.WeightDecay, Clip: 1}
 	if o.ClipNorm > 0 && norm > o.ClipNorm {
-		clip = o.ClipNorm / norm
+		s.Clip = o.ClipNorm / norm
 	}
-	lr := o.Rate(step)
 	for _, v := range vars {
 		vel := o.Velocity[v.Name]
 		if len(vel) != v.size() {
@@ -81,18 +98,15 @@ func (o *SGD) Step(step int, vars []Var) (float64, error) {
 			o.Velocity[v.Name] = vel
 		}
 		if v.F32 != nil {
-			update(v.F32, v.G32, vel, lr, o.Momentum, o.WeightDecay, clip)
+			model.SGDUpdate(v.F32, v.G32, vel, s)
 		} else {
-			update(v.F64, v.G64, vel, lr, o.Momentum, o.WeightDecay, clip)
+			model.SGDUpdate(v.F64, v.G64, vel, s)
+		}
+	}
+	for _, n := range nets {
+		if err := n.SGD(s); err != nil {
+			return norm, err
 		}
 	}
 	return norm, nil
-}
-
-func update[T float32 | float64](w, g []T, vel []float64, lr, mu, wd, clip float64) {
-	for i := range w {
-		d := clip*float64(g[i]) + wd*float64(w[i])
-		vel[i] = mu*vel[i] + d
-		w[i] -= T(lr * vel[i])
-	}
 }

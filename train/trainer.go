@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image"
+	"io"
 	"math"
 	"math/rand"
 	"os"
@@ -54,6 +55,11 @@ type Config struct {
 	// ExportCheckpoints also writes student-stepNNNNNN.onnx at every
 	// checkpoint, to evaluate a run while it goes on.
 	ExportCheckpoints bool
+	// Device runs the student's training steps (forward, backward, SGD)
+	// and, in Run, the teacher; nil or model.CPU() is the CPU engine. The
+	// caller opens and closes it. A checkpoint does not depend on it: a
+	// run may resume on another device.
+	Device *model.Device
 }
 
 // DefaultConfig is SGD with momentum 0.9, weight decay 5e-4, learning rate
@@ -75,14 +81,18 @@ type Stats struct {
 	LR, GradNorm       float64
 	ImagesPerSecond    float64
 	Elapsed, Remaining time.Duration
-	CheckpointWritten  bool
+	// HostLoss is the part of Elapsed spent in the loss on the host (the
+	// margin head and distillation, forward and gradients), which stays
+	// on the CPU whatever device trains the student.
+	HostLoss          time.Duration
+	CheckpointWritten bool
 }
 
 // Trainer distils a frozen teacher into a student on masked faces.
 type Trainer struct {
 	cfg     Config
 	teacher face.Runner
-	student *model.Trainable
+	student model.Learner
 	head    *Head
 	opt     *SGD
 	data    *Dataset
@@ -101,12 +111,12 @@ const (
 )
 
 // New prepares a run: the student is a trainable copy of studentNet (the
-// teacher's own net unless another architecture is wanted), initialised
-// from its weights or, with FromScratch, randomly. The head starts from the
+// teacher's own net unless another architecture is wanted) on cfg.Device,
+// initialised from its weights or, with FromScratch, randomly. The head starts from the
 // teacher's class centres (mean normalised teacher embedding per identity)
 // when the student starts from the teacher, so that the margin loss begins
 // where the features already are; randomly otherwise.
-func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dataset, crops *Crops, cfg Config, out string) (*Trainer, error) {
+func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dataset, crops *Crops, cfg Config, out string) (_ *Trainer, err error) {
 	if cfg.Batch < 2 {
 		return nil, fmt.Errorf("batch %d: want at least 2", cfg.Batch)
 	}
@@ -119,11 +129,16 @@ func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dat
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = 2 * time.Minute
 	}
-	st, err := studentNet.Trainable(cfg.Batch)
+	st, err := cfg.Device.Trainable(studentNet, cfg.Batch)
 	if err != nil {
 		return nil, err
 	}
 	t := &Trainer{cfg: cfg, teacher: teacher, student: st, data: d, crops: crops, out: out, tcache: map[int][]float32{}}
+	defer func() {
+		if err != nil {
+			_ = t.Close() // the error that stopped New is the one to report
+		}
+	}()
 	t.perEp = len(d.Items) / cfg.Batch
 	t.steps = t.perEp * cfg.Epochs
 	if cfg.MaxSteps > 0 && cfg.MaxSteps < t.steps {
@@ -137,6 +152,9 @@ func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dat
 	r := rand.New(rand.NewSource(int64(cfg.Seed)))
 	if cfg.FromScratch {
 		initRandom(st.Params(), r)
+		if err := st.Push(); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := t.runTeacher(ctx, []*image.NRGBA{unpackRGB(crops.Data[0], false)})
 	if err != nil {
@@ -154,8 +172,25 @@ func New(ctx context.Context, teacher face.Runner, studentNet *model.Net, d *Dat
 func (t *Trainer) Steps() int { return t.steps }
 func (t *Trainer) Step() int  { return t.step }
 
-// Student is the network being trained.
-func (t *Trainer) Student() *model.Trainable { return t.student }
+// Student is the network being trained. On a device its Params are host
+// copies: Pull them first.
+func (t *Trainer) Student() model.Learner { return t.student }
+
+// Device names the device the student trains on.
+func (t *Trainer) Device() string {
+	if t.cfg.Device == nil {
+		return "cpu"
+	}
+	return t.cfg.Device.String()
+}
+
+// Close releases the student's device memory (nothing on the CPU engine).
+func (t *Trainer) Close() error {
+	if c, ok := t.student.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
 
 // initHeadFromTeacher sets each class weight to the mean of its images'
 // normalised teacher embeddings (unflipped, unmasked).
@@ -379,6 +414,7 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 	stop = min(stop, t.steps)
 	start, first := time.Now(), t.step
 	lastSave := start
+	var hostLoss time.Duration
 	dW := make([]float64, len(t.head.W))
 	for t.step < stop {
 		if err := ctx.Err(); err != nil {
@@ -397,12 +433,16 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 			return err
 		}
 		sl := t.newStepLoss(items, tEmb, dW)
-		total, _, err := t.student.Step(ctx, x, sl.loss)
+		total, _, err := t.student.Step(ctx, x, func(out, grad []float32) float64 {
+			t0 := time.Now()
+			defer func() { hostLoss += time.Since(t0) }()
+			return sl.loss(out, grad)
+		})
 		if err != nil {
 			return err
 		}
 		lr := t.opt.Rate(t.step)
-		norm, err := t.opt.Step(t.step, t.trainableVars(dW))
+		norm, err := t.opt.Step(t.step, t.trainableVars(dW), t.student)
 		if err != nil {
 			return err
 		}
@@ -423,7 +463,7 @@ func (t *Trainer) RunUntil(ctx context.Context, stop int, report func(Stats)) er
 			per := el / time.Duration(t.step-first)
 			report(Stats{Step: t.step, Steps: t.steps, Epoch: epoch + 1, Loss: total, Margin: sl.margin, KD: sl.kd,
 				LR: lr, GradNorm: norm, ImagesPerSecond: float64((t.step-first)*t.cfg.Batch) / el.Seconds(),
-				Elapsed: el, Remaining: per * time.Duration(t.steps-t.step), CheckpointWritten: saved})
+				Elapsed: el, Remaining: per * time.Duration(t.steps-t.step), HostLoss: hostLoss, CheckpointWritten: saved})
 		}
 	}
 	if t.step >= t.steps {
@@ -480,16 +520,10 @@ func (s *stepLoss) loss(out, grad []float32) float64 {
 	return s.margin + s.kd
 }
 
-// trainableVars lists what the optimiser updates: the head, then every
-// student parameter that received a gradient (frozen ones have none).
+// trainableVars lists the host tensors the optimiser updates: the head (the
+// student updates its own weights, where they live).
 func (t *Trainer) trainableVars(dW []float64) []Var {
-	vars := []Var{{Name: "head", F64: t.head.W, G64: dW}}
-	for _, p := range t.student.Params() {
-		if p.Grad != nil {
-			vars = append(vars, Var{Name: p.Name, F32: p.Value, G32: p.Grad})
-		}
-	}
-	return vars
+	return []Var{{Name: "head", F64: t.head.W, G64: dW}}
 }
 
 // exportStepCheckpoint writes, when asked, an ONNX export of the student at

@@ -39,18 +39,25 @@ func For(n int, f func(lo, hi int)) {
 // ctx was never done). fn must be safe to call from several goroutines at
 // once.
 func Each(ctx context.Context, n, workers int, fn func(i int)) error {
+	return EachWorker(ctx, n, workers, func(_, i int) { fn(i) })
+}
+
+// EachWorker is Each that also tells fn which worker, 0 ≤ w < workers,
+// calls it: one worker's calls never overlap, so state indexed by w (a
+// scratch buffer, a partial result) needs no lock.
+func EachWorker(ctx context.Context, n, workers int, fn func(w, i int)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(workers, n) {
+	for w := range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				if ctx.Err() == nil {
-					fn(i)
+					fn(w, i)
 				}
 			}
 		}()

@@ -114,3 +114,25 @@ func TestEachStopsWhenCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestEachWorker: every index once, and one worker's calls never overlap.
+func TestEachWorker(t *testing.T) {
+	const n, workers = 500, 4
+	var busy [workers]atomic.Int32
+	seen := make([]atomic.Int32, n)
+	err := EachWorker(context.Background(), n, workers, func(w, i int) {
+		if busy[w].Add(1) != 1 {
+			t.Errorf("worker %d runs two calls at once", w)
+		}
+		seen[i].Add(1)
+		busy[w].Add(-1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range seen {
+		if seen[i].Load() != 1 {
+			t.Fatalf("index %d called %d times", i, seen[i].Load())
+		}
+	}
+}
