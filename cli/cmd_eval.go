@@ -75,7 +75,11 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if err != nil {
 		return err
 	}
-	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
+	choice, err := resolveRef(stdio, *fl.model)
+	if err != nil {
+		return err
+	}
+	eng, modelName, modelHash, pipeline, err := load(engine.Options{Recogniser: choice.Source, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}
@@ -179,7 +183,7 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
 		folds:        fs.String("folds", "", "folds to evaluate, 1-based, e.g. 1-10, 10 or 1,3,5-7 (default: all)"),
-		model:        fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+		model:        fs.String("model", "", modelHelp),
 		style:        fs.String("mask-style", maskgen.StyleSpec{}.String(), "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…"),
 		color:        fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb"),
 		maskOn:       fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)"),
