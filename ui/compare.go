@@ -64,7 +64,7 @@ func compareScreen(wb *Workbench) fyne.CanvasObject {
 			if c == nil {
 				return
 			}
-			render.DrawLegend(dst, dst.Rect, wb.fonts, render.SimilarityScale(), title, c.Threshold, fg())
+			render.DrawLegend(dst, dst.Rect, wb.fonts, render.SimilarityScale(), title, wb.shownThreshold(c), fg())
 		})
 	}
 	v.legends[1].Hide()

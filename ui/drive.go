@@ -59,6 +59,9 @@ func driveFromEnv(wb *Workbench, getenv func(string) string) {
 		}
 		if err != nil {
 			log.Printf("maskinv: %s: %v", name, err)
+			if len(steps) > 0 {
+				log.Printf("maskinv: drive: stopped after %q failed", name)
+			}
 			steps = nil // the driven run stops at the first failure
 		}
 		for len(steps) > 0 {
@@ -80,7 +83,7 @@ func driveFromEnv(wb *Workbench, getenv func(string) string) {
 // answered with path.
 func driveAddModel(wb *Workbench, path string) bool {
 	if wb.modelsView == nil {
-		log.Printf("maskinv: %s: no Models screen", envModelB)
+		log.Printf("maskinv: drive: %s: no Models screen", envModelB)
 		return false
 	}
 	picker := wb.pickOpen
@@ -97,7 +100,7 @@ func driveAddModel(wb *Workbench, path string) bool {
 func driveChooseB(wb *Workbench, path string) bool {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		log.Printf("maskinv: %s: %v", envModelB, err)
+		log.Printf("maskinv: drive: %s: %v", envModelB, err)
 		return false
 	}
 	for _, e := range wb.models.list {
@@ -107,7 +110,7 @@ func driveChooseB(wb *Workbench, path string) bool {
 			return wb.job.id != started
 		}
 	}
-	log.Printf("maskinv: %s: %s is not on the model list", envModelB, abs)
+	log.Printf("maskinv: drive: %s: %s is not on the model list", envModelB, abs)
 	return false
 }
 

@@ -43,7 +43,7 @@ func statsScreen(wb *Workbench) fyne.CanvasObject {
 					if len(cs) > 1 {
 						h.Title = cs[m].Model.Label + ": " + h.Title
 					}
-					render.DrawHistogram(dst, dst.Rect, wb.fonts, h, cs[m].Threshold)
+					render.DrawHistogram(dst, dst.Rect, wb.fonts, h, wb.shownThreshold(cs[m]))
 				}
 			})
 			hists[m] = append(hists[m], r)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"strings"
 	"time"
 
@@ -273,6 +274,15 @@ func (wb *Workbench) syncThresholds() {
 			wb.status.SetText("Decisions redone at the new threshold.")
 		}, nil
 	})
+}
+
+// shownThreshold is the threshold to mark for c's model: NaN (no mark)
+// when the model has none yet, rather than the 0 its decisions use.
+func (wb *Workbench) shownThreshold(c *compare.Comparison) float64 {
+	if e, ok := wb.entry(c.Model.SHA256); ok && e.ThresholdSource == modelreg.ThresholdNone {
+		return math.NaN()
+	}
+	return c.Threshold
 }
 
 // secondComparison is model B's comparison, or nil with one model.
