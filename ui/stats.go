@@ -20,81 +20,12 @@ import (
 func statsScreen(wb *Workbench) fyne.CanvasObject {
 	note := widget.NewLabel("Statistics need identities: one subfolder per person, or Name_NNNN file names.")
 	note.Truncation = fyne.TextTruncateEllipsis
-
-	// One row of histograms per model, each at its own threshold.
-	models := func() []*compare.Comparison {
-		if wb.duo != nil {
-			return wb.duo.Models[:]
-		}
-		return []*compare.Comparison{wb.cmp}
-	}
-	var hists [2][]*canvas.Raster
-	var histRows [2]*fyne.Container
-	for m := range hists {
-		var objs []fyne.CanvasObject
-		for k := range compare.NumSettings {
-			r := imageView(fyne.NewSize(220, 170), func(dst *image.NRGBA) {
-				cs := models()
-				if wb.cmp == nil || m >= len(cs) {
-					return
-				}
-				if st := cs[m].Stat(k); st != nil {
-					h := st.Histogram()
-					if len(cs) > 1 {
-						h.Title = cs[m].Model.Label + ": " + h.Title
-					}
-					render.DrawHistogram(dst, dst.Rect, wb.fonts, h, wb.shownThreshold(cs[m]))
-				}
-			})
-			hists[m] = append(hists[m], r)
-			objs = append(objs, r)
-		}
-		histRows[m] = container.NewGridWithColumns(3, objs...)
-	}
-	histRows[1].Hide()
-
-	widths := []float32{170, 170, 180, 70, 75, 75, 90, 50}
-	duoWidths := append([]float32{90}, widths...)
-	rows := (&compare.Comparison{}).StatsTable() // the header
-	cols := widths
-	table := widget.NewTable(
-		func() (int, int) { return len(rows), len(cols) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
-			l.TextStyle.Bold = id.Row == 0
-			l.SetText(rows[id.Row][id.Col])
-		})
-	setWidths := func(ws []float32) {
-		cols = ws
-		for k, w := range ws {
-			table.SetColumnWidth(k, w)
-		}
-	}
-	setWidths(widths)
+	hists := newStatsHistograms(wb)
+	table := newStatsTable()
 	flipsHead := widget.NewLabel("")
 	flipsHead.TextStyle.Bold = true
 	flipsHead.Truncation = fyne.TextTruncateEllipsis
-	var flips []modelFlip
-	flipList := widget.NewList(
-		func() int { return len(flips) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < len(flips) {
-				o.(*widget.Label).SetText(flips[id].text)
-			}
-		})
-	flipList.OnSelected = func(id widget.ListItemID) {
-		if id < len(flips) {
-			f := flips[id].flip
-			wb.showPair(int(f.A), int(f.B))
-		}
-		flipList.UnselectAll()
-	}
+	flips := newFlipList(wb)
 
 	wb.onChange(func() {
 		c := wb.cmp
@@ -107,28 +38,150 @@ func statsScreen(wb *Workbench) fyne.CanvasObject {
 			note.SetText("Identities unknown (no subfolder per person, no Name_NNNN file names): no genuine/impostor statistics.")
 		}
 		if d := wb.duo; d != nil {
-			rows = d.StatsTable()
-			setWidths(duoWidths)
+			table.show(d.StatsTable(), true)
 			flipsHead.SetText(d.FlipLines()[2] + " Tap one to inspect it.")
-			histRows[1].Show()
 		} else {
-			rows = c.StatsTable()
-			setWidths(widths)
+			table.show(c.StatsTable(), false)
 			flipsHead.SetText(c.FlipLine() + " Tap one to inspect it.")
-			histRows[1].Hide()
 		}
-		for _, row := range hists {
-			for _, h := range row {
-				h.SetMinSize(fyne.NewSize(220, histHeight(wb.duo != nil)))
-				h.Refresh()
-			}
-		}
-		table.Refresh()
-		flips = modelFlips(wb)
-		flipList.Refresh()
+		hists.refresh(wb.duo != nil)
+		flips.refresh()
 	})
-	top := container.NewVBox(note, withMinHeight(4*(widget.NewLabel("X").MinSize().Height+2)+4, table), histRows[0], histRows[1])
-	return container.NewBorder(top, nil, nil, nil, container.NewBorder(flipsHead, nil, nil, nil, flipList))
+	top := container.NewVBox(note, withMinHeight(4*(widget.NewLabel("X").MinSize().Height+2)+4, table.table), hists.rows[0], hists.rows[1])
+	return container.NewBorder(top, nil, nil, nil, container.NewBorder(flipsHead, nil, nil, nil, flips.list))
+}
+
+// statsHistograms are one row of score histograms per model, each at its
+// own threshold; the second row shows with two models.
+type statsHistograms struct {
+	rows  [2]*fyne.Container
+	hists [2][]*canvas.Raster
+}
+
+func newStatsHistograms(wb *Workbench) *statsHistograms {
+	h := &statsHistograms{}
+	models := func() []*compare.Comparison {
+		if wb.duo != nil {
+			return wb.duo.Models[:]
+		}
+		return []*compare.Comparison{wb.cmp}
+	}
+	for m := range h.hists {
+		var objs []fyne.CanvasObject
+		for k := range compare.NumSettings {
+			r := imageView(fyne.NewSize(220, 170), func(dst *image.NRGBA) {
+				cs := models()
+				if wb.cmp == nil || m >= len(cs) {
+					return
+				}
+				if st := cs[m].Stat(k); st != nil {
+					hist := st.Histogram()
+					if len(cs) > 1 {
+						hist.Title = cs[m].Model.Label + ": " + hist.Title
+					}
+					render.DrawHistogram(dst, dst.Rect, wb.fonts, hist, wb.shownThreshold(cs[m]))
+				}
+			})
+			h.hists[m] = append(h.hists[m], r)
+			objs = append(objs, r)
+		}
+		h.rows[m] = container.NewGridWithColumns(3, objs...)
+	}
+	h.rows[1].Hide()
+	return h
+}
+
+func (h *statsHistograms) refresh(two bool) {
+	if two {
+		h.rows[1].Show()
+	} else {
+		h.rows[1].Hide()
+	}
+	for _, row := range h.hists {
+		for _, r := range row {
+			r.SetMinSize(fyne.NewSize(220, histHeight(two)))
+			r.Refresh()
+		}
+	}
+}
+
+// statsTable is the table of error rates: a model column first with two
+// models.
+type statsTable struct {
+	table *widget.Table
+	rows  [][]string
+	cols  []float32
+}
+
+// statsWidths are the table's column widths with one model.
+var statsWidths = []float32{170, 170, 180, 70, 75, 75, 90, 50}
+
+func newStatsTable() *statsTable {
+	st := &statsTable{rows: (&compare.Comparison{}).StatsTable()} // the header
+	st.table = widget.NewTable(
+		func() (int, int) { return len(st.rows), len(st.cols) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			l.TextStyle.Bold = id.Row == 0
+			l.SetText(st.rows[id.Row][id.Col])
+		})
+	st.setWidths(statsWidths)
+	return st
+}
+
+func (st *statsTable) setWidths(ws []float32) {
+	st.cols = ws
+	for k, w := range ws {
+		st.table.SetColumnWidth(k, w)
+	}
+}
+
+// show shows rows; two says they have a model column first.
+func (st *statsTable) show(rows [][]string, two bool) {
+	st.rows = rows
+	if two {
+		st.setWidths(append([]float32{90}, statsWidths...))
+	} else {
+		st.setWidths(statsWidths)
+	}
+	st.table.Refresh()
+}
+
+// flipList lists the flipped decisions; tapping one opens its pair.
+type flipList struct {
+	wb    *Workbench
+	list  *widget.List
+	flips []modelFlip
+}
+
+func newFlipList(wb *Workbench) *flipList {
+	fl := &flipList{wb: wb}
+	fl.list = widget.NewList(
+		func() int { return len(fl.flips) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(fl.flips) {
+				o.(*widget.Label).SetText(fl.flips[id].text)
+			}
+		})
+	fl.list.OnSelected = func(id widget.ListItemID) {
+		if id < len(fl.flips) {
+			f := fl.flips[id].flip
+			wb.showPair(int(f.A), int(f.B))
+		}
+		fl.list.UnselectAll()
+	}
+	return fl
+}
+
+func (fl *flipList) refresh() {
+	fl.flips = modelFlips(fl.wb)
+	fl.list.Refresh()
 }
 
 // histHeight is a histogram's height: two rows of them with two models.

@@ -222,7 +222,14 @@ func TestInspectorOcclusion(t *testing.T) {
 	})
 	assertCapture(t, "inspector_occlusion.png", w.Canvas())
 
-	// Reopened, the pair shows the maps held at once.
+	reopenAndCancel(t, wb, ui, i, j)
+}
+
+// reopenAndCancel: reopened, the pair shows the occlusion maps held at
+// once; a computation cancelled caches nothing.
+func reopenAndCancel(t *testing.T, wb *Workbench, ui func(func()), i, j int) {
+	in, h := wb.inspector, wb.heatmaps[1]
+	var occ *occlusionPanel
 	jobs := wb.job.id
 	ui(func() {
 		in.dlg.Hide()
@@ -240,7 +247,7 @@ func TestInspectorOcclusion(t *testing.T) {
 	})
 
 	// Cancelled: nothing is cached.
-	done, jobErr = jobWaiter(wb)
+	done, jobErr := jobWaiter(wb)
 	ui(func() {
 		occ.stride.SetSelected("8")
 		test.Tap(occ.compute)
