@@ -271,17 +271,24 @@ func (fl *evalFlags) settings(fs *flag.FlagSet, kinds *dataset.Kinds) (evalSetti
 	return es, nil
 }
 
-// openCache opens the embedding cache unless --no-cache; a cache that cannot
-// be opened is only a warning, as eval then just embeds everything.
+// openCache opens the embedding cache unless --no-cache (see
+// openEmbeddingCache).
 func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *app.EmbeddingCache {
-	if *fl.noCache {
+	return openEmbeddingCache(stdio, "eval", *fl.cache, *fl.noCache, modelHash)
+}
+
+// openEmbeddingCache opens the embedding cache of the model with hash
+// modelHash in dir (default: the user's cache folder) unless noCache; a
+// cache that cannot be opened is only a warning, as the command then just
+// embeds everything. label starts the warnings.
+func openEmbeddingCache(stdio Stdio, label, dir string, noCache bool, modelHash string) *app.EmbeddingCache {
+	if noCache {
 		return nil
 	}
-	dir := *fl.cache
 	if dir == "" {
 		var err error
 		if dir, err = app.DefaultCacheDir(); err != nil {
-			fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+			fmt.Fprintf(stdio.Err, "%s: no embedding cache: %v\n", label, err)
 		}
 	}
 	if dir == "" {
@@ -289,11 +296,11 @@ func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *app.EmbeddingCach
 	}
 	cache, err := app.OpenEmbeddingCache(dir, modelHash)
 	if err != nil {
-		fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+		fmt.Fprintf(stdio.Err, "%s: no embedding cache: %v\n", label, err)
 		return nil
 	}
 	if n := cache.Skipped(); n > 0 {
-		fmt.Fprintf(stdio.Err, "eval: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", cache.Path(), n)
+		fmt.Fprintf(stdio.Err, "%s: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", label, cache.Path(), n)
 	}
 	return cache
 }
