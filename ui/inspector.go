@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maskinv/workbench/compare"
-	"github.com/maskinv/workbench/modelreg"
 )
 
 // inspectorContent shows a pair: both faces unmasked and masked, each
@@ -133,10 +132,7 @@ func bold(s string) *widget.Label {
 // pairModels are the compared models' views of rows i and j: model A's
 // comparison, and model B's when two are compared.
 func (wb *Workbench) pairModels(i, j int) []pairModel {
-	a, ok := wb.chosenEntry(slotA)
-	if !ok {
-		a = modelreg.Entry{Name: modelreg.TeacherName, Embedded: true}
-	}
+	a, _ := wb.slotModel(slotA)
 	out := []pairModel{{label: wb.shortLabel(a), entry: a, info: wb.cmp.Pair(i, j)}}
 	if c := wb.secondComparison(); c != nil {
 		b, _ := wb.chosenEntry(slotB)

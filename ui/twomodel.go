@@ -45,9 +45,17 @@ func teacherSHA256() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// compareModel names e in a comparison.
-func (wb *Workbench) compareModel(e modelreg.Entry) compare.Model {
-	return compare.Model{Label: wb.shortLabel(e), Name: e.Name, SHA256: e.SHA256}
+// slotChoice is the model in a slot as a job needs it: its entry and its
+// name in comparisons, read on the UI goroutine before the job starts
+// (the list belongs to the UI goroutine).
+type slotChoice struct {
+	entry modelreg.Entry
+	model compare.Model
+}
+
+// choice is slotChoice of e.
+func (wb *Workbench) choice(e modelreg.Entry) slotChoice {
+	return slotChoice{entry: e, model: compare.Model{Label: wb.shortLabel(e), Name: e.Name, SHA256: e.SHA256}}
 }
 
 // firstEngine is the engine a comparison of model A runs: the engine
@@ -65,32 +73,32 @@ func (wb *Workbench) firstEngine(eng *engine.Engine, a modelreg.Entry) (compare.
 
 // analyse is the work of analysing src: model A's comparison, and model
 // B's from the same crops when one is chosen. It runs in a job.
-func (wb *Workbench) analyse(ctx context.Context, src fs.FS, opt compare.Options, a modelreg.Entry, b *modelreg.Entry) (map[string]*compare.Comparison, error) {
+func (wb *Workbench) analyse(ctx context.Context, src fs.FS, opt compare.Options, a slotChoice, b *slotChoice) (map[string]*compare.Comparison, error) {
 	eng, err := wb.engine()
 	if err != nil {
 		return nil, err
 	}
-	engA, err := wb.firstEngine(eng, a)
+	engA, err := wb.firstEngine(eng, a.entry)
 	if err != nil {
 		return nil, err
 	}
-	opt.Model, opt.Threshold = wb.compareModel(a), a.Threshold
+	opt.Model, opt.Threshold = a.model, a.entry.Threshold
 	if b == nil {
 		c, err := compare.Folder(ctx, engA, src, opt)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]*compare.Comparison{modelKey(a): c}, nil
+		return map[string]*compare.Comparison{modelKey(a.entry): c}, nil
 	}
-	rec, err := wb.recs.get(eng, *b)
+	rec, err := wb.recs.get(eng, b.entry)
 	if err != nil {
 		return nil, err
 	}
-	d, err := compare.FolderDuo(ctx, engA, src, opt, compare.Second{Recogniser: rec, Model: wb.compareModel(*b), Threshold: b.Threshold})
+	d, err := compare.FolderDuo(ctx, engA, src, opt, compare.Second{Recogniser: rec, Model: b.model, Threshold: b.entry.Threshold})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]*compare.Comparison{modelKey(a): d.Models[0], modelKey(*b): d.Models[1]}, nil
+	return map[string]*compare.Comparison{modelKey(a.entry): d.Models[0], modelKey(b.entry): d.Models[1]}, nil
 }
 
 // remask is the work of redoing the masked half with mask: model A's
@@ -167,10 +175,10 @@ func (wb *Workbench) embedChosen() {
 		wb.status.SetText("The photos are embedded with the chosen model when the running job ends.")
 		return
 	}
-	var todo []modelreg.Entry
+	var todo []slotChoice
 	for slot := range 2 {
 		if e, ok := wb.slotModel(slot); ok && wb.byModel[modelKey(e)] == nil {
-			todo = append(todo, e)
+			todo = append(todo, wb.choice(e))
 		}
 	}
 	var base *compare.Comparison
@@ -179,8 +187,8 @@ func (wb *Workbench) embedChosen() {
 		break
 	}
 	gen, names := wb.byModelGen, make([]string, len(todo))
-	for i, e := range todo {
-		names[i] = wb.shortLabel(e)
+	for i, ch := range todo {
+		names[i] = ch.model.Label
 	}
 	wb.runJob("Embedding the photos with "+strings.Join(names, " and "), func(ctx context.Context, prog progress.Func) (func(), error) {
 		eng, err := wb.engine()
@@ -189,13 +197,13 @@ func (wb *Workbench) embedChosen() {
 		}
 		start := time.Now()
 		made := make([]*compare.Comparison, len(todo))
-		for i, e := range todo {
-			rec, err := wb.recs.get(eng, e)
+		for i, ch := range todo {
+			rec, err := wb.recs.get(eng, ch.entry)
 			if err != nil {
 				return nil, err
 			}
 			part := func(done, total int) { prog(i*total+done, len(todo)*total) }
-			if made[i], err = base.WithModel(ctx, rec, wb.compareModel(e), e.Threshold, part); err != nil {
+			if made[i], err = base.WithModel(ctx, rec, ch.model, ch.entry.Threshold, part); err != nil {
 				return nil, err
 			}
 		}
@@ -204,8 +212,8 @@ func (wb *Workbench) embedChosen() {
 			if wb.byModelGen != gen {
 				return // another folder or other masks since: their job embeds what they need
 			}
-			for i, e := range todo {
-				wb.byModel[modelKey(e)] = made[i]
+			for i, ch := range todo {
+				wb.byModel[modelKey(ch.entry)] = made[i]
 			}
 			wb.showChosen()
 			wb.status.SetText(fmt.Sprintf("Embedded %d photos with %s in %.1f s.", base.N(), strings.Join(names, " and "), elapsed.Seconds()))

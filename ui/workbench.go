@@ -355,10 +355,12 @@ func (wb *Workbench) openDir(dir string) {
 
 func (wb *Workbench) open(src fs.FS, name, dir string) {
 	mask := wb.mask
-	a, _ := wb.slotModel(slotA)
-	var b *modelreg.Entry
+	ea, _ := wb.slotModel(slotA)
+	a := wb.choice(ea)
+	var b *slotChoice
 	if e, ok := wb.slotModel(slotB); ok {
-		b = &e
+		ch := wb.choice(e)
+		b = &ch
 	}
 	wb.runJob("Analysing "+name, func(ctx context.Context, prog progress.Func) (func(), error) {
 		start := time.Now()
