@@ -152,11 +152,18 @@ func (wb *Workbench) showChosen() {
 	if hasB {
 		cb = wb.byModel[modelKey(b)]
 	}
+	wb.duo = nil
 	if ca == nil || (hasB && cb == nil) {
+		// Model A alone (the one held, if the new one is not embedded
+		// yet) until the job below ends: never a pair of other models.
+		if ca != nil {
+			wb.setComparison(ca)
+		} else if wb.cmp != nil {
+			wb.notify()
+		}
 		wb.embedChosen()
 		return
 	}
-	wb.duo = nil
 	if hasB {
 		d, err := compare.NewDuo(ca, cb)
 		if err != nil { // cannot happen: both come from one analysis

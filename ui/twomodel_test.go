@@ -258,3 +258,50 @@ func reopenAndCancel(t *testing.T, wb *Workbench, ui func(func()), i, j int) {
 		t.Errorf("after Cancel: %v, %d results cached", *jobErr, len(wb.occlusion))
 	}
 }
+
+// TestTwoModelRemaskAndSwap: Apply to all photos remasks both models (model
+// B's masked scores are B's embeddings of A's new masked crops), and
+// swapping the models between the slots shows the comparisons held.
+func TestTwoModelRemaskAndSwap(t *testing.T) {
+	_, wb, ui, e := twoModelWorkbench(t)
+	ui(func() { wb.maskPanel.style.SetSelected("n95") })
+	done, jobErr := jobWaiter(wb)
+	ui(func() { test.Tap(wb.maskPanel.apply) })
+	wait(t, done, "remasking both models")
+	if *jobErr != nil {
+		t.Fatal(*jobErr)
+	}
+	d := wb.duo
+	if d == nil || d.Models[0] != wb.cmp || d.Models[0].Mask.String() != wb.mask.String() || d.Models[1].Mask.String() != wb.mask.String() {
+		t.Fatalf("after Apply: duo %v, masks %v", d, wb.mask)
+	}
+	data, err := os.ReadFile(e.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := occlusion.NewNetEmbedder("student.onnx", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := d.Models[0].WithModel(context.Background(), rec, d.Models[1].Model, 0.9, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range compare.Settings() {
+		got, w := d.Models[1].Scores[s].Data, want.Scores[s].Data
+		for k := range w {
+			if math.Abs(float64(got[k]-w[k])) > 1e-5 {
+				t.Fatalf("%s: model B's score %d is %v, its embeddings of the new crops give %v", s, k, got[k], w[k])
+			}
+		}
+	}
+
+	jobs := wb.job.id
+	ui(func() {
+		wb.models.pickers[slotA][0].SetSelected("student.onnx")
+		wb.models.pickers[slotB][0].SetSelected(modelreg.TeacherName)
+	})
+	if l := wb.duo.Labels(); wb.job.id != jobs || l != [2]string{"student", "teacher"} || wb.cmp != d.Models[1] || wb.duo.Models[1] != d.Models[0] {
+		t.Errorf("swapped: labels %v, %d jobs started, comparisons held reused %v", l, wb.job.id-jobs, wb.cmp == d.Models[1])
+	}
+}

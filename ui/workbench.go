@@ -393,12 +393,19 @@ func (wb *Workbench) onOpenFolder() {
 // applyMask redoes the masked half of the comparison with the panel's
 // settings.
 func (wb *Workbench) applyMask() {
-	c, d, mask := wb.cmp, wb.duo, wb.mask
-	if c == nil {
+	mask := wb.mask
+	a, _ := wb.slotModel(slotA)
+	b, hasB := wb.slotModel(slotB)
+	// The chosen models' comparisons: none while one is still being
+	// embedded (its job remasks nothing; apply again once it is shown).
+	c, d := wb.byModel[modelKey(a)], wb.duo
+	if c == nil || c != wb.cmp || (hasB && (d == nil || d.Models[1].Model.SHA256 != b.SHA256)) {
+		wb.status.SetText("The chosen models are not both embedded yet: apply the masks once they are shown.")
 		return
 	}
-	a, _ := wb.slotModel(slotA)
-	b, _ := wb.slotModel(slotB)
+	if !hasB {
+		d = nil
+	}
 	wb.runJob("Masking", func(ctx context.Context, prog progress.Func) (func(), error) {
 		start := time.Now()
 		cmps, err := wb.remask(ctx, c, d, a, b, mask, prog)
