@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/modelreg"
@@ -23,7 +24,7 @@ import (
 // temporary list (a small convolutional stand-in for a student, threshold
 // 0.9 set by hand), chosen as model B through the Compare screen's picker;
 // it returns once the photos are embedded with it.
-func twoModelWorkbench(t *testing.T) (fyne.Window, *Workbench, func(func()), modelreg.Entry) {
+func twoModelWorkbench(t testing.TB) (fyne.Window, *Workbench, func(func()), modelreg.Entry) {
 	t.Helper()
 	dir := t.TempDir()
 	reg := modelreg.Open(filepath.Join(dir, "models.json"))
@@ -303,5 +304,38 @@ func TestTwoModelRemaskAndSwap(t *testing.T) {
 	})
 	if l := wb.duo.Labels(); wb.job.id != jobs || l != [2]string{"student", "teacher"} || wb.cmp != d.Models[1] || wb.duo.Models[1] != d.Models[0] {
 		t.Errorf("swapped: labels %v, %d jobs started, comparisons held reused %v", l, wb.job.id-jobs, wb.cmp == d.Models[1])
+	}
+}
+
+// Switching model B between none and a model already embedded redraws the
+// Compare screen from the comparisons held; the peer is what choosing a
+// model not held yet costs: embedding the demo's 24 crops with it (the
+// teacher's weights under another hash).
+func BenchmarkSwitchHeldModel(b *testing.B) {
+	_, wb, ui, e := twoModelWorkbench(b)
+	for b.Loop() {
+		ui(func() {
+			wb.chooseModel(slotB, "")
+			wb.chooseModel(slotB, e.SHA256)
+		})
+	}
+	if wb.duo == nil {
+		b.Fatal("model B not shown")
+	}
+}
+
+func BenchmarkEmbedNewModel(b *testing.B) {
+	c, err := demo()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := occlusion.NewNetEmbedder("other.onnx", append(assets.Recognizer(), 0x32, 0x01, 'x'), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := c.WithModel(context.Background(), rec, compare.Model{Label: "other"}, 0.3, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

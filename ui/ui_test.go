@@ -46,7 +46,7 @@ var demo = sync.OnceValues(func() (*compare.Comparison, error) {
 })
 
 // demoWorkbench is a main window showing the analysed demo folder.
-func demoWorkbench(t *testing.T) (fyne.Window, *Workbench) {
+func demoWorkbench(t testing.TB) (fyne.Window, *Workbench) {
 	t.Helper()
 	c, err := demo()
 	if err != nil {
@@ -77,7 +77,7 @@ func serialize(wb *Workbench) (ui func(f func())) {
 }
 
 // wait blocks until ch is closed or fails the test after a minute.
-func wait(t *testing.T, ch <-chan struct{}, what string) {
+func wait(t testing.TB, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
