@@ -253,7 +253,7 @@ type modelsView struct {
 	file     *widget.Label
 	selected int // index into the list, -1 for none
 
-	add, threshold, calibrate, remove *widget.Button
+	add, threshold, calibrate, remove, train *widget.Button
 }
 
 // modelColumns are the table's headings and widths.
@@ -295,13 +295,14 @@ func modelsScreen(wb *Workbench) fyne.CanvasObject {
 	v.threshold = widget.NewButton("Set threshold…", func() { v.withSelected(wb.onSetThreshold) })
 	v.calibrate = widget.NewButton("Calibrate on LFW…", func() { v.withSelected(wb.onCalibrate) })
 	v.remove = widget.NewButton("Remove", func() { v.withSelected(wb.onRemoveModel) })
+	v.train = widget.NewButton("Train student…", wb.onTrainStudent)
 	wb.onModels(v.update)
 	v.update()
 
 	pickers := widget.NewForm(
 		widget.NewFormItem("Model A", wb.modelPicker(slotA)),
 		widget.NewFormItem("Model B", wb.modelPicker(slotB)))
-	buttons := container.NewHBox(v.add, v.threshold, v.calibrate, v.remove)
+	buttons := container.NewHBox(v.add, v.threshold, v.calibrate, v.remove, v.train)
 	top := container.NewVBox(container.NewBorder(nil, nil, buttons, nil, pickers), v.file)
 	// Room for the details' five lines under the table.
 	detail := withMinHeight(5*widget.NewLabel("X").MinSize().Height*0.75, container.NewVScroll(v.detail))
@@ -389,8 +390,10 @@ func (v *modelsView) update() {
 	}
 	if ms.reg == nil || ms.listErr != nil {
 		v.add.Disable()
+		v.train.Disable()
 	} else {
 		v.add.Enable()
+		v.train.Enable()
 	}
 	if v.selected < 0 {
 		v.detail.SetText("Select a model to see its details. Add any ArcFace-style recogniser (N×3×112×112 → d), e.g. a student.onnx written by maskinv train.")
@@ -420,7 +423,7 @@ func entryDetail(e modelreg.Entry) string {
 	}
 	switch {
 	case e.ThresholdSource == modelreg.ThresholdNone:
-		lines = append(lines, "No threshold yet: set one by hand or calibrate it on LFW View 2; until then no decision is made.")
+		lines = append(lines, "No threshold yet: set one by hand or calibrate it on LFW View 2; until then its decisions are made at 0.")
 	case e.Calibration != nil:
 		c := e.Calibration
 		lines = append(lines, fmt.Sprintf("Threshold %.4f, calibrated on %s: %d pairs, accuracy %.2f%% ± %.2f%% over %d folds.",

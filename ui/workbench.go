@@ -104,6 +104,7 @@ type Workbench struct {
 	modelsView  *modelsView
 	compareView *compareView
 	inspector   *inspector
+	trainDialog *trainDialog
 }
 
 // newWorkbench makes a Workbench for window w with no folder loaded.
