@@ -169,7 +169,7 @@ func (ts *session) logf(format string, a ...any) {
 // progress shows a stage's progress on the log, or nowhere without one.
 func (ts *session) progress(stage string) progress.Func {
 	if ts.opt.Log != nil {
-		return progress.Terminal(ts.opt.Log, stage)
+		return progress.For(ts.opt.Log, stage)
 	}
 	return progress.Nop
 }
