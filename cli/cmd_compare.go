@@ -73,7 +73,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	opt := compare.Options{Source: name, Mask: mcfg, Model: ef.compareModel(0), Threshold: eng.Threshold, Progress: progress.Terminal(stdio.Err, "compare")}
 	ropt := compare.RenderOptions{Diff: dk, Cell: *cell}
 	if len(ef.chosen) == 2 {
-		return compareTwo(ctx, stdio, eng, ef, src, where, opt, ropt, *out, *csvPath)
+		return compareTwo(ctx, stdio, eng, ef, src, opt, compareOutputs{where, *out, *csvPath, ropt})
 	}
 	c, err := compare.Folder(ctx, eng, src, opt)
 	if err != nil {
@@ -85,20 +85,27 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	return reportComparison(c, *out, *csvPath, stdio)
 }
 
+// compareOutputs are where compare reads from (for messages) and what it
+// writes.
+type compareOutputs struct {
+	where, png, csv string
+	render          compare.RenderOptions
+}
+
 // compareTwo is compare with two models: the second recogniser is loaded
 // on the engine's device (before the analysis, so that a model the engine
 // refuses costs no time), and both embed the crops the first analysis
 // made.
-func compareTwo(ctx context.Context, stdio Stdio, eng *engine.Engine, ef *engineFlags, src fs.FS, where string, opt compare.Options, ropt compare.RenderOptions, out, csvPath string) error {
+func compareTwo(ctx context.Context, stdio Stdio, eng *engine.Engine, ef *engineFlags, src fs.FS, opt compare.Options, o compareOutputs) error {
 	rec, err := eng.LoadRecogniser(ef.chosen[1].Source)
 	if err != nil {
 		return err
 	}
 	d, err := compare.FolderDuo(ctx, eng, src, opt, compare.Second{Recogniser: rec, Model: ef.compareModel(1), Threshold: ef.chosen[1].threshold})
 	if err != nil {
-		return fmt.Errorf("compare %s: %w", where, err)
+		return fmt.Errorf("compare %s: %w", o.where, err)
 	}
-	if err := writeComparison(d.Models[0], d, where, out, csvPath, ropt, stdio); err != nil {
+	if err := writeComparison(d.Models[0], d, o.where, o.png, o.csv, o.render, stdio); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdio.Out, d.Summary())
@@ -114,7 +121,7 @@ func compareTwo(ctx context.Context, stdio Stdio, eng *engine.Engine, ef *engine
 	for _, l := range d.FlipLines() {
 		fmt.Fprintln(stdio.Out, l)
 	}
-	return reportWritten(out, csvPath, stdio)
+	return reportWritten(o.png, o.csv, stdio)
 }
 
 // compareSource is the folder to compare, where it is (for messages) and

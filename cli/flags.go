@@ -28,6 +28,9 @@ type engineFlags struct {
 	thresholds *listFlag // nil: the command decides nothing
 	device     deviceFlag
 	most       int // --model given at most this often
+	// thresholdOptional: a model without a threshold decides nothing
+	// (threshold 0) instead of being a usage error.
+	thresholdOptional bool
 
 	chosen []chosenModel // check's result
 }
@@ -121,6 +124,7 @@ func (e *engineFlags) check(stdio Stdio) error {
 			chosen[k].threshold = ts[k]
 		case c.ThresholdSource != modelreg.ThresholdNone:
 			chosen[k].threshold = c.Threshold
+		case e.thresholdOptional:
 		default:
 			return usagef("model %s (%s) has no threshold: %s", c.Label, c.Source.Name, c.ThresholdHelp())
 		}

@@ -494,13 +494,19 @@ func (c *Comparison) findFlips() {
 	}
 }
 
-func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
+// identities numbers each row's identity block.
+func (c *Comparison) identities() []int {
 	ident := make([]int, c.N())
 	for k, b := range c.Blocks {
 		for i := b.Start; i < b.End; i++ {
 			ident[i] = k
 		}
 	}
+	return ident
+}
+
+func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
+	ident := c.identities()
 	out := make([]SettingStats, 0, NumSettings)
 	for _, s := range Settings() {
 		if err := ctx.Err(); err != nil {

@@ -185,13 +185,36 @@ func (c *Comparison) embedMissing(ctx context.Context, rec Recogniser, prog prog
 }
 
 // WithThreshold returns the comparison deciding at another threshold:
-// flips and statistics are redone from the scores (no embedding).
+// the flips and the error rates at the threshold are redone from the
+// scores; nothing is embedded, and what does not depend on the threshold
+// (scores, EER, FMR100, histograms) is shared.
 func (c *Comparison) WithThreshold(ctx context.Context, threshold float64) (*Comparison, error) {
 	nc := &Comparison{
 		Source: c.Source, Photos: c.Photos, Rows: c.Rows, Blocks: c.Blocks, Known: c.Known,
 		Mask: c.Mask, Model: c.Model, Threshold: threshold, Scores: c.Scores, cache: c.cache,
+		Stats: slices.Clone(c.Stats), StatsErr: c.StatsErr,
 	}
-	return nc, nc.score(ctx)
+	nc.findFlips()
+	ident := nc.identities()
+	for k := range nc.Stats {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st := &nc.Stats[k]
+		fa, fr := 0, 0
+		m := nc.Scores[st.Setting]
+		pairsOf(st.Setting, nc.N(), func(i, j int) {
+			same, v := ident[i] == ident[j], m.At(i, j)
+			switch {
+			case same && v < threshold:
+				fr++
+			case !same && v >= threshold:
+				fa++
+			}
+		})
+		st.FMR, st.FNMR = float64(fa)/float64(st.Impostor.N), float64(fr)/float64(st.Genuine.N)
+	}
+	return nc, nil
 }
 
 // Remask returns the duo under new mask settings: the first model remasks

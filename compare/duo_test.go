@@ -393,3 +393,56 @@ func TestDuoRenderGolden(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// benchDuo is a duo of n photos with random embeddings for both models.
+func benchDuo(b *testing.B, n int) *Duo {
+	b.Helper()
+	first := benchComparison(b, n)
+	second := benchComparison(b, n) // the same keys and identities, other vectors
+	second.Threshold = 0.31
+	d, err := NewDuo(first, second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// BenchmarkDuoWithThreshold2000 is what a threshold change costs a model
+// of a 2000-photo duo (flips and statistics again, no Gram matrix): the
+// peer of BenchmarkScore2000.
+func BenchmarkDuoWithThreshold2000(b *testing.B) {
+	d := benchDuo(b, 2000)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := d.WithThreshold(context.Background(), 1, 0.3); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDuoChange2000 is the three change maps of a 2000-photo duo,
+// made afresh (a duo computes them once).
+func BenchmarkDuoChange2000(b *testing.B) {
+	d := benchDuo(b, 2000)
+	b.ResetTimer()
+	for b.Loop() {
+		nd := &Duo{Models: d.Models}
+		for _, s := range Settings() {
+			nd.Change(s)
+		}
+	}
+}
+
+// BenchmarkDuoHeatmapsSwitch2000 is switching the shown model of a
+// 2000-photo duo: its heatmaps and statistics come from the scores kept.
+func BenchmarkDuoHeatmapsSwitch2000(b *testing.B) {
+	d := benchDuo(b, 2000)
+	b.ResetTimer()
+	k := 0
+	for b.Loop() {
+		k = 1 - k
+		if len(d.Models[k].Heatmaps(DiffNone)) != 3 || len(d.Models[k].StatsTable()) != 4 {
+			b.Fatal("no heatmaps or statistics")
+		}
+	}
+}
