@@ -49,7 +49,7 @@ func runFind(ctx context.Context, args []string, stdio Stdio) error {
 	for _, r := range skipped {
 		fmt.Fprintln(stdio.Err, "note:", r.Error)
 	}
-	eng, err := ef.load()
+	eng, err := ef.load(stdio)
 	if err != nil {
 		return err
 	}
