@@ -9,18 +9,22 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/progress"
 )
 
 func runCompare(ctx context.Context, args []string, stdio Stdio) error {
-	fl := newFlagSet("compare", stdio.Err, "compare --in DIR --out FILE.png [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]")
+	fl := newFlagSet("compare", stdio.Err, "compare --in DIR|--demo --out FILE.png [--model A [--model B]] [--threshold T ...] [--mask-style S] [--mask-color C] [--seed N] [--shift X,Y] [--diff um|mm] [--csv FILE]\n\n"+
+		"With two --model, both models embed the same aligned, masked crops: each model's three heatmaps on one\n"+
+		"colour scale at its own threshold, the change between them (second − first), both models' statistics\n"+
+		"and which model's decisions masks flip; --csv then has each model's columns, named after it.\n")
 	in := fl.String("in", "", "photo folder: one subfolder per identity, or flat (identities from Name_NNNN file names)")
 	demo := fl.Bool("demo", false, "use the embedded demo folder instead of --in")
 	out := fl.String("out", "", "PNG to write (required): heatmaps, legend, histograms, faces, settings")
 	csvPath := fl.String("csv", "", "also write every pair's scores as CSV to this file")
 	mf := addMaskFlags(fl, "mask-", "mask seed: the same seed gives the same masks", true)
-	diff := fl.String("diff", "none", "difference map: none, um ((unmasked vs masked) − unmasked) or mm ((masked vs masked) − unmasked)")
-	ef := addEngineFlags(fl, true)
+	diff := fl.String("diff", "none", "difference map (one model): none, um ((unmasked vs masked) − unmasked) or mm ((masked vs masked) − unmasked)")
+	ef := addModelFlags(fl, true, 2)
 	cell := fl.Int("cell", 0, "heatmap cell size in pixels (0: fit 360 px, at least 1)")
 	if help, err := parseFlags(fl, args); help || err != nil {
 		return err
@@ -35,7 +39,7 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	case *cell < 0 || *cell > 64:
 		return usagef("--cell must be within 0..64")
 	}
-	if err := ef.check(); err != nil {
+	if err := ef.check(stdio); err != nil {
 		return err
 	}
 	mcfg, err := mf.config()
@@ -45,6 +49,9 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	dk, err := compare.ParseDiff(*diff)
 	if err != nil {
 		return usagef("--diff: %v", err)
+	}
+	if dk != compare.DiffNone && len(ef.chosen) > 1 {
+		return usagef("--diff is for one model; with two, the picture shows the change between them")
 	}
 	if *csvPath != "" && filepath.Clean(*csvPath) == filepath.Clean(*out) {
 		return usagef("--out and --csv name the same file %s", *out)
@@ -58,24 +65,63 @@ func runCompare(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	eng, err := ef.load()
+	eng, err := ef.load(stdio)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	c, err := compare.Folder(ctx, eng, src, compare.Options{
-		Source:    name,
-		Mask:      mcfg,
-		Threshold: eng.Threshold,
-		Progress:  progress.Terminal(stdio.Err, "compare"),
-	})
+	opt := compare.Options{Source: name, Mask: mcfg, Model: ef.compareModel(0), Threshold: eng.Threshold, Progress: progress.Terminal(stdio.Err, "compare")}
+	ropt := compare.RenderOptions{Diff: dk, Cell: *cell}
+	if len(ef.chosen) == 2 {
+		return compareTwo(ctx, stdio, eng, ef, src, opt, compareOutputs{where, *out, *csvPath, ropt})
+	}
+	c, err := compare.Folder(ctx, eng, src, opt)
 	if err != nil {
 		return fmt.Errorf("compare %s: %w", where, err)
 	}
-	if err := writeComparison(c, where, *out, *csvPath, compare.RenderOptions{Diff: dk, Cell: *cell}, stdio); err != nil {
+	if err := writeComparison(c, c, where, *out, *csvPath, ropt, stdio); err != nil {
 		return err
 	}
 	return reportComparison(c, *out, *csvPath, stdio)
+}
+
+// compareOutputs are where compare reads from (for messages) and what it
+// writes.
+type compareOutputs struct {
+	where, png, csv string
+	render          compare.RenderOptions
+}
+
+// compareTwo is compare with two models: the second recogniser is loaded
+// on the engine's device (before the analysis, so that a model the engine
+// refuses costs no time), and both embed the crops the first analysis
+// made.
+func compareTwo(ctx context.Context, stdio Stdio, eng *engine.Engine, ef *engineFlags, src fs.FS, opt compare.Options, o compareOutputs) error {
+	rec, err := eng.LoadRecogniser(ef.chosen[1].Source)
+	if err != nil {
+		return err
+	}
+	d, err := compare.FolderDuo(ctx, eng, src, opt, compare.Second{Recogniser: rec, Model: ef.compareModel(1), Threshold: ef.chosen[1].threshold})
+	if err != nil {
+		return fmt.Errorf("compare %s: %w", o.where, err)
+	}
+	if err := writeComparison(d.Models[0], d, o.where, o.png, o.csv, o.render, stdio); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdio.Out, d.Summary())
+	for k, c := range d.Models {
+		fmt.Fprintln(stdio.Out, d.ModelLine(k))
+		for _, st := range c.Stats {
+			fmt.Fprintf(stdio.Out, "  %s\n", st.Line())
+		}
+		if c.StatsErr != nil {
+			fmt.Fprintln(stdio.Out, "  no statistics:", c.StatsErr)
+		}
+	}
+	for _, l := range d.FlipLines() {
+		fmt.Fprintln(stdio.Out, l)
+	}
+	return reportWritten(o.png, o.csv, stdio)
 }
 
 // compareSource is the folder to compare, where it is (for messages) and
@@ -98,10 +144,16 @@ func compareSource(demo bool, in string) (src fs.FS, where, name string, err err
 // "… and N more".
 const maxListedFailures = 20
 
-// writeComparison names the photos left out on stderr, then writes the PNG
-// and, when csvPath is not empty, the CSV. When no photo has a face it
-// writes nothing: an empty picture would pass for a result.
-func writeComparison(c *compare.Comparison, where, pngPath, csvPath string, opt compare.RenderOptions, stdio Stdio) error {
+// exporter writes a comparison of one model or two.
+type exporter interface {
+	WritePNG(path string, opt compare.RenderOptions) error
+	WriteCSVFile(path string) error
+}
+
+// writeComparison names the photos left out of c on stderr, then writes
+// exp's PNG and, when csvPath is not empty, its CSV. When no photo has a
+// face it writes nothing: an empty picture would pass for a result.
+func writeComparison(c *compare.Comparison, exp exporter, where, pngPath, csvPath string, opt compare.RenderOptions, stdio Stdio) error {
 	if n := len(c.Photos) - c.N(); n > 0 {
 		fmt.Fprintf(stdio.Err, "%d of %d photos in %s left out:\n", n, len(c.Photos), where)
 		for _, line := range c.FailureLines(maxListedFailures) {
@@ -111,11 +163,11 @@ func writeComparison(c *compare.Comparison, where, pngPath, csvPath string, opt 
 	if err := c.CheckRows(where); err != nil {
 		return err
 	}
-	if err := c.WritePNG(pngPath, opt); err != nil {
+	if err := exp.WritePNG(pngPath, opt); err != nil {
 		return err
 	}
 	if csvPath != "" {
-		if err := c.WriteCSVFile(csvPath); err != nil {
+		if err := exp.WriteCSVFile(csvPath); err != nil {
 			return fmt.Errorf("wrote %s, but: %w", pngPath, err)
 		}
 	}
@@ -153,6 +205,11 @@ func reportComparison(c *compare.Comparison, pngPath, csvPath string, stdio Stdi
 		fmt.Fprintln(stdio.Out, "no statistics:", c.StatsErr)
 	}
 	fmt.Fprintln(stdio.Out, c.FlipLine())
+	return reportWritten(pngPath, csvPath, stdio)
+}
+
+// reportWritten says which files were written.
+func reportWritten(pngPath, csvPath string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "wrote %s", pngPath)
 	if csvPath != "" {
 		fmt.Fprintf(stdio.Out, " and %s", csvPath)

@@ -48,7 +48,7 @@ func runEmbed(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	load := func() (*engine.Engine, error) {
-		eng, err := ef.load()
+		eng, err := ef.load(stdio)
 		if err == nil {
 			eng.Detector.Config.Fallback = *fallback
 			eng.Embedder.Batch = *batch

@@ -75,7 +75,11 @@ func runEval(ctx context.Context, args []string, stdio Stdio, load evalEngineLoa
 	if err != nil {
 		return err
 	}
-	eng, modelName, modelHash, pipeline, err := load(engine.Options{RecogniserPath: *fl.model, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
+	choice, err := resolveRef(stdio, *fl.model)
+	if err != nil {
+		return err
+	}
+	eng, modelName, modelHash, pipeline, err := load(engine.Options{Recogniser: choice.Source, DetectFallback: es.detectFallback, Device: &es.device}, set.Aligned, *fl.batch)
 	if err != nil {
 		return err
 	}
@@ -179,7 +183,7 @@ func newEvalFlags(out io.Writer) (*flag.FlagSet, *evalFlags) {
 		dataset:      fs.String("dataset", "", "lfw=DIR, mfr2=DIR, bin=FILE (InsightFace .bin) or folder=DIR (one subfolder per identity)"),
 		protocol:     fs.String("protocol", "", "comma-separated protocols: blr-blr, blr-m, m-m, real (MFR2 as is); default: real for mfr2, else blr-blr,blr-m,m-m"),
 		folds:        fs.String("folds", "", "folds to evaluate, 1-based, e.g. 1-10, 10 or 1,3,5-7 (default: all)"),
-		model:        fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
+		model:        fs.String("model", "", modelHelp),
 		style:        fs.String("mask-style", maskgen.StyleSpec{}.String(), "synthetic mask style: "+strings.Join(maskgen.Styles(), ", ")+", random or mix:NAME=W,…"),
 		color:        fs.String("mask-color", "auto", "mask colour: auto, random, a name or #rrggbb"),
 		maskOn:       fs.String("mask-on", "crop", "where blr-m and m-m draw the masks: crop (the aligned crop, the protocol's) or photo (the photo before alignment, which is then aligned again as a real masked photo is)"),
@@ -267,17 +271,24 @@ func (fl *evalFlags) settings(fs *flag.FlagSet, kinds *dataset.Kinds) (evalSetti
 	return es, nil
 }
 
-// openCache opens the embedding cache unless --no-cache; a cache that cannot
-// be opened is only a warning, as eval then just embeds everything.
+// openCache opens the embedding cache unless --no-cache (see
+// openEmbeddingCache).
 func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *app.EmbeddingCache {
-	if *fl.noCache {
+	return openEmbeddingCache(stdio, "eval", *fl.cache, *fl.noCache, modelHash)
+}
+
+// openEmbeddingCache opens the embedding cache of the model with hash
+// modelHash in dir (default: the user's cache folder) unless noCache; a
+// cache that cannot be opened is only a warning, as the command then just
+// embeds everything. label starts the warnings.
+func openEmbeddingCache(stdio Stdio, label, dir string, noCache bool, modelHash string) *app.EmbeddingCache {
+	if noCache {
 		return nil
 	}
-	dir := *fl.cache
 	if dir == "" {
 		var err error
 		if dir, err = app.DefaultCacheDir(); err != nil {
-			fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+			fmt.Fprintf(stdio.Err, "%s: no embedding cache: %v\n", label, err)
 		}
 	}
 	if dir == "" {
@@ -285,11 +296,11 @@ func (fl *evalFlags) openCache(stdio Stdio, modelHash string) *app.EmbeddingCach
 	}
 	cache, err := app.OpenEmbeddingCache(dir, modelHash)
 	if err != nil {
-		fmt.Fprintf(stdio.Err, "eval: no embedding cache: %v\n", err)
+		fmt.Fprintf(stdio.Err, "%s: no embedding cache: %v\n", label, err)
 		return nil
 	}
 	if n := cache.Skipped(); n > 0 {
-		fmt.Fprintf(stdio.Err, "eval: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", cache.Path(), n)
+		fmt.Fprintf(stdio.Err, "%s: embedding cache %s: skipped %d bytes of torn or corrupt entries\n", label, cache.Path(), n)
 	}
 	return cache
 }

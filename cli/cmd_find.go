@@ -7,7 +7,10 @@ import (
 	"io"
 
 	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/gallery"
 	"github.com/maskinv/workbench/gallery/blaskernel"
+	"github.com/maskinv/workbench/gallery/clkernel"
+	"github.com/maskinv/workbench/model"
 	"github.com/maskinv/workbench/progress"
 )
 
@@ -16,7 +19,8 @@ func runFind(ctx context.Context, args []string, stdio Stdio) error {
 		"For each query photo (a file, or the photos of a folder), the gallery photos most like it by\n"+
 		"cosine similarity, best first: e.g. masked photos against a gallery of unmasked ones. The\n"+
 		"gallery is an embedding store ('embed --out', merged; memory-mapped, never read whole), made\n"+
-		"with the same recogniser, or a photo folder, embedded first.\n")
+		"with the same recogniser, or a photo folder, embedded first. On an OpenCL device (--device)\n"+
+		"the search runs there too (the gallery kept in device memory).\n")
 	ef := addEngineFlags(fs, false)
 	aligned := addAlignedFlag(fs) // the gallery folder's photos too
 	galleryPath := fs.String("gallery", "", "an embedding store, or a folder of photos (required)")
@@ -45,7 +49,7 @@ func runFind(ctx context.Context, args []string, stdio Stdio) error {
 	for _, r := range skipped {
 		fmt.Fprintln(stdio.Err, "note:", r.Error)
 	}
-	eng, err := ef.load()
+	eng, err := ef.load(stdio)
 	if err != nil {
 		return err
 	}
@@ -59,13 +63,37 @@ func runFind(ctx context.Context, args []string, stdio Stdio) error {
 	for _, n := range g.Notes {
 		fmt.Fprintln(stdio.Err, "note:", n)
 	}
-	res, err := app.Find(ctx, eng, g, queries, app.FindOptions{K: *k, Aligned: *aligned, Batch: *batch, Kernel: blaskernel.New()})
+	kernel, closeKernel, err := searchKernel(eng.Device())
+	if err != nil {
+		return err
+	}
+	defer closeKernel()
+	res, err := app.Find(ctx, eng, g, queries, app.FindOptions{K: *k, Aligned: *aligned, Batch: *batch, Kernel: kernel})
 	for _, r := range res {
 		if werr := writeFindResult(stdio.Out, r, *asJSON); werr != nil {
 			return werr
 		}
 	}
 	return err
+}
+
+// searchKernel is where find searches the gallery: on the models' OpenCL
+// device when they run on one (the rows kept in its memory, each block's
+// best picked there), else on the CPU with OpenBLAS. The hits are the
+// same either way.
+func searchKernel(dev *model.Device) (gallery.Kernel, func(), error) {
+	if dev.IsCPU() {
+		return blaskernel.New(), func() {}, nil
+	}
+	spec, err := model.ParseDeviceSpec(dev.Info().Spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := clkernel.Open(spec.Platform, spec.Device, clkernel.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, func() { _ = k.Close() }, nil // releasing the device at exit cannot be acted on
 }
 
 // writeFindResult writes one query's hits: a JSON line, or a block of

@@ -26,7 +26,7 @@ func trainCommand(run trainRunner) Command {
 func runTrain(ctx context.Context, args []string, stdio Stdio, run trainRunner) error {
 	def := train.DefaultConfig()
 	fs := newFlagSet("train", stdio.Err, "train [--teacher F] --data DIR|lfw=DIR|rec=DIR --out DIR [--epochs N] [--batch N] [--lr X] [--w X] [--loss L] [--mask-style S] [--photo-masks K] [--seed N] [--resume]")
-	teacher := fs.String("teacher", "", "teacher recogniser ONNX (N×3×112×112 input); default: the embedded one")
+	teacher := fs.String("teacher", "", "teacher "+modelHelp)
 	data := fs.String("data", "", "training photos: DIR or folder=DIR (one subfolder per person), lfw=DIR (with pairs.txt; see --train-folds), or rec=DIR (train.rec + train.idx of aligned crops)")
 	folds := fs.String("train-folds", "1-9", "lfw: folds whose people may be trained on (everyone in the other folds is held out)")
 	out := fs.String("out", "", "output folder: checkpoint.gob and student.onnx (required)")
@@ -85,7 +85,11 @@ func runTrain(ctx context.Context, args []string, stdio Stdio, run trainRunner) 
 	if _, _, err := train.ParseData(*data); err != nil {
 		return usagef("%v", err)
 	}
-	res, err := run(ctx, train.Options{TeacherPath: *teacher, Data: *data, TrainFolds: trainFolds, Out: *out,
+	teacherPath, err := modelPath(stdio, "--teacher", *teacher)
+	if err != nil {
+		return err
+	}
+	res, err := run(ctx, train.Options{TeacherPath: teacherPath, Data: *data, TrainFolds: trainFolds, Out: *out,
 		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err, Device: &spec})
 	if err != nil {
 		if res.Done > 0 {

@@ -20,10 +20,7 @@ func runVerify(ctx context.Context, args []string, stdio Stdio) error {
 		fs.Usage()
 		return usagef("want two images, got %d", fs.NArg())
 	}
-	if err := ef.check(); err != nil {
-		return err
-	}
-	eng, err := ef.load()
+	eng, err := ef.load(stdio)
 	if err != nil {
 		return err
 	}

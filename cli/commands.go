@@ -11,6 +11,8 @@ func registered() []Command {
 		evalCommand(loadEvalEngine),
 		{Name: "find", Summary: "search a gallery (embedding store or photo folder) for the faces most like query photos", Run: runFind},
 		maskCommand(nil),
+		{Name: "models", Summary: "the model list: add recognisers, set or calibrate their thresholds on LFW, remove them", Run: runModels},
+		{Name: "occlusion", Summary: "occlusion maps: where on two faces each model's similarity comes from, unmasked and masked (PNG, JSON)", Run: runOcclusion},
 		{Name: "merge", Summary: "join the shards of an array job: embedding stores, or mask manifests", Run: runMerge},
 		trainCommand(train.Run),
 		{Name: "verify", Summary: "are two photos the same person? (cosine score and decision)", Run: runVerify},

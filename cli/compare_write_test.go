@@ -93,7 +93,7 @@ func TestWriteComparison(t *testing.T) {
 			os.WriteFile(out, []byte("the user's earlier file"), 0o644)
 			before := dirListing(t, dir)
 			var stdout, stderr bytes.Buffer
-			err = writeComparison(c, "DIR", out, csvPath, compare.RenderOptions{}, Stdio{Out: &stdout, Err: &stderr})
+			err = writeComparison(c, c, "DIR", out, csvPath, compare.RenderOptions{}, Stdio{Out: &stdout, Err: &stderr})
 			got := stderr.String()
 			rest := got
 			for _, s := range tc.listed {

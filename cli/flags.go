@@ -1,63 +1,217 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 
+	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/model"
+	"github.com/maskinv/workbench/modelreg"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/shard"
 )
 
 // engineFlags are the flags of the commands that run the face engine:
 // --model, --device and, for those that decide "same person", --threshold.
+// compare and occlusion take --model twice (two models side by side).
 type engineFlags struct {
-	model     *string
-	threshold *float64 // nil: the command decides nothing
-	device    deviceFlag
+	models     *listFlag
+	thresholds *listFlag // nil: the command decides nothing
+	device     deviceFlag
+	most       int // --model given at most this often
+	// thresholdOptional: a model without a threshold decides nothing
+	// (threshold 0) instead of being a usage error.
+	thresholdOptional bool
+
+	chosen []chosenModel // check's result
 }
 
-func addEngineFlags(fs *flag.FlagSet, decides bool) engineFlags {
-	e := engineFlags{
-		model:  fs.String("model", "", "recogniser ONNX (N×3×112×112 input); default: the embedded one"),
-		device: addDeviceFlag(fs),
+// chosenModel is a --model resolved, with the threshold it decides at
+// (0 for a command that decides nothing).
+type chosenModel struct {
+	app.ModelChoice
+	threshold float64
+}
+
+// listFlag is a flag that may be given several times, values in order.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// modelHelp describes what --model takes.
+const modelHelp = "recogniser: an ONNX file (N×3×112×112 input), teacher (the embedded one; the default), student (the embedded student), or a name or sha256 prefix from 'maskinv models list'"
+
+func addEngineFlags(fs *flag.FlagSet, decides bool) *engineFlags {
+	return addModelFlags(fs, decides, 1)
+}
+
+// addModelFlags is addEngineFlags for a command that takes up to most
+// models.
+func addModelFlags(fs *flag.FlagSet, decides bool, most int) *engineFlags {
+	e := &engineFlags{models: &listFlag{}, device: addDeviceFlag(fs), most: most}
+	help := modelHelp
+	if most > 1 {
+		help += fmt.Sprintf("; give it up to %d times to compare models side by side", most)
 	}
+	fs.Var(e.models, "model", help)
 	if decides {
-		e.threshold = fs.Float64("threshold", 0, fmt.Sprintf("decision threshold on cosine similarity (default %.4f for the embedded recogniser; required with --model)", engine.DefaultThreshold))
+		e.thresholds = &listFlag{}
+		fs.Var(e.thresholds, "threshold", fmt.Sprintf("decision threshold on cosine similarity, one per --model in their order (default: the model list's, %.4f for the teacher)", engine.DefaultThreshold))
 	}
 	return e
 }
 
-// check refuses --model without --threshold (the default threshold
-// belongs to the embedded recogniser) and a device that does not parse.
-func (e engineFlags) check() error {
-	if e.threshold != nil && *e.model != "" && *e.threshold == 0 {
-		return usagef("--model needs --threshold (the default %.4f belongs to the embedded recogniser)", engine.DefaultThreshold)
+// check resolves the models (app.ResolveModel on the model list of
+// $MASKINV_MODELS or the user's config) and their thresholds, and parses
+// the device: a model named nowhere, the missing embedded student, a model
+// without a threshold and a device that does not parse are usage errors.
+func (e *engineFlags) check(stdio Stdio) error {
+	if e.chosen != nil {
+		return nil
 	}
-	_, err := e.device.spec()
+	if _, err := e.device.spec(); err != nil {
+		return err
+	}
+	refs := []string(*e.models)
+	switch {
+	case len(refs) == 0:
+		refs = []string{""}
+	case len(refs) > e.most && e.most == 1:
+		return usagef("--model given %d times; this command takes one model", len(refs))
+	case len(refs) > e.most:
+		return usagef("--model given %d times; this command takes at most %d", len(refs), e.most)
+	}
+	var ts []float64
+	if e.thresholds != nil {
+		if n := len(*e.thresholds); n > 0 && n != len(refs) {
+			return usagef("%d --threshold for %d models: give one per --model, in their order, or none", n, len(refs))
+		}
+		for _, v := range *e.thresholds {
+			t, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(t) || t < -1 || t > 1 {
+				return usagef("--threshold %q: want a cosine within [-1, 1]", v)
+			}
+			ts = append(ts, t)
+		}
+	}
+	reg, err := openModelList(stdio)
+	if err != nil {
+		return err
+	}
+	chosen := make([]chosenModel, len(refs))
+	for k, ref := range refs {
+		c, err := app.ResolveModel(reg, ref)
+		if err != nil {
+			return modelRefError(err)
+		}
+		if c.ListErr != nil {
+			fmt.Fprintf(stdio.Err, "warning: model list not read (%v); model %s taken without it\n", c.ListErr, c.Label)
+		}
+		chosen[k].ModelChoice = c
+		switch {
+		case e.thresholds == nil:
+		case ts != nil:
+			chosen[k].threshold = ts[k]
+		case c.ThresholdSource != modelreg.ThresholdNone:
+			chosen[k].threshold = c.Threshold
+		case e.thresholdOptional:
+		default:
+			return usagef("model %s (%s) has no threshold: %s", c.Label, c.Source.Name, c.ThresholdHelp())
+		}
+	}
+	e.chosen = chosen
+	return nil
+}
+
+// modelRefError makes a model reference that names nothing, or the
+// embedded student this build lacks, a usage error (exit 2), keeping the
+// cause for errors.Is.
+func modelRefError(err error) error {
+	if errors.Is(err, app.ErrUnknownModel) || errors.Is(err, engine.ErrNoStudent) {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
 	return err
 }
 
-// load loads the engine with the chosen recogniser, device and threshold,
-// and names the device on stderr. The caller closes the engine.
-func (e engineFlags) load() (*engine.Engine, error) {
+// openModelList opens the model list: $MASKINV_MODELS, else the user's.
+func openModelList(stdio Stdio) (*modelreg.Registry, error) {
+	path, err := app.ModelListPath(stdio.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return modelreg.Open(path), nil
+}
+
+// resolveRef resolves one model reference on the model list (what
+// check does for --model), warning on stderr when the list cannot be
+// read.
+func resolveRef(stdio Stdio, ref string) (app.ModelChoice, error) {
+	reg, err := openModelList(stdio)
+	if err != nil {
+		return app.ModelChoice{}, err
+	}
+	c, err := app.ResolveModel(reg, ref)
+	if err != nil {
+		return c, modelRefError(err)
+	}
+	if c.ListErr != nil {
+		fmt.Fprintf(stdio.Err, "warning: model list not read (%v); model %s taken without it\n", c.ListErr, c.Label)
+	}
+	return c, nil
+}
+
+// modelPath is the file a model reference names, for a command that
+// reads its model from a path (train's --teacher): "" for the embedded
+// teacher. An embedded model other than the teacher has no path.
+func modelPath(stdio Stdio, flagName, ref string) (string, error) {
+	c, err := resolveRef(stdio, ref)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case !c.Source.Embedded():
+		return c.Source.Path, nil
+	case c.Source.Name == engine.TeacherName:
+		return "", nil
+	}
+	return "", usagef("%s %s: an embedded model other than the teacher cannot be used here; give its ONNX file", flagName, ref)
+}
+
+// load checks the flags (see check) and loads the engine with the first
+// model, on the chosen device, deciding at its threshold; the device is
+// named on stderr. The caller closes the engine.
+func (e *engineFlags) load(stdio Stdio) (*engine.Engine, error) {
+	if err := e.check(stdio); err != nil {
+		return nil, err
+	}
 	spec, err := e.device.spec()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := e.device.load(engine.Options{RecogniserPath: *e.model, Device: &spec})
+	eng, err := e.device.load(engine.Options{Recogniser: e.chosen[0].Source, Device: &spec})
 	if err != nil {
 		return nil, err
 	}
-	if e.threshold != nil && *e.threshold != 0 {
-		eng.Threshold = *e.threshold
+	if e.thresholds != nil {
+		eng.Threshold = e.chosen[0].threshold
 	}
 	return eng, nil
+}
+
+// compareModel is chosen model k as compare names it.
+func (e *engineFlags) compareModel(k int) compare.Model {
+	c := e.chosen[k]
+	return compare.Model{Label: c.Label, Name: c.Source.Name, SHA256: c.SHA256}
 }
 
 // deviceFlag is --device: where the models run. Without the flag the

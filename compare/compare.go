@@ -61,6 +61,7 @@ type Comparison struct {
 	Blocks    []IdentityBlock
 	Known     bool // identities known for every row, with genuine pairs
 	Mask      maskgen.Config
+	Model     Model   // the recogniser of the embeddings (Options.Model)
 	Threshold float64 // decision: same person when cosine ≥ Threshold
 	Scores    [NumSettings]ScoreMatrix
 	// Stats are per setting, when Known (else nil); StatsErr says why
@@ -180,6 +181,9 @@ type Flip struct {
 type Options struct {
 	Source string // name for titles; default "folder"
 	Mask   maskgen.Config
+	// Model names the engine's recogniser (for a Duo's captions and CSV
+	// columns; a one-model comparison's exports do not show it).
+	Model Model
 	// Threshold is the decision threshold: the engine's (engine.Engine's
 	// Threshold) unless the user chose another.
 	Threshold float64
@@ -272,7 +276,7 @@ func Folder(ctx context.Context, eng Engine, src fs.FS, opt Options) (*Compariso
 	for _, s := range scan.Skipped {
 		photos = append(photos, Photo{Key: s.Path, Err: "skipped " + s.String(), Row: -1})
 	}
-	c := &Comparison{Source: opt.Source, Photos: photos, Mask: opt.Mask, Threshold: opt.Threshold, cache: newMaskedCache()}
+	c := &Comparison{Source: opt.Source, Photos: photos, Mask: opt.Mask, Model: opt.Model, Threshold: opt.Threshold, cache: newMaskedCache()}
 	c.index()
 	c.cache.put(c)
 	return c, c.score(ctx)
@@ -426,19 +430,15 @@ func (c *Comparison) score(ctx context.Context) error {
 		u = append(u, p.Embedding...)
 		m = append(m, p.MaskedEmbedding...)
 	}
-	if c.Scores[SettingUU].Data == nil {
-		c.Scores[SettingUU] = gram(u, u, n, dim)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Scores[SettingUM] = gram(u, m, n, dim)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Scores[SettingMM] = gram(m, m, n, dim)
-	if err := ctx.Err(); err != nil {
-		return err
+	// A matrix already there is shared with the comparison this one was
+	// made from (Remask keeps SettingUU's, WithThreshold all three).
+	for s, ab := range [NumSettings][2][]float32{SettingUU: {u, u}, SettingUM: {u, m}, SettingMM: {m, m}} {
+		if c.Scores[s].Data == nil {
+			c.Scores[s] = gram(ab[0], ab[1], n, dim)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	c.findFlips()
 	if c.Known {
@@ -494,13 +494,19 @@ func (c *Comparison) findFlips() {
 	}
 }
 
-func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
+// identities numbers each row's identity block.
+func (c *Comparison) identities() []int {
 	ident := make([]int, c.N())
 	for k, b := range c.Blocks {
 		for i := b.Start; i < b.End; i++ {
 			ident[i] = k
 		}
 	}
+	return ident
+}
+
+func (c *Comparison) stats(ctx context.Context) ([]SettingStats, error) {
+	ident := c.identities()
 	out := make([]SettingStats, 0, NumSettings)
 	for _, s := range Settings() {
 		if err := ctx.Err(); err != nil {

@@ -87,6 +87,10 @@ type comparisonRender struct {
 	perLine   int   // face tiles per line
 	faceLines int
 	failed    []string
+
+	// model labels the legend and the histograms with the model's name,
+	// in a Duo's picture ("" in a one-model one).
+	model string
 }
 
 func (r *comparisonRender) layout() {
@@ -178,7 +182,11 @@ func (r *comparisonRender) drawLegends(y int) int {
 	if r.opt.Diff != DiffNone {
 		lw = min(lw, 2*panelW+renderGap)
 	}
-	render.DrawLegend(r.dst, image.Rect(x0+r.labelW, y, x0+r.labelW+lw, y+render.LegendHeight), r.fonts, render.SimilarityScale(), "cosine similarity", r.c.Threshold, nil)
+	title := "cosine similarity"
+	if r.model != "" {
+		title += ", " + r.model
+	}
+	render.DrawLegend(r.dst, image.Rect(x0+r.labelW, y, x0+r.labelW+lw, y+render.LegendHeight), r.fonts, render.SimilarityScale(), title, r.c.Threshold, nil)
 	if r.opt.Diff != DiffNone {
 		dx := x0 + r.labelW + 3*(panelW+renderGap)
 		render.DrawLegend(r.dst, image.Rect(dx, y, dx+panelW, y+render.LegendHeight), r.fonts, render.DifferenceScale(), "masked − unmasked", math.NaN(), nil)
@@ -198,7 +206,11 @@ func (r *comparisonRender) drawHistograms(y int) int {
 		if hx+hw > r.width-renderMargin {
 			break
 		}
-		render.DrawHistogram(r.dst, image.Rect(hx, y, hx+hw, y+histH), r.fonts, c.Stats[k].Histogram(), c.Threshold)
+		h := c.Stats[k].Histogram()
+		if r.model != "" {
+			h.Title = r.model + ": " + h.Title
+		}
+		render.DrawHistogram(r.dst, image.Rect(hx, y, hx+hw, y+histH), r.fonts, h, c.Threshold)
 	}
 	return y + histH + 16
 }

@@ -25,7 +25,7 @@ func (c *Comparison) Remask(ctx context.Context, eng Engine, mask maskgen.Config
 	}
 	nc := &Comparison{
 		Source: c.Source, Photos: slices.Clone(c.Photos), Rows: c.Rows, Blocks: c.Blocks, Known: c.Known,
-		Mask: mask, Threshold: c.Threshold, cache: c.cache,
+		Mask: mask, Model: c.Model, Threshold: c.Threshold, cache: c.cache,
 	}
 	nc.Scores[SettingUU] = c.Scores[SettingUU]
 	n := nc.N()

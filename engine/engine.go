@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"path/filepath"
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
@@ -54,6 +55,10 @@ type Options struct {
 	// RecogniserPath replaces the embedded recogniser with any ArcFace-style
 	// ONNX model taking N×3×112×112 input.
 	RecogniserPath string
+	// Recogniser, when RecogniserPath is empty and Recogniser is not the
+	// zero Source, is the recogniser: a file or embedded bytes (Teacher,
+	// Student, FileSource). Its Threshold becomes the Engine's.
+	Recogniser Source
 	// DetectFallback accepts the best face below the detector's confidence
 	// threshold when none passes it (useful on face crops such as MFR2).
 	DetectFallback bool
@@ -83,12 +88,19 @@ func Load(opt Options) (*Engine, error) {
 	}
 	const steps = 3
 	prog(0, steps)
-	nets, threshold, err := decode(opt.RecogniserPath)
+	src := opt.Recogniser
+	switch {
+	case opt.RecogniserPath != "":
+		src = Source{Name: filepath.Base(opt.RecogniserPath), Path: opt.RecogniserPath}
+	case src.Path == "" && src.Data == nil:
+		src = Teacher()
+	}
+	nets, err := decode(src)
 	if err != nil {
 		return nil, err
 	}
 	prog(1, steps)
-	e := &Engine{Threshold: threshold}
+	e := &Engine{Threshold: src.Threshold}
 	if opt.Device != nil {
 		if e.device, err = model.OpenDevice(*opt.Device, opt.DeviceOptions); err != nil {
 			return nil, fmt.Errorf("device %s: %w", opt.Device, err)
@@ -108,30 +120,16 @@ func Load(opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// decode decodes the detector, the landmarker and the recogniser (the
-// embedded one, or path's), and returns the recogniser's threshold: the
-// default for the embedded one, 0 (the caller's choice) for any other.
-func decode(path string) (nets [3]*model.Net, threshold float64, err error) {
+// decode decodes the detector, the landmarker and the recogniser.
+func decode(rec Source) (nets [3]*model.Net, err error) {
 	if nets[0], err = model.Decode("fr_detect.onnx (embedded)", assets.Detector()); err != nil {
-		return nets, 0, err
+		return nets, err
 	}
 	if nets[1], err = model.Decode("fr_landmark.onnx (embedded)", assets.Landmarker()); err != nil {
-		return nets, 0, err
+		return nets, err
 	}
-	threshold = DefaultThreshold
-	if path == "" {
-		nets[2], err = model.Decode("fr_feature.onnx (embedded)", assets.Recognizer())
-	} else {
-		nets[2], err = model.Load(path)
-		threshold = 0 // unknown for a foreign model: callers must choose
-	}
-	if err != nil {
-		return nets, 0, err
-	}
-	if s := nets[2].InputShape(); len(s) != 4 || s[1] != 3 || s[2] != 112 || s[3] != 112 {
-		return nets, 0, fmt.Errorf("model %s: input shape %v: %w", nets[2].Name(), s, ErrModelInput)
-	}
-	return nets, threshold, nil
+	nets[2], err = rec.Decode()
+	return nets, err
 }
 
 // bind makes n run on the engine's device (the CPU engine runs n itself).

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/model"
@@ -19,7 +20,7 @@ func TestDetectorInput(t *testing.T) {
 	}
 	img.SetNRGBA(7, 5, color.NRGBA{10, 20, 30, 255})
 	in := detectorInput(img)
-	if want := []int{1, 3, 240, 320}; !equalInts(in.Shape, want) || len(in.Data) != 3*240*320 {
+	if want := []int{1, 3, 240, 320}; !slices.Equal(in.Shape, want) || len(in.Data) != 3*240*320 {
 		t.Fatalf("shape %v (%d values), want %v", in.Shape, len(in.Data), want)
 	}
 	const plane = 240 * 320
@@ -31,18 +32,6 @@ func TestDetectorInput(t *testing.T) {
 	if at(0, 5, 7) != (30-127)/128.0 || at(1, 5, 7) != (20-127)/128.0 || at(2, 5, 7) != (10-127)/128.0 {
 		t.Errorf("pixel (7,5) planes = %v %v %v", at(0, 5, 7), at(1, 5, 7), at(2, 5, 7))
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // rawDet is a hand-made detector row: face score and box in 0..1.
@@ -190,7 +179,7 @@ func TestDetectRunsModel(t *testing.T) {
 	if len(faces) != 1 || !boxClose(faces[0].Box, Box{112.5, 75, 262.5, 225}, 1e-4) {
 		t.Errorf("faces %v", faces)
 	}
-	if len(net.calls) != 1 || !equalInts(net.calls[0].Shape, []int{1, 3, 240, 320}) {
+	if len(net.calls) != 1 || !slices.Equal(net.calls[0].Shape, []int{1, 3, 240, 320}) {
 		t.Errorf("model called with %d inputs", len(net.calls))
 	}
 	boom := errors.New("boom")

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/model"
@@ -17,7 +18,7 @@ func TestEmbedderInput(t *testing.T) {
 	a.SetNRGBA(5, 7, color.NRGBA{255, 127, 0, 255})
 	b.SetNRGBA(111, 111, color.NRGBA{1, 2, 3, 255})
 	in := RecogniserInput([]*image.NRGBA{a, b})
-	if !equalInts(in.Shape, []int{2, 3, 112, 112}) || len(in.Data) != 2*3*112*112 {
+	if !slices.Equal(in.Shape, []int{2, 3, 112, 112}) || len(in.Data) != 2*3*112*112 {
 		t.Fatalf("shape %v", in.Shape)
 	}
 	const plane = 112 * 112

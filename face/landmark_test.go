@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/model"
@@ -55,7 +56,7 @@ func TestLandmarkInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(in.Shape, []int{1, 1, 64, 64}) || g != (landmarkGeom{10, 10, 64, 64}) {
+	if !slices.Equal(in.Shape, []int{1, 1, 64, 64}) || g != (landmarkGeom{10, 10, 64, 64}) {
 		t.Fatalf("shape %v geom %+v", in.Shape, g)
 	}
 	// (200·3735 + 100·19235 + 50·9798 + 2¹⁴) >> 15 = 96: red weighs 0.114.

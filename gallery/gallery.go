@@ -64,12 +64,18 @@ func New(rows []float32, dim int) (*Gallery, error) {
 func (g *Gallery) Len() int { return g.n }
 func (g *Gallery) Dim() int { return g.dim }
 
+// Rows is the gallery's matrix (Len×Dim, row-major) and InvNorms each
+// row's inverse length (0: the row is never a hit), for a Scanner that
+// copies them to a device. Both are the gallery's own: read, never write.
+func (g *Gallery) Rows() []float32     { return g.rows }
+func (g *Gallery) InvNorms() []float32 { return g.inv }
+
 // Options configure Search; the zero value is usable.
 type Options struct {
 	K         int    // hits per query; 0: 10
 	BlockRows int    // gallery rows per Kernel call; 0: 2048
 	Workers   int    // goroutines; 0: GOMAXPROCS
-	Kernel    Kernel // nil: GoKernel
+	Kernel    Kernel // nil: GoKernel; a Scanner takes the whole search
 }
 
 // Search returns, for each query, its K best rows, best first: highest
@@ -77,7 +83,7 @@ type Options struct {
 // Queries are normalised first; a query of zeros is an error. The scan
 // splits the gallery into blocks of rows that workers take in turn, each
 // keeping its own top K per query, merged at the end; ctx is checked
-// between blocks.
+// between blocks. When opt.Kernel is a Scanner, the scan is its Scan.
 func (g *Gallery) Search(ctx context.Context, queries [][]float32, opt Options) ([][]Hit, error) {
 	k, block, workers := opt.K, opt.BlockRows, opt.Workers
 	if k <= 0 {
@@ -91,7 +97,7 @@ func (g *Gallery) Search(ctx context.Context, queries [][]float32, opt Options) 
 	}
 	kernel := opt.Kernel
 	if kernel == nil {
-		kernel = GoKernel
+		kernel = KernelFunc(GoKernel)
 	}
 	q, err := g.normalise(queries)
 	if err != nil {
@@ -101,17 +107,32 @@ func (g *Gallery) Search(ctx context.Context, queries [][]float32, opt Options) 
 	if m == 0 {
 		return nil, nil
 	}
+	if s, ok := kernel.(Scanner); ok {
+		return s.Scan(ctx, g, q, k)
+	}
 	tops := make([][]topK, workers)
 	scratch := make([][]float32, workers)
 	for w := range workers {
 		tops[w], scratch[w] = make([]topK, m), make([]float32, m*block)
 	}
 	blocks := (g.n + block - 1) / block
-	if err := parallel.EachWorker(ctx, blocks, workers, func(w, b int) {
+	// A kernel's error stops the scan: its worker keeps it and cancels.
+	scan, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make([]error, workers)
+	err = parallel.EachWorker(scan, blocks, workers, func(w, b int) {
 		lo, hi := b*block, min((b+1)*block, g.n)
-		kernel(m, hi-lo, g.dim, q, g.rows[lo*g.dim:hi*g.dim], scratch[w])
+		if errs[w] = kernel.MulT(m, hi-lo, g.dim, q, g.rows[lo*g.dim:hi*g.dim], scratch[w]); errs[w] != nil {
+			errs[w] = fmt.Errorf("gallery rows %d to %d: %w", lo, hi-1, errs[w])
+			stop()
+			return
+		}
 		g.collect(tops[w], scratch[w], lo, hi, k)
-	}); err != nil {
+	})
+	if kerr := errors.Join(errs...); kerr != nil {
+		return nil, kerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	out := make([][]Hit, m)
@@ -120,10 +141,17 @@ func (g *Gallery) Search(ctx context.Context, queries [][]float32, opt Options) 
 		for w := range workers {
 			all = append(all, tops[w][i].hits...)
 		}
-		slices.SortFunc(all, better)
-		out[i] = all[:min(k, len(all))]
+		out[i] = Top(all, k)
 	}
 	return out, nil
+}
+
+// Top sorts hits best first (higher score, then lower row: Search's
+// order) and returns the first k of them; a Scanner merges the candidates
+// of its blocks with it.
+func Top(hits []Hit, k int) []Hit {
+	slices.SortFunc(hits, better)
+	return hits[:min(k, len(hits))]
 }
 
 // normalise returns the queries scaled to unit length, row-major.

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -195,7 +196,7 @@ func TestSearchSmallAndInjectedKernel(t *testing.T) {
 		calls++
 		GoKernel(m, n, k, a, b, c)
 	}
-	got, err := g.Search(context.Background(), [][]float32{{3, 0}}, Options{K: 10, Kernel: counting, Workers: 1, BlockRows: 2})
+	got, err := g.Search(context.Background(), [][]float32{{3, 0}}, Options{K: 10, Kernel: KernelFunc(counting), Workers: 1, BlockRows: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,3 +240,47 @@ func benchmarkKernel(b *testing.B, m int) {
 
 func BenchmarkGoKernel1(b *testing.B)  { benchmarkKernel(b, 1) }
 func BenchmarkGoKernel64(b *testing.B) { benchmarkKernel(b, 64) }
+
+// failing is a Kernel that fails on the block of rows from bad.
+type failing struct{ bad int }
+
+func (f *failing) MulT(m, n, k int, a, b, c []float32) error {
+	if f.bad < n {
+		return errors.New("device lost")
+	}
+	f.bad -= n
+	GoKernel(m, n, k, a, b, c)
+	return nil
+}
+
+// scanner is a Scanner that records what Search hands it.
+type scanner struct {
+	KernelFunc // never called
+	q          []float32
+	k          int
+}
+
+func (s *scanner) Scan(ctx context.Context, g *Gallery, q []float32, k int) ([][]Hit, error) {
+	s.q, s.k = q, k
+	return [][]Hit{{{Row: 1, Score: 0.5}}}, nil
+}
+
+// TestKernelErrorsAndScanner: a kernel's error stops the search and is
+// returned with the rows it failed on; a Scanner gets the whole search,
+// with the queries at unit length and K's default.
+func TestKernelErrorsAndScanner(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	g, _ := New(randMatrix(rng, 100, 4), 4)
+	_, err := g.Search(context.Background(), [][]float32{{1, 2, 3, 4}}, Options{Kernel: &failing{bad: 30}, BlockRows: 10, Workers: 1})
+	if err == nil || !strings.Contains(err.Error(), "rows 30 to 39: device lost") {
+		t.Fatalf("failing kernel: %v", err)
+	}
+	s := &scanner{}
+	hits, err := g.Search(context.Background(), [][]float32{{0, 3, 0, 4}}, Options{Kernel: s})
+	if err != nil || !reflect.DeepEqual(hits, [][]Hit{{{Row: 1, Score: 0.5}}}) {
+		t.Fatalf("Scanner's hits came back as %v, %v", hits, err)
+	}
+	if !reflect.DeepEqual(s.q, []float32{0, 0.6, 0, 0.8}) || s.k != 10 {
+		t.Fatalf("the Scanner got queries %v and K %d, want [0 0.6 0 0.8] and 10", s.q, s.k)
+	}
+}

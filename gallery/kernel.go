@@ -1,20 +1,49 @@
 package gallery
 
-// Kernel computes C = A·Bᵀ: c[i*n+j] = Σ_t a[i*k+t]·b[j*k+t] for i < m,
-// j < n, where A (m×k) holds the queries and B (n×k) a block of gallery
-// rows, all row-major and dense. Search calls it from several goroutines
-// at once, on disjoint blocks. It is cblas_sgemm(RowMajor, NoTrans, Trans,
-// m, n, k, 1, a, k, b, k, 0, c, n), so a BLAS or GPU implementation can
-// replace GoKernel.
-type Kernel func(m, n, k int, a, b, c []float32)
+import "context"
 
-// GoKernel is the portable Kernel: tiles of one query × 8 rows, with the
-// 8 sums in registers, taken rows outer and queries inner so that the 8
-// rows (16 KB at 512-d) stay in the L1 cache while every query passes
-// over them. (Wider tiles are slower: Go's register allocator spills
-// 4×4 and 2×4 tiles' accumulators.) Every c[i*n+j] is summed over t in
-// order, in every code path, so a score does not depend on where a block
-// or tile boundary falls.
+// Kernel scores a block of gallery rows against the queries: MulT computes
+// C = A·Bᵀ, c[i*n+j] = Σ_t a[i*k+t]·b[j*k+t] for i < m, j < n, where A
+// (m×k) holds the queries and B (n×k) a block of gallery rows, all
+// row-major and dense. Search calls it from several goroutines at once, on
+// disjoint blocks. It is cblas_sgemm(RowMajor, NoTrans, Trans, m, n, k, 1,
+// a, k, b, k, 0, c, n), so a BLAS or GPU implementation can replace
+// GoKernel. A kernel that can fail (a device's) returns the error, and
+// Search stops and returns it.
+type Kernel interface {
+	MulT(m, n, k int, a, b, c []float32) error
+}
+
+// KernelFunc makes a function that cannot fail a Kernel:
+// Options{Kernel: KernelFunc(GoKernel)}.
+type KernelFunc func(m, n, k int, a, b, c []float32)
+
+// MulT calls f.
+func (f KernelFunc) MulT(m, n, k int, a, b, c []float32) error {
+	f(m, n, k, a, b, c)
+	return nil
+}
+
+// Scanner is a Kernel that runs a whole search itself, as a device does
+// that keeps the gallery in its own memory and picks each block's best
+// rows there, so that only candidates come back. Search hands a Scanner
+// the queries normalised to unit length (q, row-major, len(q)/g.Dim() of
+// them, at least one) and returns what Scan returns, which must be what
+// Search returns with GoKernel: each query's k best rows by Hit order
+// (see Top), rows of g.InvNorms() zero left out.
+type Scanner interface {
+	Kernel
+	Scan(ctx context.Context, g *Gallery, q []float32, k int) ([][]Hit, error)
+}
+
+// GoKernel is the portable kernel (Search's default, as
+// KernelFunc(GoKernel)): tiles of one query × 8 rows, with the 8 sums in
+// registers, taken rows outer and queries inner so that the 8 rows (16 KB
+// at 512-d) stay in the L1 cache while every query passes over them.
+// (Wider tiles are slower: Go's register allocator spills 4×4 and 2×4
+// tiles' accumulators.) Every c[i*n+j] is summed over t in order, in
+// every code path, so a score does not depend on where a block or tile
+// boundary falls.
 func GoKernel(m, n, k int, a, b, c []float32) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	j := 0

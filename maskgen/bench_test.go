@@ -4,6 +4,8 @@ import (
 	"image"
 	"strconv"
 	"testing"
+
+	"github.com/maskinv/workbench/internal/cputime"
 )
 
 // benchMask masks img with the given style b.N times (a new key each time,
@@ -25,7 +27,7 @@ func benchMask(b *testing.B, style string, img image.Image, face Face) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	cpu0, ok := processCPU()
+	cpu0, ok := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := cfg.Apply(img, face, keys[i%len(keys)]); err != nil {
@@ -34,7 +36,7 @@ func benchMask(b *testing.B, style string, img image.Image, face Face) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "masks/s")
-	if cpu1, ok1 := processCPU(); ok && ok1 && cpu1 > cpu0 {
+	if cpu1, ok1 := cputime.Process(); ok && ok1 && cpu1 > cpu0 {
 		b.ReportMetric(float64(b.N)/(cpu1-cpu0).Seconds(), "masks/cpu-s")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/shard"
@@ -76,28 +75,15 @@ func checkShards(srcs []Source) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("%w: no shard manifests", ErrShards)
 	}
-	n := srcs[0].Shard.Count
-	have := map[int]string{}
-	for _, s := range srcs {
+	specs, names := make([]shard.Spec, len(srcs)), make([]string, len(srcs))
+	for i, s := range srcs {
 		if err := s.Shard.Check(); err != nil {
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
-		if s.Shard.Count != n {
-			return fmt.Errorf("%w: %s is shard %s, %s shard %s: shards of different splits", ErrShards, s.Name, s.Shard, srcs[0].Name, srcs[0].Shard)
-		}
-		if o, ok := have[s.Shard.Index]; ok {
-			return fmt.Errorf("%w: %s and %s are both shard %s", ErrShards, o, s.Name, s.Shard)
-		}
-		have[s.Shard.Index] = s.Name
+		specs[i], names[i] = s.Shard, s.Name
 	}
-	var missing []string
-	for i := 1; i <= n; i++ {
-		if _, ok := have[i]; !ok {
-			missing = append(missing, shard.Spec{Index: i, Count: n}.String())
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: missing shard %s (have %d of %d)", ErrShards, strings.Join(missing, ", "), len(srcs), n)
+	if err := shard.CheckSet(specs, names); err != nil {
+		return fmt.Errorf("%w: %v", ErrShards, err)
 	}
 	return nil
 }

@@ -44,6 +44,29 @@ func newRegistry(t testing.TB) (*Registry, string) {
 	return r, dir
 }
 
+// registryWith is a new registry that holds one model, data (written to
+// dir as name), and a check that fails the test (what names the change)
+// unless the list file is byte for byte what it was once the model was
+// added.
+func registryWith(t *testing.T, name string, data []byte) (r *Registry, dir string, unchanged func(t *testing.T, what string)) {
+	t.Helper()
+	r, dir = newRegistry(t)
+	if _, _, err := r.Add(context.Background(), writeModel(t, dir, name, data)); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(r.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, dir, func(t *testing.T, what string) {
+		t.Helper()
+		after, err := os.ReadFile(r.Path())
+		if err != nil || !bytes.Equal(after, before) {
+			t.Fatalf("%s altered the list file (%v)", what, err)
+		}
+	}
+}
+
 func TestTeacherAlwaysListed(t *testing.T) {
 	r, _ := newRegistry(t)
 	list, err := r.List()
@@ -154,15 +177,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestBadThresholds(t *testing.T) {
-	r, dir := newRegistry(t)
 	a := convModel(3, 112, 112, 2, 16, 1)
-	if _, _, err := r.Add(context.Background(), writeModel(t, dir, "a.onnx", a)); err != nil {
-		t.Fatal(err)
-	}
-	before, err := os.ReadFile(r.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, unchanged := registryWith(t, "a.onnx", a)
 	cal := &Calibration{Dataset: "LFW View 2"}
 	tests := []struct {
 		name string
@@ -185,10 +201,7 @@ func TestBadThresholds(t *testing.T) {
 			if _, err := r.SetThreshold(tc.hash, tc.t, tc.src, tc.cal); !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
-			after, err := os.ReadFile(r.Path())
-			if err != nil || !bytes.Equal(after, before) {
-				t.Fatalf("refused change altered the file (%v)", err)
-			}
+			unchanged(t, "refused change")
 		})
 	}
 }
@@ -196,15 +209,8 @@ func TestBadThresholds(t *testing.T) {
 // TestRefusedModels: a corrupt or wrong-shape ONNX gets the engine's error
 // and leaves the list file byte for byte as it was.
 func TestRefusedModels(t *testing.T) {
-	r, dir := newRegistry(t)
 	good := convModel(3, 112, 112, 2, 16, 1)
-	if _, _, err := r.Add(context.Background(), writeModel(t, dir, "good.onnx", good)); err != nil {
-		t.Fatal(err)
-	}
-	before, err := os.ReadFile(r.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, dir, unchanged := registryWith(t, "good.onnx", good)
 	tests := []struct {
 		name string
 		data []byte
@@ -230,10 +236,7 @@ func TestRefusedModels(t *testing.T) {
 			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.text) {
 				t.Errorf("error %q does not name %s and %q", err, path, tc.text)
 			}
-			after, err := os.ReadFile(r.Path())
-			if err != nil || !bytes.Equal(after, before) {
-				t.Fatalf("refused model altered the list file (%v)", err)
-			}
+			unchanged(t, "refused model")
 		})
 	}
 	if _, _, err := r.Add(context.Background(), filepath.Join(dir, "missing.onnx")); !errors.Is(err, os.ErrNotExist) {

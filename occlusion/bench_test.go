@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/internal/cputime"
 	"github.com/maskinv/workbench/model"
 )
 
@@ -23,7 +23,7 @@ func benchPair(b *testing.B, emb func(teacher) Embedder, opt Options) {
 	if _, err := ComputePair(context.Background(), e, Model{}, Pair{A: p.A, B: p.B}, opt); err != nil {
 		b.Fatal(err)
 	}
-	cpu0, ok := processCPU()
+	cpu0, ok := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := ComputePair(context.Background(), e, Model{}, p, opt); err != nil {
@@ -35,7 +35,7 @@ func benchPair(b *testing.B, emb func(teacher) Embedder, opt Options) {
 	per := 4 * (opt.Grid(112).Cells() + 1)
 	b.ReportMetric(b.Elapsed().Seconds()/n, "s/pair")
 	b.ReportMetric(n*float64(per)/b.Elapsed().Seconds(), "emb/s")
-	if cpu1, ok1 := processCPU(); ok && ok1 {
+	if cpu1, ok1 := cputime.Process(); ok && ok1 {
 		b.ReportMetric((cpu1-cpu0).Seconds()/n, "cpu-s/pair")
 	}
 }
@@ -54,12 +54,9 @@ func BenchmarkPairPlain(b *testing.B) {
 	}
 }
 
-func netEmbedder(maxTile float64) func(teacher) Embedder {
+func netEmbedder(b *testing.B, maxTile float64) func(teacher) Embedder {
 	return func(tc teacher) Embedder {
-		e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-		if err != nil {
-			panic(err)
-		}
+		e := teacherEmbedder(b, nil)
 		e.MaxTile = maxTile
 		return e
 	}
@@ -72,7 +69,7 @@ func BenchmarkPairIncremental(b *testing.B) {
 		batch   int
 	}{{0.5, 32}, {0.3, 32}, {0.7, 32}, {0.5, 64}} {
 		b.Run(fmt.Sprintf("maxtile%.1f_batch%d", c.maxTile, c.batch), func(b *testing.B) {
-			benchPair(b, netEmbedder(c.maxTile), Options{Batch: c.batch})
+			benchPair(b, netEmbedder(b, c.maxTile), Options{Batch: c.batch})
 		})
 	}
 }
@@ -82,10 +79,7 @@ func BenchmarkPairIncremental(b *testing.B) {
 // rest of the network, and per face of a whole embedding, each run alone
 // on batches of 64.
 func BenchmarkPatchParts(b *testing.B) {
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := teacherEmbedder(b, nil)
 	p, err := e.plan(Grid{112, 8, 4}.Rects())
 	if err != nil {
 		b.Fatal(err)
@@ -96,13 +90,13 @@ func BenchmarkPatchParts(b *testing.B) {
 		if _, err := net.Run(ctx, in); err != nil { // build the graph
 			b.Fatal(err)
 		}
-		c0, _ := processCPU()
+		c0, _ := cputime.Process()
 		for i := 0; i < b.N; i++ {
 			if _, err := net.Run(ctx, in); err != nil {
 				b.Fatal(err)
 			}
 		}
-		c1, _ := processCPU()
+		c1, _ := cputime.Process()
 		return (c1 - c0).Seconds() * 1e3 / float64(b.N*batch)
 	}
 	tiles := 0.0
@@ -135,10 +129,7 @@ func BenchmarkPairWorkers(b *testing.B) {
 	for _, w := range [][2]int{{1, 1}, {1, 2}, {2, 2}} {
 		b.Run(fmt.Sprintf("p%d_c%d", w[0], w[1]), func(b *testing.B) {
 			benchPair(b, func(tc teacher) Embedder {
-				e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
+				e := teacherEmbedder(b, nil)
 				e.producers, e.consumers = w[0], w[1]
 				return e
 			}, Options{Batch: 32})

@@ -5,7 +5,6 @@ import (
 	"image"
 	"testing"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/internal/opencltest"
 	"github.com/maskinv/workbench/model"
 )
@@ -20,15 +19,9 @@ func TestNetEmbedderOnDevice(t *testing.T) {
 	defer dev.Close()
 	tc := loadTeacher(t)
 	img := tc.align(t, "Angelina_Jolie/Angelina_Jolie_0003.jpg")
-	onDev, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), dev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	onDev := teacherEmbedder(t, dev)
 	defer onDev.Close()
-	cpu, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cpu := teacherEmbedder(t, nil)
 	all := Grid{112, 8, 4}.Rects()
 	rects := []image.Rectangle{all[0], all[13*27+13], all[len(all)-1], all[5*27+20]}
 	faces := []*image.NRGBA{img}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/render"
 )
@@ -132,10 +131,7 @@ func TestDemoFigure(t *testing.T) {
 		t.Skip("SKIP: -docs not set (this writes the documentation's figures)")
 	}
 	tc := loadTeacher(t)
-	emb, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb := teacherEmbedder(t, nil)
 	model := Model{Name: "teacher (fr_feature.onnx, embedded)", SHA256: tc.net.Hash(), Threshold: 0.2797}
 	for _, pair := range []struct{ name, a, b string }{
 		{"genuine", "Colin_Powell/Colin_Powell_0001.jpg", "Colin_Powell/Colin_Powell_0002.jpg"},

@@ -20,10 +20,7 @@ import (
 func TestIncrementalMatchesPlain(t *testing.T) {
 	tc := loadTeacher(t)
 	img := tc.align(t, "Serena_Williams/Serena_Williams_0002.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := teacherEmbedder(t, nil)
 	if !e.Incremental() {
 		t.Fatal("the teacher does not split")
 	}
@@ -77,10 +74,7 @@ func maxDiff(a, b []float32) float64 {
 func TestNetEmbedderPair(t *testing.T) {
 	tc := loadTeacher(t)
 	p := tc.demoPair(t, "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Angelina_Jolie/Angelina_Jolie_0002.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := teacherEmbedder(t, nil)
 	opt := Options{Patch: 28, Stride: 14, Batch: 30}
 	var last [2]int
 	opt.Progress = func(d, n int) { last = [2]int{d, n} }
@@ -114,15 +108,12 @@ func TestNetEmbedderPair(t *testing.T) {
 func TestNetEmbedderCancel(t *testing.T) {
 	tc := loadTeacher(t)
 	img := tc.align(t, "Colin_Powell/Colin_Powell_0003.jpg")
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := teacherEmbedder(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	before := runtime.NumGoroutine()
 	seen := 0
-	_, err = OccludeFaces(ctx, e, []*image.NRGBA{img, img}, Options{Patch: 16, Stride: 8, Batch: 8, Progress: func(d, n int) {
+	_, err := OccludeFaces(ctx, e, []*image.NRGBA{img, img}, Options{Patch: 16, Stride: 8, Batch: 8, Progress: func(d, n int) {
 		seen = d
 		if d >= 40 {
 			cancel()
@@ -147,10 +138,7 @@ func TestNetEmbedderCancel(t *testing.T) {
 func TestNetEmbedderFallback(t *testing.T) {
 	tc := loadTeacher(t)
 	faces := []*image.NRGBA{tc.align(t, "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"), tc.align(t, "Colin_Powell/Colin_Powell_0002.jpg")}
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := teacherEmbedder(t, nil)
 	rects := Grid{112, 40, 36}.Rects()
 	fastOrig, fast, err := e.EmbedPatches(context.Background(), faces, rects, 5, nil)
 	if err != nil {
@@ -180,10 +168,7 @@ func TestNetEmbedderFallback(t *testing.T) {
 }
 
 func TestNetEmbedderBadInput(t *testing.T) {
-	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := teacherEmbedder(t, nil)
 	good := image.NewNRGBA(image.Rect(0, 0, 112, 112))
 	tests := []struct {
 		name  string

@@ -37,6 +37,17 @@ func loadTeacher(tb testing.TB) teacher {
 	return teacher{pipe: face.NewPipeline(det, lmk, rec), net: rec}
 }
 
+// teacherEmbedder is a NetEmbedder of the embedded recogniser on dev (nil:
+// the CPU engine).
+func teacherEmbedder(tb testing.TB, dev *model.Device) *NetEmbedder {
+	tb.Helper()
+	e, err := NewNetEmbedder("fr_feature.onnx", assets.Recognizer(), dev)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 // align finds and aligns the face of a demo photo ("Name/Name_0001.jpg").
 func (tc teacher) align(tb testing.TB, key string) *image.NRGBA {
 	tb.Helper()

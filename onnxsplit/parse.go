@@ -221,16 +221,9 @@ func parseAttr(msg []byte) (string, attr, error) {
 			a.i = int64(f.varint)
 		case f.num == attrS:
 			a.s = string(f.payload)
-		case f.num == attrInts && f.typ == protowire.VarintType:
-			a.ints = append(a.ints, int64(f.varint))
-		case f.num == attrInts && f.typ == protowire.BytesType: // packed
-			for p := f.payload; len(p) > 0; {
-				v, n := protowire.ConsumeVarint(p)
-				if n < 0 {
-					return "", attr{}, fmt.Errorf("%w: attribute %q: %v", ErrFormat, name, protowire.ParseError(n))
-				}
-				a.ints = append(a.ints, int64(v))
-				p = p[n:]
+		case f.num == attrInts:
+			if a.ints, err = appendInts(a.ints, f); err != nil {
+				return "", attr{}, fmt.Errorf("%w: attribute %q: %v", ErrFormat, name, err)
 			}
 		}
 	}
@@ -249,20 +242,33 @@ func parseTensorHeader(msg []byte) (string, []int, error) {
 		switch {
 		case f.num == tensorNam:
 			name = string(f.payload)
-		case f.num == tensorDim && f.typ == protowire.VarintType:
-			dims = append(dims, int(int64(f.varint)))
-		case f.num == tensorDim && f.typ == protowire.BytesType:
-			for p := f.payload; len(p) > 0; {
-				v, n := protowire.ConsumeVarint(p)
-				if n < 0 {
-					return "", nil, fmt.Errorf("%w: tensor %q dims: %v", ErrFormat, name, protowire.ParseError(n))
-				}
-				dims = append(dims, int(int64(v)))
-				p = p[n:]
+		case f.num == tensorDim:
+			if dims, err = appendInts(dims, f); err != nil {
+				return "", nil, fmt.Errorf("%w: tensor %q dims: %v", ErrFormat, name, err)
 			}
 		}
 	}
 	return name, dims, nil
+}
+
+// appendInts appends the values of one field of a repeated integer (int64
+// in the file), written either as one varint or packed into bytes. Fields
+// of other wire types are skipped.
+func appendInts[T int | int64](dst []T, f field) ([]T, error) {
+	switch f.typ {
+	case protowire.VarintType:
+		dst = append(dst, T(int64(f.varint)))
+	case protowire.BytesType:
+		for p := f.payload; len(p) > 0; {
+			v, n := protowire.ConsumeVarint(p)
+			if n < 0 {
+				return dst, protowire.ParseError(n)
+			}
+			dst = append(dst, T(int64(v)))
+			p = p[n:]
+		}
+	}
+	return dst, nil
 }
 
 // parseValueInfo reads a ValueInfoProto's name and tensor dimensions (0

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/model"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // testModel is a small network with every kind of local segment and a
@@ -43,8 +45,10 @@ func testInput(n, c, h, w int) model.Tensor {
 	return t
 }
 
-func TestSegmentsOfTestModel(t *testing.T) {
-	m, err := Parse(testModel())
+// segmentsOf parses an ONNX model and cuts it into segments.
+func segmentsOf(t *testing.T, data []byte) (*Model, []Segment) {
+	t.Helper()
+	m, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +56,11 @@ func TestSegmentsOfTestModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, segs
+}
+
+func TestSegmentsOfTestModel(t *testing.T) {
+	m, segs := segmentsOf(t, testModel())
 	want := []struct {
 		out   string
 		local bool
@@ -131,27 +140,13 @@ func checkChain(t *testing.T, m *Model, segs []Segment, whole []byte, in model.T
 // changes exactly the outputs whose receptive field S·o−Lo … S·o+Hi holds
 // it (along both axes).
 func TestGeometryIsTheReceptiveField(t *testing.T) {
-	m, err := Parse(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
-	segs, err := m.Segments()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, segs := segmentsOf(t, testModel())
 	for k, s := range segs {
 		if !s.Local {
 			break
 		}
-		data, err := m.SubModel(segs, k, k+1, s.In[0], s.In[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		net, err := model.Decode("segment", data)
-		if err != nil {
-			t.Fatal(err)
-		}
 		h, w := s.In[0], s.In[1]
+		net := decodeSub(t, m, segs, k, h, w)
 		n := h*w + 1 // the base input, then one per position
 		in := model.NewTensor(n, s.InC, h, w)
 		base := testInput(1, s.InC, h, w)
@@ -193,14 +188,7 @@ func TestGeometryIsTheReceptiveField(t *testing.T) {
 // map's values wherever the tile holds the whole receptive field (or the
 // tile's edge is the map's), and OutSize gives the tile's output size.
 func TestTiles(t *testing.T) {
-	m, err := Parse(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
-	segs, err := m.Segments()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, segs := segmentsOf(t, testModel())
 	for k, s := range segs {
 		if !s.Local {
 			break
@@ -287,14 +275,7 @@ func checkTile(t *testing.T, m *Model, segs []Segment, k int, in, full model.Ten
 // (the 112×112 input down to the 7×7 map and its two linear layers) and a
 // Reshape, and the chain computes what the whole model does.
 func TestTeacherSegments(t *testing.T) {
-	m, err := Parse(assets.Recognizer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	segs, err := m.Segments()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, segs := segmentsOf(t, assets.Recognizer())
 	local := 0
 	stride := 1
 	for _, s := range segs {
@@ -339,14 +320,7 @@ func TestNonLocal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Parse(build(tc.edit))
-			if err != nil {
-				t.Fatal(err)
-			}
-			segs, err := m.Segments()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, segs := segmentsOf(t, build(tc.edit))
 			if !segs[0].Local || segs[0].Output != "c1" || segs[1].Local {
 				t.Fatalf("segments %+v: want the first convolution alone local", segs)
 			}
@@ -410,4 +384,34 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppendInts: a repeated integer reads the same one varint a field
+// (as ONNX's proto2 writes it) and packed, other wire types are skipped,
+// and a cut packed value is an error.
+func TestAppendInts(t *testing.T) {
+	packed := protowire.AppendVarint(protowire.AppendVarint(protowire.AppendVarint(nil, 3), 1<<40), uint64(1<<64-2))
+	msg := tag(nil, 1, 7)
+	msg = appendMessage(msg, 1, packed)
+	msg = protowire.AppendFixed32(protowire.AppendTag(msg, 1, protowire.Fixed32Type), 9)
+	fs, err := fields(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, f := range fs {
+		if got, err = appendInts(got, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int64{7, 3, 1 << 40, -2}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	cut, err := fields(appendMessage(nil, 1, []byte{0x80}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dims, err := appendInts([]int{5}, cut[0]); err == nil {
+		t.Errorf("a cut packed varint gave %v", dims)
+	}
 }

@@ -104,3 +104,34 @@ func (s Spec) Filter(keys []string) []string {
 	}
 	return out
 }
+
+// CheckSet reports whether specs are shards 1 to N of one N, each once:
+// the parts of one whole run, as a merge needs them. names[i] names
+// specs[i] in the error, which names a missing shard or the two parts in
+// conflict.
+func CheckSet(specs []Spec, names []string) error {
+	if len(specs) == 0 {
+		return errors.New("no shards")
+	}
+	n := specs[0].Count
+	have := make(map[int]string, len(specs))
+	for i, s := range specs {
+		if s.Count != n {
+			return fmt.Errorf("%s is shard %s, %s shard %s: shards of different splits", names[i], s, names[0], specs[0])
+		}
+		if o, ok := have[s.Index]; ok {
+			return fmt.Errorf("%s and %s are both shard %s", o, names[i], s)
+		}
+		have[s.Index] = names[i]
+	}
+	var missing []string
+	for i := 1; i <= n; i++ {
+		if _, ok := have[i]; !ok {
+			missing = append(missing, Spec{Index: i, Count: n}.String())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing shard %s (have %d of %d)", strings.Join(missing, ", "), len(specs), n)
+	}
+	return nil
+}

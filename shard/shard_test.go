@@ -135,6 +135,34 @@ func TestFilterPartitionsAndIsStable(t *testing.T) {
 	}
 }
 
+func TestCheckSet(t *testing.T) {
+	tests := []struct {
+		name  string
+		specs []Spec
+		want  string // "" for a whole set, else in the error
+	}{
+		{"whole", []Spec{Whole}, ""},
+		{"four in any order", []Spec{{3, 4}, {1, 4}, {4, 4}, {2, 4}}, ""},
+		{"missing one", []Spec{{1, 4}, {2, 4}, {4, 4}}, "missing shard 3/4 (have 3 of 4)"},
+		{"missing two", []Spec{{2, 4}, {4, 4}}, "missing shard 1/4, 3/4 (have 2 of 4)"},
+		{"twice", []Spec{{1, 3}, {2, 3}, {2, 3}, {3, 3}}, "part1 and part2 are both shard 2/3"},
+		{"other split", []Spec{{1, 2}, {2, 2}, {3, 4}}, "part2 is shard 3/4, part0 shard 1/2: shards of different splits"},
+		{"none", nil, "no shards"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			names := make([]string, len(tc.specs))
+			for i := range names {
+				names[i] = fmt.Sprint("part", i)
+			}
+			err := CheckSet(tc.specs, names)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || err.Error() != tc.want) {
+				t.Errorf("CheckSet(%v) = %v, want %q", tc.specs, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestDetect(t *testing.T) {
 	slurm := func(kv ...string) map[string]string {
 		m := map[string]string{}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -28,10 +29,7 @@ func benchRecord(i int) Record {
 
 // writeBench writes the rows of shard sp of the bench set into dir.
 func writeBench(b *testing.B, dir string, sp shard.Spec) int {
-	w, err := Create(dir, benchParams(sp), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	w := create(b, dir, benchParams(sp), Options{})
 	rng := rand.New(rand.NewPCG(1, 2))
 	vec := make([]float32, benchDim)
 	var keys []string
@@ -66,27 +64,26 @@ func BenchmarkWrite(b *testing.B) {
 // BenchmarkOpenScan: Open (map, count index lines) and a pass summing every
 // value, from the page cache.
 func BenchmarkOpenScan(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "s")
-	writeBench(b, dir, shard.Whole)
-	b.SetBytes(benchRows * benchDim * 4)
-	for b.Loop() {
-		s, err := Open(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
+	benchOpen(b, func(s *Store) error {
 		var sum float32
 		for _, v := range s.Matrix() {
 			sum += v
 		}
 		if sum == 0 {
-			b.Fatal("nothing read")
+			return errors.New("nothing read")
 		}
-		s.Close()
-	}
+		return nil
+	})
 }
 
 // BenchmarkVerify: Open and Verify (both files hashed, every record parsed).
 func BenchmarkVerify(b *testing.B) {
+	benchOpen(b, (*Store).Verify)
+}
+
+// benchOpen writes the bench set once, then times Open, use and Close of
+// it.
+func benchOpen(b *testing.B, use func(*Store) error) {
 	dir := filepath.Join(b.TempDir(), "s")
 	writeBench(b, dir, shard.Whole)
 	b.SetBytes(benchRows * benchDim * 4)
@@ -95,7 +92,7 @@ func BenchmarkVerify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Verify(); err != nil {
+		if err := use(s); err != nil {
 			b.Fatal(err)
 		}
 		s.Close()

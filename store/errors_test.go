@@ -24,15 +24,7 @@ func shardSet(t *testing.T, root string, keys []string, change func(i int, p *Pa
 			change(i, &p)
 		}
 		dir := filepath.Join(root, fmt.Sprintf("store-%d", i))
-		w, err := Create(dir, p, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		part := sp.Filter(keys)
-		addAll(t, w, part, p.Dim)
-		if _, err := w.Finish(part); err != nil {
-			t.Fatal(err)
-		}
+		writeFinished(t, dir, p, sp.Filter(keys))
 		dirs = append(dirs, dir)
 	}
 	return dirs
@@ -45,29 +37,14 @@ func oddStores(t *testing.T, keys []string) [4]string {
 	t.Helper()
 	// A store that claims to be shard 2/4 but holds every image.
 	wrongShard := filepath.Join(t.TempDir(), "wrong")
-	w, err := Create(wrongShard, testParams(shard.Spec{Index: 2, Count: 4}), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addAll(t, w, keys, 8)
-	if _, err := w.Finish(keys); err != nil {
-		t.Fatal(err)
-	}
+	writeFinished(t, wrongShard, testParams(shard.Spec{Index: 2, Count: 4}), keys)
 	eight := filepath.Join(t.TempDir(), "eight")
 	writeStore(t, eight, shard.Spec{Index: 5, Count: 8}, keys)
 	unfinished := filepath.Join(t.TempDir(), "unfinished")
 	writeStore(t, unfinished, shard.Spec{Index: 3, Count: 4}, keys)
-	w, err = Create(unfinished, testParams(shard.Spec{Index: 3, Count: 4}), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	create(t, unfinished, testParams(shard.Spec{Index: 3, Count: 4}), Options{}).Close()
 	journalOnly := filepath.Join(t.TempDir(), "journal-only")
-	w, err = Create(journalOnly, testParams(shard.Spec{Index: 3, Count: 4}), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	create(t, journalOnly, testParams(shard.Spec{Index: 3, Count: 4}), Options{}).Close()
 	return [4]string{wrongShard, eight, unfinished, journalOnly}
 }
 
@@ -141,20 +118,15 @@ func TestMergeChecksHashes(t *testing.T) {
 	for _, name := range []string{EmbeddingsName, IndexName} {
 		t.Run(name, func(t *testing.T) {
 			srcs := shardSet(t, t.TempDir(), testKeys(80), nil)
-			f := filepath.Join(srcs[2], name)
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			i := len(b) - 30 // a vector's byte, or a character of a path or number
-			if name == IndexName {
-				i = strings.Index(string(b), "person_") + 7
-			}
-			b[i] ^= 1
-			if err := os.WriteFile(f, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err = Merge(context.Background(), filepath.Join(t.TempDir(), "out"), srcs, MergeOptions{})
+			damage(t, filepath.Join(srcs[2], name), func(b []byte) []byte {
+				i := len(b) - 30 // a vector's byte, or a character of a path or number
+				if name == IndexName {
+					i = strings.Index(string(b), "person_") + 7
+				}
+				b[i] ^= 1
+				return b
+			})
+			_, err := Merge(context.Background(), filepath.Join(t.TempDir(), "out"), srcs, MergeOptions{})
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrOverlap) || !strings.Contains(err.Error(), srcs[2]) {
 				t.Fatalf("Merge over a changed %s: %v", name, err)
 			}
@@ -189,15 +161,8 @@ func TestCorruptStore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeStore(t, dir, shard.Whole, testKeys(40))
-			f := filepath.Join(dir, tc.file)
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(f, tc.damage(b), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			err = openAndRead(dir)
+			damage(t, filepath.Join(dir, tc.file), tc.damage)
+			err := openAndRead(dir)
 			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.file) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %v, want ErrCorrupt naming %s and %q", err, tc.file, tc.msg)
 			}
@@ -226,28 +191,18 @@ func TestJournalDamage(t *testing.T) {
 	dir := t.TempDir()
 	keys := testKeys(30)
 	p := testParams(shard.Whole)
-	w, err := Create(dir, p, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, p, Options{})
 	addAll(t, w, keys, 8)
 	w.Close()
 	jname := filepath.Join(dir, JournalName)
-	b, err := os.ReadFile(jname)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(jname, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, jname, func(b []byte) []byte {
+		b[len(b)/2] ^= 0xff
+		return b
+	})
 	if _, err := Create(dir, p, Options{}); err == nil || !strings.Contains(err.Error(), jname) || !strings.Contains(err.Error(), "damaged journal") {
 		t.Fatalf("Create over a damaged journal: %v", err)
 	}
-	w, err = Create(dir, p, Options{Force: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w = create(t, dir, p, Options{Force: true})
 	if w.Done(keys[0]) != "" || len(w.Notes()) == 0 {
 		t.Fatal("forced Create kept records of a damaged journal")
 	}
@@ -258,25 +213,7 @@ func TestJournalDamage(t *testing.T) {
 // frame, and fills its end with zeros as a crash can: each time, the
 // resumed writer drops only that frame.
 func TestJournalTornEverywhere(t *testing.T) {
-	dir := t.TempDir()
-	keys := testKeys(6)
-	p := testParams(shard.Whole)
-	w, err := Create(dir, p, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys[:5] {
-		rec, vec := testImage(k, 8)
-		if err := w.Add(rec, vec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
-	jname := filepath.Join(dir, JournalName)
-	full, err := os.ReadFile(jname)
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := writeJournal(t, t.TempDir(), testKeys(6)[:5])
 	four, err := readJournal(strings.NewReader(string(full)))
 	if err != nil || len(four.entries) != 5 {
 		t.Fatalf("journal holds %d entries: %v", len(four.entries), err)

@@ -23,10 +23,7 @@ const killChildEnv = "MASKINV_STORE_KILL_CHILD"
 func TestKillResume(t *testing.T) {
 	keys := testKeys(400)
 	if dir := os.Getenv(killChildEnv); dir != "" {
-		w, err := Create(dir, testParams(shard.Whole), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := create(t, dir, testParams(shard.Whole), Options{})
 		for _, k := range keys {
 			rec, vec := testImage(k, 8)
 			if err := w.Add(rec, vec); err != nil {
@@ -51,10 +48,7 @@ func TestKillResume(t *testing.T) {
 	if code, _ := child.Wait(); code != -1 {
 		t.Fatalf("child exited with %d, not killed: %s", code, child.Stderr.String())
 	}
-	w, err := Create(dir, testParams(shard.Whole), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, testParams(shard.Whole), Options{})
 	for _, k := range reported {
 		if w.Done(k) == "" {
 			t.Fatalf("%s was reported done before the kill but is not in the journal", k)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/shard"
@@ -105,28 +104,16 @@ func openShards(dst string, srcs []string) ([]*Store, error) {
 		}
 	}
 	first, _ := stores[0].Meta.Params()
-	byIndex := map[int]*Store{}
-	for _, s := range stores {
+	specs, names := make([]shard.Spec, len(stores)), make([]string, len(stores))
+	for i, s := range stores {
 		p, _ := s.Meta.Params()
 		if d := p.mismatch(first); d != "" {
 			return stores, fmt.Errorf("%w: store %s was made with %s (as store %s was)", ErrMismatch, s.Dir, d, stores[0].Dir)
 		}
-		if p.Shard.Count != first.Shard.Count {
-			return stores, fmt.Errorf("%w: store %s is shard %s, store %s shard %s: shards of different splits", ErrShards, s.Dir, p.Shard, stores[0].Dir, first.Shard)
-		}
-		if o := byIndex[p.Shard.Index]; o != nil {
-			return stores, fmt.Errorf("%w: stores %s and %s are both shard %s", ErrShards, o.Dir, s.Dir, p.Shard)
-		}
-		byIndex[p.Shard.Index] = s
+		specs[i], names[i] = p.Shard, "store "+s.Dir
 	}
-	var missing []string
-	for i := 1; i <= first.Shard.Count; i++ {
-		if byIndex[i] == nil {
-			missing = append(missing, shard.Spec{Index: i, Count: first.Shard.Count}.String())
-		}
-	}
-	if len(missing) > 0 {
-		return stores, fmt.Errorf("%w: missing shard %s (have %d of %d)", ErrShards, strings.Join(missing, ", "), len(stores), first.Shard.Count)
+	if err := shard.CheckSet(specs, names); err != nil {
+		return stores, fmt.Errorf("%w: %v", ErrShards, err)
 	}
 	slices.SortFunc(stores, func(a, b *Store) int {
 		pa, _ := a.Meta.Params()

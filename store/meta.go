@@ -149,13 +149,8 @@ func parseMeta(r io.Reader) (Meta, error) {
 	if len(b) > maxMeta {
 		return m, fmt.Errorf("larger than %d bytes", maxMeta)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := decodeOne(b, &m); err != nil {
 		return m, err
-	}
-	if dec.More() {
-		return m, errors.New("more than one JSON value")
 	}
 	if m.Format != FormatName || m.Version != FormatVersion {
 		return m, fmt.Errorf("format %q version %d, want %q version %d", m.Format, m.Version, FormatName, FormatVersion)
@@ -249,13 +244,22 @@ func recordLine(r Record) ([]byte, error) {
 // parseRecord reads one index line (without its newline).
 func parseRecord(line []byte) (Record, error) {
 	var r Record
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	if err := decodeOne(line, &r); err != nil {
 		return r, err
 	}
-	if dec.More() {
-		return r, errors.New("more than one JSON value")
-	}
 	return r, r.check()
+}
+
+// decodeOne decodes b, which must hold one JSON value and only fields v
+// knows, into v.
+func decodeOne(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
 }

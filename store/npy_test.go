@@ -215,22 +215,7 @@ func FuzzParseMeta(f *testing.F) {
 }
 
 func FuzzReadJournal(f *testing.F) {
-	dir := f.TempDir()
-	w, err := Create(dir, testParams(shard.Whole), Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, k := range testKeys(3) {
-		rec, vec := testImage(k, 8)
-		if err := w.Add(rec, vec); err != nil {
-			f.Fatal(err)
-		}
-	}
-	w.Close()
-	b, err := os.ReadFile(filepath.Join(dir, JournalName))
-	if err != nil {
-		f.Fatal(err)
-	}
+	b := writeJournal(f, f.TempDir(), testKeys(3))
 	f.Add(b)
 	f.Add(b[:len(b)/2])
 	f.Add([]byte("MSJ1\x01\x00\x00\x00P\x00\x00\x00\x00"))

@@ -87,21 +87,64 @@ func addAll(t testing.TB, w *Writer, keys []string, dim int) {
 	}
 }
 
-// writeStore writes a finished store of keys (the shard's part of them).
-func writeStore(t testing.TB, dir string, sp shard.Spec, keys []string) Meta {
+// create is Create for a test that needs the writer.
+func create(t testing.TB, dir string, p Params, opt Options) *Writer {
 	t.Helper()
-	p := testParams(sp)
-	w, err := Create(dir, p, Options{})
+	w, err := Create(dir, p, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	part := sp.Filter(keys)
-	addAll(t, w, part, p.Dim)
-	m, err := w.Finish(part)
+	return w
+}
+
+// writeStore writes a finished store of keys (the shard's part of them).
+func writeStore(t testing.TB, dir string, sp shard.Spec, keys []string) Meta {
+	t.Helper()
+	return writeFinished(t, dir, testParams(sp), sp.Filter(keys))
+}
+
+// writeFinished writes a finished store of exactly keys with p, whichever
+// shard p claims.
+func writeFinished(t testing.TB, dir string, p Params, keys []string) Meta {
+	t.Helper()
+	w := create(t, dir, p, Options{})
+	addAll(t, w, keys, p.Dim)
+	m, err := w.Finish(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// writeJournal adds keys in order to a new store in dir and closes it
+// unfinished; it returns the journal's bytes.
+func writeJournal(t testing.TB, dir string, keys []string) []byte {
+	t.Helper()
+	w := create(t, dir, testParams(shard.Whole), Options{})
+	for _, k := range keys {
+		rec, vec := testImage(k, 8)
+		if err := w.Add(rec, vec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	b, err := os.ReadFile(filepath.Join(dir, JournalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// damage rewrites the file at path with edit applied to its bytes.
+func damage(t *testing.T, path string, edit func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, edit(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // storeBytes reads a store's three files.
@@ -228,10 +271,7 @@ func writeInterrupted(t *testing.T, dir string, sp shard.Spec, keys []string) {
 	t.Helper()
 	p := testParams(sp)
 	part := sp.Filter(keys)
-	w, err := Create(dir, p, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, p, Options{})
 	addAll(t, w, part[:len(part)/2], p.Dim)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -244,10 +284,7 @@ func writeInterrupted(t *testing.T, dir string, sp shard.Spec, keys []string) {
 	if err := os.Truncate(jname, st.Size()-7); err != nil {
 		t.Fatal(err)
 	}
-	w, err = Create(dir, p, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w = create(t, dir, p, Options{})
 	if len(w.Notes()) != 1 || !strings.Contains(w.Notes()[0], "torn") {
 		t.Fatalf("notes %q, want the torn frame reported", w.Notes())
 	}
@@ -275,10 +312,7 @@ func TestResumeOverFinished(t *testing.T) {
 	dir := filepath.Join(root, "s")
 	writeStore(t, dir, shard.Whole, keys[:150])
 	now := keys[20:]
-	w, err := Create(dir, testParams(shard.Whole), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, testParams(shard.Whole), Options{})
 	var todo []string
 	for _, k := range now {
 		if w.Done(k) != StatusOK {
@@ -307,12 +341,9 @@ func TestResumeOverFinished(t *testing.T) {
 func TestFinishIncomplete(t *testing.T) {
 	dir := t.TempDir()
 	keys := testKeys(20)
-	w, err := Create(dir, testParams(shard.Whole), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, testParams(shard.Whole), Options{})
 	addAll(t, w, keys[:15], 8)
-	_, err = w.Finish(keys)
+	_, err := w.Finish(keys)
 	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "5 of 20") || !strings.Contains(err.Error(), keys[15]) {
 		t.Fatalf("Finish with 5 images missing: %v", err)
 	}
@@ -329,10 +360,7 @@ func TestFinishIncomplete(t *testing.T) {
 }
 
 func TestAddRejects(t *testing.T) {
-	w, err := Create(t.TempDir(), testParams(shard.Whole), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, t.TempDir(), testParams(shard.Whole), Options{})
 	defer w.Close()
 	nan := make([]float32, 8)
 	nan[3] = float32(nanValue())
@@ -379,10 +407,7 @@ func TestForeignFilesRefused(t *testing.T) {
 	if !errors.Is(err, folder.ErrForeignFiles) {
 		t.Fatalf("Merge into a foreign folder: %v", err)
 	}
-	w, err := Create(dir, testParams(shard.Whole), Options{Force: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, testParams(shard.Whole), Options{Force: true})
 	if _, err := w.Finish(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -406,20 +431,14 @@ func TestOtherParamsRefused(t *testing.T) {
 	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "model") {
 		t.Fatalf("Create with another model: %v", err)
 	}
-	w, err := Create(dir, other, Options{Force: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, other, Options{Force: true})
 	if w.Done(testKeys(30)[1]) != "" || len(w.Notes()) == 0 {
 		t.Fatalf("forced Create kept the old records (notes %q)", w.Notes())
 	}
 	w.Close()
 	// A journal of another shard is refused the same way.
 	dir2 := t.TempDir()
-	w, err = Create(dir2, testParams(shard.Spec{Index: 1, Count: 2}), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w = create(t, dir2, testParams(shard.Spec{Index: 1, Count: 2}), Options{})
 	w.Close()
 	if _, err := Create(dir2, testParams(shard.Spec{Index: 2, Count: 2}), Options{}); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "shard 1/2") {
 		t.Fatalf("Create over another shard's journal: %v", err)
@@ -428,10 +447,7 @@ func TestOtherParamsRefused(t *testing.T) {
 
 func TestLocked(t *testing.T) {
 	dir := t.TempDir()
-	w, err := Create(dir, testParams(shard.Whole), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, testParams(shard.Whole), Options{})
 	defer w.Close()
 	if _, err := Create(dir, testParams(shard.Whole), Options{}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second writer on one store: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -147,27 +146,7 @@ func TestDeviceResumeMatchesUninterrupted(t *testing.T) {
 	}
 	sameStudent(t, "device checkpoint loaded on the CPU", onCPU, c)
 
-	exported, err := model.Load(filepath.Join(outA, StudentFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _, err := a.studentInputs(0, []int{0, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := exported.Run(ctx, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, want, err := a.Student().Step(ctx, x, func(out, grad []float32) float64 { return 0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want.Data {
-		if d := got[0].Data[i] - want.Data[i]; d > 1e-3 || d < -1e-3 {
-			t.Fatalf("exported output %d = %v, device %v", i, got[0].Data[i], want.Data[i])
-		}
-	}
+	exportMatches(t, a, outA, "device")
 }
 
 func velocityMoved(tr *Trainer) bool {

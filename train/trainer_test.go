@@ -132,27 +132,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 
 	// The exported student loads and matches the trained weights.
-	exported, err := model.Load(filepath.Join(outA, StudentFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _, err := a.studentInputs(0, []int{0, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := exported.Run(ctx, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, want, err := a.Student().Step(ctx, x, func(out, grad []float32) float64 { return 0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want.Data {
-		if d := got[0].Data[i] - want.Data[i]; d > 1e-3 || d < -1e-3 {
-			t.Fatalf("exported output %d = %v, trainable %v", i, got[0].Data[i], want.Data[i])
-		}
-	}
+	exportMatches(t, a, outA, "trainable")
 	// A checkpoint of another run is refused.
 	cfgOther := newTestTrainer(t, root, outA)
 	cfgOther.cfg.Seed = 99
@@ -236,6 +216,35 @@ func sameStudent(t *testing.T, how string, got, want *Trainer) {
 			if pg[i].Value[j] != pw[i].Value[j] {
 				t.Fatalf("%s[%d]: %s %v, uninterrupted %v", pw[i].Name, j, how, pg[i].Value[j], pw[i].Value[j])
 			}
+		}
+	}
+}
+
+// exportMatches fails unless the student tr exported into out (loaded by
+// the inference engine) computes, on tr's first two images, what tr's
+// student does to 1e-3 (what names that student in messages).
+func exportMatches(t *testing.T, tr *Trainer, out, what string) {
+	t.Helper()
+	ctx := context.Background()
+	exported, err := model.Load(filepath.Join(out, StudentFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := tr.studentInputs(0, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := exported.Run(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := tr.Student().Step(ctx, x, func(out, grad []float32) float64 { return 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Data {
+		if d := got[0].Data[i] - want.Data[i]; d > 1e-3 || d < -1e-3 {
+			t.Fatalf("exported output %d = %v, %s %v", i, got[0].Data[i], what, want.Data[i])
 		}
 	}
 }

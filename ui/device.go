@@ -37,6 +37,17 @@ type engineSlot struct {
 	// onLoad, when set, is called (from the loading goroutine) after each
 	// load: the device panel refreshes then.
 	onLoad func()
+	// beforeClose, when set, is called with a replaced engine once its
+	// jobs have ended, before it is closed: models bound to its device
+	// besides its own are released then.
+	beforeClose func(*engine.Engine)
+}
+
+// setBeforeClose sets the function called before a replaced engine closes.
+func (s *engineSlot) setBeforeClose(f func(*engine.Engine)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeClose = f
 }
 
 // setOnLoad sets the function called after each load.
@@ -119,7 +130,7 @@ func (s *engineSlot) replace(ctx context.Context, spec model.DeviceSpec, prog pr
 		return nil, ctx.Err()
 	}
 	s.mu.Lock()
-	old := s.eng
+	old, before := s.eng, s.beforeClose
 	s.spec, s.specErr, s.eng, s.err, s.loaded = spec, nil, eng, nil, true
 	s.mu.Unlock()
 	if old != nil {
@@ -128,6 +139,9 @@ func (s *engineSlot) replace(ctx context.Context, spec model.DeviceSpec, prog pr
 			defer s.retiring.Done()
 			s.use.Lock()
 			defer s.use.Unlock()
+			if before != nil {
+				before(old)
+			}
 			_ = old.Close() // the user has moved on; a failed release cannot be acted on
 		}()
 	}

@@ -2,66 +2,126 @@ package ui
 
 import (
 	"log"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 )
 
 // Environment variables that drive the real app without a person, for the
 // GUI smoke test (scripts/gui-smoke) and for measurements:
 //
-//	MASKINV_FOLDER=DIR       analyse DIR at start instead of the demo
-//	MASKINV_AUTOEXPORT=FILE  when that first analysis ends, tap the Export
-//	                         PNG button, answering its file dialog with
-//	                         FILE: the path a user's click takes
-//	MASKINV_PROBE=1          measure how long the UI goroutine takes to
-//	                         run an empty fyne.DoAndWait, every 20 ms, and
-//	                         log the distribution after each job
+//	MASKINV_FOLDER=DIR         analyse DIR at start instead of the demo
+//	MASKINV_MODEL_B=FILE       when that first analysis ends, add the
+//	                           ONNX FILE through the Models screen's Add
+//	                           button (its file dialog answered with
+//	                           FILE), make it model B and wait for the
+//	                           photos to be embedded with it
+//	MASKINV_AUTOEXPORT=FILE    then tap the Export PNG button, answering
+//	                           its file dialog with FILE: the path a
+//	                           user's click takes
+//	MASKINV_AUTOEXPORT_CSV=FILE  then the Export CSV button, likewise
+//	MASKINV_PROBE=1            measure how long the UI goroutine takes to
+//	                           run an empty fyne.DoAndWait, every 20 ms,
+//	                           and log the distribution after each job
 const (
-	envFolder     = "MASKINV_FOLDER"
-	envAutoExport = "MASKINV_AUTOEXPORT"
-	envProbe      = "MASKINV_PROBE"
+	envFolder        = "MASKINV_FOLDER"
+	envModelB        = "MASKINV_MODEL_B"
+	envAutoExport    = "MASKINV_AUTOEXPORT"
+	envAutoExportCSV = "MASKINV_AUTOEXPORT_CSV"
+	envProbe         = "MASKINV_PROBE"
 )
 
-// driveFromEnv starts the first analysis as the environment says. Call it
-// on the UI goroutine before the window runs.
+// driveFromEnv starts the first analysis as the environment says, and
+// the steps that follow it. Call it on the UI goroutine before the window
+// runs.
 func driveFromEnv(wb *Workbench, getenv func(string) string) {
 	var probe *latencyProbe
 	if getenv(envProbe) != "" {
 		probe = startProbe()
 	}
-	auto := getenv(envAutoExport)
-	first := true
+	var steps []func() bool // each returns whether it started a job to wait for
+	if f := getenv(envModelB); f != "" {
+		steps = append(steps, func() bool { return driveAddModel(wb, f) }, func() bool { return driveChooseB(wb, f) })
+	}
+	if f := getenv(envAutoExport); f != "" {
+		steps = append(steps, func() bool { driveExport(wb, wb.exportPNGButton, f); return false })
+	}
+	if f := getenv(envAutoExportCSV); f != "" {
+		steps = append(steps, func() bool { driveExport(wb, wb.exportCSVButton, f); return false })
+	}
 	wb.jobDone = func(name string, err error) {
 		if probe != nil {
 			probe.report(name, wb.lastApply)
 		}
-		if !first {
-			return
-		}
-		first = false
 		if err != nil {
 			log.Printf("maskinv: %s: %v", name, err)
+			if len(steps) > 0 {
+				log.Printf("maskinv: drive: stopped after %q failed", name)
+			}
+			steps = nil // the driven run stops at the first failure
 		}
-		if auto == "" || err != nil {
-			return
+		for len(steps) > 0 {
+			step := steps[0]
+			steps = steps[1:]
+			if step() {
+				return
+			}
 		}
-		// The user's path: the Export PNG button, whose file dialog
-		// answers with auto.
-		picker := wb.pickSave
-		wb.pickSave = func(title, name, ext string, done func(string)) {
-			wb.pickSave = picker
-			done(auto)
-		}
-		wb.exportPNGButton.Tapped(&fyne.PointEvent{})
 	}
 	if dir := getenv(envFolder); dir != "" {
 		wb.openDir(dir)
 	} else {
 		wb.openDemo()
 	}
+}
+
+// driveAddModel taps the Models screen's Add button, its file dialog
+// answered with path.
+func driveAddModel(wb *Workbench, path string) bool {
+	if wb.modelsView == nil {
+		log.Printf("maskinv: drive: %s: no Models screen", envModelB)
+		return false
+	}
+	picker := wb.pickOpen
+	wb.pickOpen = func(title, desc, ext string, done func(string)) {
+		wb.pickOpen = picker
+		done(path)
+	}
+	wb.modelsView.add.Tapped(&fyne.PointEvent{})
+	return true
+}
+
+// driveChooseB makes the model added from path model B; it reports
+// whether that started the job embedding the photos with it.
+func driveChooseB(wb *Workbench, path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		log.Printf("maskinv: drive: %s: %v", envModelB, err)
+		return false
+	}
+	for _, e := range wb.models.list {
+		if e.Path == abs {
+			started := wb.job.id
+			wb.chooseModel(slotB, e.SHA256)
+			return wb.job.id != started
+		}
+	}
+	log.Printf("maskinv: drive: %s: %s is not on the model list", envModelB, abs)
+	return false
+}
+
+// driveExport taps an export button, its file dialog answered with path.
+func driveExport(wb *Workbench, button *widget.Button, path string) {
+	picker := wb.pickSave
+	wb.pickSave = func(title, name, ext string, done func(string)) {
+		wb.pickSave = picker
+		done(path)
+	}
+	button.Tapped(&fyne.PointEvent{})
 }
 
 // latencyProbe times round trips to the UI goroutine: a window that keeps

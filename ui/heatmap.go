@@ -23,7 +23,8 @@ type heatmap struct {
 	widget.BaseWidget
 
 	hm      render.Heatmap
-	version int // bumped by SetHeatmap
+	version int     // bumped by SetHeatmap
+	minSide float32 // the smallest side it may be laid out at
 
 	hover struct {
 		on   bool
@@ -41,7 +42,7 @@ var (
 )
 
 func newHeatmap(tip func(i, j int) string, onTap func(i, j int)) *heatmap {
-	h := &heatmap{tip: tip, onTap: onTap}
+	h := &heatmap{tip: tip, onTap: onTap, minSide: heatmapMinSide}
 	h.ExtendBaseWidget(h)
 	return h
 }
@@ -155,7 +156,11 @@ func (r *heatmapRenderer) Layout(size fyne.Size) {
 	r.placeHover(size)
 }
 
-func (r *heatmapRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(140) }
+// The smallest side of a heatmap: one row of them, or two rows (two
+// models) in the same window.
+const heatmapMinSide, heatmapMinSideTwoRows = 140, 100
+
+func (r *heatmapRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(r.h.minSide) }
 
 func (r *heatmapRenderer) Objects() []fyne.CanvasObject {
 	return []fyne.CanvasObject{r.raster, r.cell, r.tipBg, r.tipText}

@@ -55,6 +55,25 @@ func (wb *Workbench) nativeSavePicker(title, name, ext string, done func(path st
 	}()
 }
 
+// nativeOpenPicker asks for an existing file with extension ext (without
+// the dot), described as desc.
+func (wb *Workbench) nativeOpenPicker(title, desc, ext string, done func(path string)) {
+	go func() {
+		path, err := nativeCall(func() (string, error) {
+			return sqdialog.File().Title(title).Filter(desc, ext).Load()
+		})
+		wb.do(func() {
+			switch {
+			case err == nil:
+				done(path)
+			case errors.Is(err, sqdialog.ErrCancelled):
+			default:
+				fyneOpenPicker(wb.win, ext, done)
+			}
+		})
+	}()
+}
+
 // nativeCall runs a sqweek dialog, turning its panic when GTK could not
 // start into an error.
 func nativeCall(open func() (string, error)) (path string, err error) {
@@ -76,6 +95,24 @@ func fyneFolderPicker(w fyne.Window, done func(string)) {
 			done(u.Path())
 		}
 	}, w)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+func fyneOpenPicker(w fyne.Window, ext string, done func(string)) {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, w)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		path := rc.URI().Path()
+		rc.Close()
+		done(path)
+	}, w)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{"." + ext}))
 	d.Resize(fyne.NewSize(800, 560))
 	d.Show()
 }

@@ -42,6 +42,11 @@ func Screens() []Screen {
 			View:  statsScreen,
 		},
 		{
+			Title: "Models",
+			Intro: "The recognisers to compare: the embedded teacher and the ONNX models you add, with their thresholds.",
+			View:  modelsScreen,
+		},
+		{
 			Title: "About",
 			Intro: "Face recognition that holds up when the lower face is covered.",
 			View:  aboutScreen,

@@ -43,6 +43,7 @@ func Run(ctx context.Context) {
 	// Quit on SIGINT/SIGTERM (main cancels ctx) instead of dying mid-frame.
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
+	wb.reloadModels()
 	driveFromEnv(wb, os.Getenv)
 	w.ShowAndRun()
 	wb.cancelJob()

@@ -23,6 +23,7 @@ import (
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/modelreg"
 )
 
 // iconApp records SetIcon, which fyne's test app discards.
@@ -40,11 +41,12 @@ var demo = sync.OnceValues(func() (*compare.Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compare.Folder(context.Background(), eng, assets.Demo(), compare.Options{Source: "embedded demo", Threshold: eng.Threshold})
+	teacher := compare.Model{Label: "teacher", Name: modelreg.TeacherName, SHA256: teacherSHA256()}
+	return compare.Folder(context.Background(), eng, assets.Demo(), compare.Options{Source: "embedded demo", Model: teacher, Threshold: eng.Threshold})
 })
 
 // demoWorkbench is a main window showing the analysed demo folder.
-func demoWorkbench(t *testing.T) (fyne.Window, *Workbench) {
+func demoWorkbench(t testing.TB) (fyne.Window, *Workbench) {
 	t.Helper()
 	c, err := demo()
 	if err != nil {
@@ -53,7 +55,7 @@ func demoWorkbench(t *testing.T) (fyne.Window, *Workbench) {
 	w, wb := newMainWindow(test.NewTempApp(t))
 	t.Cleanup(w.Close)
 	wb.src, wb.srcName = assets.Demo(), "embedded demo"
-	wb.setComparison(c)
+	wb.setComparisons(map[string]*compare.Comparison{teacherSHA256(): c})
 	wb.status.SetText("Ready.")
 	return w, wb
 }
@@ -75,7 +77,7 @@ func serialize(wb *Workbench) (ui func(f func())) {
 }
 
 // wait blocks until ch is closed or fails the test after a minute.
-func wait(t *testing.T, ch <-chan struct{}, what string) {
+func wait(t testing.TB, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:

@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,10 +17,12 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/maskgen"
+	"github.com/maskinv/workbench/modelreg"
 	"github.com/maskinv/workbench/progress"
 	"github.com/maskinv/workbench/render"
 )
@@ -51,16 +54,32 @@ type Workbench struct {
 	dir     string // the folder on disk; "" for the demo until copied
 	tmpDirs []string
 
-	cmp      *compare.Comparison // nil until the first analysis ends
-	selected int                 // row of the photo in the mask panel, -1 for none
-	mask     maskgen.Config
-	diff     compare.DiffKind
+	cmp *compare.Comparison // model A's; nil until the first analysis ends
+	// byModel are the folder's comparisons under the current masks, one
+	// per model embedded so far (twomodel.go); byModelGen counts their
+	// replacements, so a job's late result for older ones is dropped.
+	byModel    map[string]*compare.Comparison
+	byModelGen int
+	duo        *compare.Duo // models A and B, when B is chosen; nil with one
+	selected   int          // row of the photo in the mask panel, -1 for none
+	mask       maskgen.Config
+	diff       compare.DiffKind
 
 	changed []func() // views to refresh when cmp or selected change
+
+	// models are the model list and the two models compared; recs the
+	// recognisers loaded for them besides the engine's.
+	models     modelState
+	recs       recognisers
+	teacherSHA func() string // the embedded teacher's hash, computed once
+	// occlusion holds the occlusion maps computed on the analysed folder.
+	occlusion occlusionCache
 
 	job struct {
 		cancel context.CancelFunc
 		id     int
+		views  jobViews // where the running job shows itself
+		after  func()   // runs when the running job ends (queued work)
 	}
 	status   *widget.Label
 	bar      *widget.ProgressBar
@@ -69,6 +88,7 @@ type Workbench struct {
 	// The file pickers; tests and the headless driver replace them.
 	pickFolder func(title string, done func(path string))
 	pickSave   func(title, name, ext string, done func(path string))
+	pickOpen   func(title, desc, ext string, done func(path string))
 
 	// jobDone is called on the UI goroutine when a job ends (err nil on
 	// success); exportDone when an export has been written.
@@ -79,17 +99,31 @@ type Workbench struct {
 	exportPNGButton, exportCSVButton *widget.Button
 
 	// Views that tests reach into.
-	heatmaps  []*heatmap
-	maskPanel *maskPanel
+	heatmaps    []*heatmap
+	maskPanel   *maskPanel
+	modelsView  *modelsView
+	compareView *compareView
+	inspector   *inspector
+	trainDialog *trainDialog
 }
 
 // newWorkbench makes a Workbench for window w with no folder loaded.
 func newWorkbench(w fyne.Window) *Workbench {
-	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait, fonts: render.NewFonts()}
+	wb := &Workbench{win: w, selected: -1, do: fyne.Do, doAndWait: fyne.DoAndWait, fonts: render.NewFonts(), occlusion: occlusionCache{}}
 	wb.engines = newEngineSlot(os.Getenv)
 	wb.engine = wb.engines.get
 	wb.pickFolder = wb.nativeFolderPicker
 	wb.pickSave = wb.nativeSavePicker
+	wb.pickOpen = wb.nativeOpenPicker
+	wb.teacherSHA = sync.OnceValue(teacherSHA256)
+	if path, err := app.ModelListPath(os.Getenv); err != nil {
+		wb.models.regErr = err
+	} else {
+		wb.models.reg = modelreg.Open(path)
+	}
+	wb.engines.setBeforeClose(func(old *engine.Engine) {
+		_ = wb.recs.retire(old) // the user has moved on; a failed release cannot be acted on
+	})
 	wb.status = widget.NewLabel("Starting…")
 	wb.status.Truncation = fyne.TextTruncateEllipsis
 	wb.bar = widget.NewProgressBar()
@@ -179,25 +213,82 @@ func (wb *Workbench) progressPump(show func(done, total int)) (prog progress.Fun
 	return prog, func() { close(quit); <-exited }
 }
 
+// jobView is where a job shows its label, progress and Cancel button: the
+// status bar, and a panel of a dialog open over the window (a modal
+// dialog covers the status bar).
+type jobView struct {
+	status   *widget.Label
+	bar      *widget.ProgressBar
+	cancelBt *widget.Button
+}
+
+// newJobView makes a view whose Cancel button cancels the running job.
+func (wb *Workbench) newJobView() *jobView {
+	v := &jobView{status: widget.NewLabel(""), bar: widget.NewProgressBar(), cancelBt: widget.NewButton("Cancel", wb.cancelJob)}
+	v.status.Truncation = fyne.TextTruncateEllipsis
+	v.bar.Hide()
+	v.cancelBt.Hide()
+	return v
+}
+
+// jobViews are the views of one job, shown and updated together.
+type jobViews []*jobView
+
+func (vs jobViews) start(label string) {
+	for _, v := range vs {
+		v.status.SetText(label + "…")
+		v.bar.SetValue(0)
+		v.bar.Show()
+		v.cancelBt.Show()
+		v.cancelBt.Enable()
+	}
+}
+
+func (vs jobViews) progress(text string, value float64) {
+	for _, v := range vs {
+		v.bar.SetValue(value)
+		v.status.SetText(text)
+	}
+}
+
+func (vs jobViews) setText(text string) {
+	for _, v := range vs {
+		v.status.SetText(text)
+	}
+}
+
+func (vs jobViews) end() {
+	for _, v := range vs {
+		v.bar.Hide()
+		v.cancelBt.Hide()
+	}
+}
+
 // runJob starts work in a goroutine, cancelling the job already running.
 // The status bar shows label and the progress work reports, with a Cancel
 // button. When work succeeds, apply (if not nil) runs on the UI goroutine.
 func (wb *Workbench) runJob(label string, work func(ctx context.Context, prog progress.Func) (apply func(), err error)) {
+	wb.runJobIn(nil, label, work)
+}
+
+// runJobIn is runJob that also shows the job in extra (when not nil): the
+// view of a dialog that covers the status bar.
+func (wb *Workbench) runJobIn(extra *jobView, label string, work func(ctx context.Context, prog progress.Func) (apply func(), err error)) {
 	wb.cancelJob()
 	ctx, cancel := context.WithCancel(context.Background())
 	wb.job.id++
 	id := wb.job.id
 	wb.job.cancel = cancel
-	wb.status.SetText(label + "…")
-	wb.bar.SetValue(0)
-	wb.bar.Show()
-	wb.cancelBt.Show()
-	wb.cancelBt.Enable()
+	views := jobViews{{wb.status, wb.bar, wb.cancelBt}}
+	if extra != nil {
+		views = append(views, extra)
+	}
+	wb.job.views = views
+	views.start(label)
 
 	prog, stopPump := wb.progressPump(func(d, n int) {
 		if wb.job.id == id {
-			wb.bar.SetValue(float64(d) / float64(n))
-			wb.status.SetText(fmt.Sprintf("%s… %d of %d", label, d, n))
+			views.progress(fmt.Sprintf("%s… %d of %d", label, d, n), float64(d)/float64(n))
 		}
 	})
 	go func() {
@@ -211,16 +302,15 @@ func (wb *Workbench) runJob(label string, work func(ctx context.Context, prog pr
 			cancel()
 			if wb.job.id == id {
 				wb.job.cancel = nil
-				wb.bar.Hide()
-				wb.cancelBt.Hide()
+				views.end()
 			}
 			switch {
 			case errors.Is(err, context.Canceled):
 				if wb.job.id == id {
-					wb.status.SetText(label + ": cancelled")
+					views.setText(label + ": cancelled")
 				}
 			case err != nil:
-				wb.status.SetText(label + ": failed")
+				views.setText(label + ": failed")
 				dialog.ShowError(fmt.Errorf("%s: %w", label, err), wb.win)
 			default:
 				if apply != nil {
@@ -229,11 +319,15 @@ func (wb *Workbench) runJob(label string, work func(ctx context.Context, prog pr
 					wb.lastApply = time.Since(t)
 				}
 				if wb.job.id == id && apply == nil {
-					wb.status.SetText(fmt.Sprintf("%s: done in %.1f s", label, elapsed.Seconds()))
+					views.setText(fmt.Sprintf("%s: done in %.1f s", label, elapsed.Seconds()))
 				}
 			}
 			if wb.jobDone != nil {
 				wb.jobDone(label, err)
+			}
+			if after := wb.job.after; after != nil && wb.job.cancel == nil {
+				wb.job.after = nil
+				after()
 			}
 		})
 	}()
@@ -244,7 +338,9 @@ func (wb *Workbench) cancelJob() {
 	if wb.job.cancel != nil {
 		wb.job.cancel()
 		wb.job.cancel = nil
-		wb.cancelBt.Disable()
+		for _, v := range wb.job.views {
+			v.cancelBt.Disable()
+		}
 	}
 }
 
@@ -260,22 +356,28 @@ func (wb *Workbench) openDir(dir string) {
 
 func (wb *Workbench) open(src fs.FS, name, dir string) {
 	mask := wb.mask
+	ea, _ := wb.slotModel(slotA)
+	a := wb.choice(ea)
+	var b *slotChoice
+	if e, ok := wb.slotModel(slotB); ok {
+		ch := wb.choice(e)
+		b = &ch
+	}
 	wb.runJob("Analysing "+name, func(ctx context.Context, prog progress.Func) (func(), error) {
-		eng, err := wb.engine()
-		if err != nil {
-			return nil, err
-		}
 		start := time.Now()
-		c, err := compare.Folder(ctx, eng, src, compare.Options{Source: name, Mask: mask, Threshold: eng.Threshold, Progress: prog})
+		cmps, err := wb.analyse(ctx, src, compare.Options{Source: name, Mask: mask, Progress: prog}, a, b)
 		if err != nil {
 			return nil, err
 		}
 		elapsed := time.Since(start)
 		return func() {
 			wb.src, wb.srcName, wb.dir = src, name, dir
+			wb.occlusion = occlusionCache{} // keyed by photo paths of this folder
 			wb.selected = -1
-			wb.setComparison(c)
-			wb.status.SetText(fmt.Sprintf("%s: %s Analysed in %.1f s.", name, c.Summary(), elapsed.Seconds()))
+			wb.setComparisons(cmps)
+			if wb.cmp != nil {
+				wb.status.SetText(fmt.Sprintf("%s: %s Analysed in %.1f s.", name, wb.cmp.Summary(), elapsed.Seconds()))
+			}
 		}, nil
 	})
 }
@@ -292,23 +394,28 @@ func (wb *Workbench) onOpenFolder() {
 // applyMask redoes the masked half of the comparison with the panel's
 // settings.
 func (wb *Workbench) applyMask() {
-	c, mask := wb.cmp, wb.mask
-	if c == nil {
+	mask := wb.mask
+	a, _ := wb.slotModel(slotA)
+	b, hasB := wb.slotModel(slotB)
+	// The chosen models' comparisons: none while one is still being
+	// embedded (its job remasks nothing; apply again once it is shown).
+	c, d := wb.byModel[modelKey(a)], wb.duo
+	if c == nil || c != wb.cmp || (hasB && (d == nil || d.Models[1].Model.SHA256 != b.SHA256)) {
+		wb.status.SetText("The chosen models are not both embedded yet: apply the masks once they are shown.")
 		return
 	}
+	if !hasB {
+		d = nil
+	}
 	wb.runJob("Masking", func(ctx context.Context, prog progress.Func) (func(), error) {
-		eng, err := wb.engine()
-		if err != nil {
-			return nil, err
-		}
 		start := time.Now()
-		nc, err := c.Remask(ctx, eng, mask, prog)
+		cmps, err := wb.remask(ctx, c, d, a, b, mask, prog)
 		if err != nil {
 			return nil, err
 		}
 		elapsed := time.Since(start)
 		return func() {
-			wb.setComparison(nc)
+			wb.setComparisons(cmps)
 			wb.status.SetText(fmt.Sprintf("Masks applied (%s) in %.1f s.", mask, elapsed.Seconds()))
 		}, nil
 	})
@@ -334,7 +441,11 @@ func (wb *Workbench) onExportPNG() {
 // exportPNG renders the current comparison at full resolution and writes
 // it, off the UI goroutine.
 func (wb *Workbench) exportPNG(path string) {
-	c, opt := wb.cmp, wb.renderOptions()
+	c, d, opt := wb.cmp, wb.duo, wb.renderOptions()
+	if d != nil {
+		wb.export(path, func() error { return d.WritePNG(path, opt) })
+		return
+	}
 	wb.export(path, func() error { return c.WritePNG(path, opt) })
 }
 
@@ -345,7 +456,11 @@ func (wb *Workbench) onExportCSV() {
 	}
 	wb.pickSave("Export the scores as CSV", "scores.csv", "csv", func(path string) {
 		if path != "" {
-			c := wb.cmp
+			c, d := wb.cmp, wb.duo
+			if d != nil {
+				wb.export(path, func() error { return d.WriteCSVFile(path) })
+				return
+			}
 			wb.export(path, func() error { return c.WriteCSVFile(path) })
 		}
 	})

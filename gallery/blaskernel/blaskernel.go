@@ -29,7 +29,7 @@ import (
 // block's size, so scores can differ in the last bit between block sizes.
 func New() gallery.Kernel {
 	C.single_threaded()
-	return func(m, n, k int, a, b, c []float32) {
+	return gallery.KernelFunc(func(m, n, k int, a, b, c []float32) {
 		if m == 0 || n == 0 {
 			return
 		}
@@ -37,5 +37,5 @@ func New() gallery.Kernel {
 			panic(fmt.Sprintf("blaskernel: %d×%d·(%d×%d)ᵀ with %d, %d, %d values", m, k, n, k, len(a), len(b), len(c)))
 		}
 		C.sgemm_nt(C.int(m), C.int(n), C.int(k), (*C.float)(&a[0]), (*C.float)(&b[0]), (*C.float)(&c[0]))
-	}
+	})
 }

@@ -23,7 +23,9 @@ func TestMatchesGoKernel(t *testing.T) {
 	}
 	want, got := make([]float32, m*n), make([]float32, m*n)
 	gallery.GoKernel(m, n, k, a, b, want)
-	New()(m, n, k, a, b, got)
+	if err := New().MulT(m, n, k, a, b, got); err != nil {
+		t.Fatal(err)
+	}
 	for i := range got {
 		if math.Abs(float64(got[i]-want[i])) > 1e-3 {
 			t.Fatalf("c[%d] = %v, GoKernel %v", i, got[i], want[i])

@@ -30,7 +30,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ebitengine/purego"
+	"github.com/maskinv/workbench/internal/dynlib"
 	"github.com/maskinv/workbench/internal/opencl"
 )
 
@@ -48,23 +48,19 @@ func Load(names ...string) (*Lib, error) {
 	if len(names) == 0 {
 		names = []string{"libclblast.so.1", "libclblast.so"}
 	}
-	var tried []string
-	for _, name := range names {
-		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
-		if err != nil {
-			tried = append(tried, err.Error())
-			continue
-		}
-		l := &Lib{path: name}
-		// One routine serves every product (a single one is a batch of
-		// one): each CLBlast routine is a program compiled at first use,
-		// which takes long on some devices.
-		if l.batched, err = purego.Dlsym(h, "CLBlastSgemmStridedBatched"); err != nil || l.batched == 0 {
-			return nil, fmt.Errorf("%w: %s lacks CLBlastSgemmStridedBatched (CLBlast 1.5 or later is needed)", ErrNotFound, name)
-		}
-		return l, nil
+	h, name, err := dynlib.Open(names)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot load %s (install libclblast1): %v", ErrNotFound, strings.Join(names, ", "), err)
 	}
-	return nil, fmt.Errorf("%w: cannot load %s (install libclblast1): %s", ErrNotFound, strings.Join(names, ", "), strings.Join(tried, "; "))
+	l := &Lib{path: name}
+	// One routine serves every product (a single one is a batch of one):
+	// each CLBlast routine is a program compiled at first use, which takes
+	// long on some devices.
+	var ok bool
+	if l.batched, ok = dynlib.Symbol(h, "CLBlastSgemmStridedBatched"); !ok {
+		return nil, fmt.Errorf("%w: %s lacks CLBlastSgemmStridedBatched (CLBlast 1.5 or later is needed)", ErrNotFound, name)
+	}
+	return l, nil
 }
 
 // Path is the library name Load opened.

@@ -130,25 +130,26 @@ func (b *Buffer) span(offset, n int64, what string) error {
 // Write copies data into the buffer at a byte offset and returns when the
 // copy is done (the host slice may be reused at once).
 func (b *Buffer) Write(offset int64, data []float32) error {
-	n := int64(len(data)) * 4
-	if err := b.span(offset, n, "clEnqueueWriteBuffer"); err != nil || n == 0 {
-		return err
-	}
-	c := b.ctx
-	return check("clEnqueueWriteBuffer", call(c.lib.fn.enqueueWriteBuffer, c.queue, b.mem, 1, uintptr(offset), uintptr(n),
-		uintptr(unsafe.Pointer(&data[0])), 0, 0, 0))
+	return b.transfer("clEnqueueWriteBuffer", func(f *funcs) uintptr { return f.enqueueWriteBuffer }, offset, data)
 }
 
 // Read copies len(dst) floats from the buffer at a byte offset, after all
 // work enqueued before it, and returns when they have arrived.
 func (b *Buffer) Read(offset int64, dst []float32) error {
-	n := int64(len(dst)) * 4
-	if err := b.span(offset, n, "clEnqueueReadBuffer"); err != nil || n == 0 {
+	return b.transfer("clEnqueueReadBuffer", func(f *funcs) uintptr { return f.enqueueReadBuffer }, offset, dst)
+}
+
+// transfer makes a blocking clEnqueueReadBuffer or clEnqueueWriteBuffer
+// call (fn picks which; they take the same arguments) for data at a byte
+// offset. The entry point is looked up only after span has checked b.
+func (b *Buffer) transfer(fnName string, fn func(*funcs) uintptr, offset int64, data []float32) error {
+	n := int64(len(data)) * 4
+	if err := b.span(offset, n, fnName); err != nil || n == 0 {
 		return err
 	}
 	c := b.ctx
-	return check("clEnqueueReadBuffer", call(c.lib.fn.enqueueReadBuffer, c.queue, b.mem, 1, uintptr(offset), uintptr(n),
-		uintptr(unsafe.Pointer(&dst[0])), 0, 0, 0))
+	return check(fnName, call(fn(&c.lib.fn), c.queue, b.mem, 1, uintptr(offset), uintptr(n),
+		uintptr(unsafe.Pointer(&data[0])), 0, 0, 0))
 }
 
 // Fill sets n floats from a byte offset to v (enqueued, not waited for).

@@ -22,6 +22,7 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+	"github.com/maskinv/workbench/internal/dynlib"
 )
 
 // Sentinel errors for errors.Is, one per reason no device can be used.
@@ -113,21 +114,16 @@ func Load(names ...string) (*Lib, error) {
 	if len(names) == 0 {
 		names = defaultLibraries()
 	}
-	var tried []string
-	for _, name := range names {
-		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
-		if err != nil {
-			tried = append(tried, err.Error())
-			continue
-		}
-		l := &Lib{path: name}
-		if err := l.bind(h); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrNoLoader, name, err)
-		}
-		return l, nil
+	h, name, err := dynlib.Open(names)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot load %s (install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd or the GPU vendor's): %v",
+			ErrNoLoader, strings.Join(names, ", "), err)
 	}
-	return nil, fmt.Errorf("%w: cannot load %s (install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd or the GPU vendor's): %s",
-		ErrNoLoader, strings.Join(names, ", "), strings.Join(tried, "; "))
+	l := &Lib{path: name}
+	if err := l.bind(h); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoLoader, name, err)
+	}
+	return l, nil
 }
 
 // Path is the library name Load opened.
@@ -154,8 +150,8 @@ func (l *Lib) bind(h uintptr) error {
 		{&l.fn.retainQueue, "clRetainCommandQueue"},
 	}
 	for _, s := range syms {
-		p, err := purego.Dlsym(h, s.name)
-		if err != nil || p == 0 {
+		p, ok := dynlib.Symbol(h, s.name)
+		if !ok {
 			return fmt.Errorf("missing %s (an OpenCL 1.2 loader is required)", s.name)
 		}
 		*s.p = p

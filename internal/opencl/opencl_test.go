@@ -43,6 +43,34 @@ func firstDevice(t *testing.T) *Context {
 	return nil
 }
 
+// testKernel builds testSource on ctx and returns its kernel name; both
+// are released when the test ends.
+func testKernel(t *testing.T, ctx *Context, name string) *Kernel {
+	t.Helper()
+	prog, err := ctx.Build(testSource, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { prog.Release() })
+	k, err := prog.Kernel(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Release() })
+	return k
+}
+
+// testBuffer allocates size bytes on ctx, released when the test ends.
+func testBuffer(t *testing.T, ctx *Context, size int64) *Buffer {
+	t.Helper()
+	b, err := ctx.NewBuffer(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Release() })
+	return b
+}
+
 func TestLoadMissingLibrary(t *testing.T) {
 	_, err := Load("libOpenCL-does-not-exist.so.9")
 	if !errors.Is(err, ErrNoLoader) {
@@ -110,31 +138,13 @@ func TestDevicesListed(t *testing.T) {
 
 func TestKernelRoundTrip(t *testing.T) {
 	ctx := firstDevice(t)
-	prog, err := ctx.Build(testSource, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Release()
-	k, err := prog.Kernel("axpy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Release()
+	k := testKernel(t, ctx, "axpy")
 	const n = 1000
 	x, y := make([]float32, n), make([]float32, n)
 	for i := range x {
 		x[i], y[i] = float32(i), float32(2*i)
 	}
-	bx, err := ctx.NewBuffer(4 * n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bx.Release()
-	by, err := ctx.NewBuffer(4 * n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer by.Release()
+	bx, by := testBuffer(t, ctx, 4*n), testBuffer(t, ctx, 4*n)
 	if err := bx.Write(0, x); err != nil {
 		t.Fatal(err)
 	}
@@ -176,21 +186,8 @@ func TestKernelRoundTrip(t *testing.T) {
 
 func TestInt8Argument(t *testing.T) {
 	ctx := firstDevice(t)
-	prog, err := ctx.Build(testSource, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Release()
-	k, err := prog.Kernel("shape")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Release()
-	out, err := ctx.NewBuffer(32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Release()
+	k := testKernel(t, ctx, "shape")
+	out := testBuffer(t, ctx, 32)
 	want := Int8{3, -1, 4, 1, -5, 9, 2, 6}
 	if err := k.SetArgs(out, want); err != nil {
 		t.Fatal(err)
@@ -223,20 +220,11 @@ func TestBuildErrorHasLog(t *testing.T) {
 
 func TestBadLaunch(t *testing.T) {
 	ctx := firstDevice(t)
-	prog, err := ctx.Build(testSource, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Release()
-	k, err := prog.Kernel("axpy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Release()
+	k := testKernel(t, ctx, "axpy")
 	if err := k.Launch([]int{100}, []int{64}); err == nil {
 		t.Error("global size not a multiple of the local size was accepted")
 	}
-	if _, err := prog.Kernel("no_such_kernel"); err == nil || !strings.Contains(err.Error(), "CL_INVALID_KERNEL_NAME") {
+	if _, err := k.prog.Kernel("no_such_kernel"); err == nil || !strings.Contains(err.Error(), "CL_INVALID_KERNEL_NAME") {
 		t.Errorf("unknown kernel: %v", err)
 	}
 	if _, err := ctx.NewBuffer(ctx.Device.MaxAlloc + 4); err == nil || !strings.Contains(err.Error(), "largest allocation") {

@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/modelreg"
+)
+
+// modelList runs `models list --json` and returns the entries.
+func modelList(t *testing.T) []modelreg.Entry {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, "models", "list", "--json")
+	if code != 0 {
+		t.Fatalf("models list: exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Path   string           `json:"path"`
+		Models []modelreg.Entry `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("models list --json: %v: %s", err, stdout)
+	}
+	if out.Path != os.Getenv(app.ModelsEnv) {
+		t.Fatalf("list at %s, want $%s = %s", out.Path, app.ModelsEnv, os.Getenv(app.ModelsEnv))
+	}
+	return out.Models
+}
+
+func readFileOrEmpty(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// TestModelsCommand: add, threshold, remove, and refused models that
+// leave the list (its file, byte for byte) as it was.
+func TestModelsCommand(t *testing.T) {
+	dir := t.TempDir()
+	listPath := filepath.Join(dir, "config", "models.json")
+	t.Setenv(app.ModelsEnv, listPath)
+	if l := modelList(t); len(l) != 1 || !l[0].Embedded || l[0].Threshold != engine.DefaultThreshold {
+		t.Fatalf("empty list: %+v", l)
+	}
+	second := writeSecondModel(t, dir)
+	if _, stderr, code := runCLI(t, "models", "add", second); code != 0 {
+		t.Fatalf("add: exit %d: %s", code, stderr)
+	}
+	l := modelList(t)
+	if len(l) != 2 || l[1].Name != "perturbed.onnx" || l[1].Path != second || l[1].ThresholdSource != modelreg.ThresholdNone || l[1].OutputDim != 512 {
+		t.Fatalf("after add: %+v", l)
+	}
+	sha := l[1].SHA256
+	before := readFileOrEmpty(listPath)
+	garbage := filepath.Join(dir, "garbage.onnx")
+	os.WriteFile(garbage, []byte("not a model"), 0o644)
+	shape := filepath.Join(dir, "landmarks.onnx") // a valid ONNX whose input is not 3×112×112
+	os.WriteFile(shape, assets.Landmarker(), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"add", garbage}, 1, "garbage.onnx"},
+		{[]string{"add", shape}, 1, "112"},
+		{[]string{"add", filepath.Join(dir, "missing.onnx")}, 1, "missing.onnx"},
+		{[]string{"threshold", "perturbed", "2"}, 2, "[−1, 1]"},
+		{[]string{"threshold", "perturbed", "high"}, 2, `"high"`},
+		{[]string{"remove", "teacher"}, 1, "cannot be removed"},
+		{[]string{"remove", "nosuch"}, 2, "nosuch"},
+		{[]string{"frobnicate"}, 2, "unknown action"},
+		{[]string{"add"}, 2, "takes 1 argument"},
+		{[]string{"calibrate", "perturbed"}, 2, "--lfw"},
+	} {
+		_, stderr, code := runCLI(t, append([]string{"models"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("models %q: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+		if after := readFileOrEmpty(listPath); after != before {
+			t.Fatalf("models %q changed the list:\n%s\nwas\n%s", tc.args, after, before)
+		}
+	}
+	// A threshold by hand; the flag may come before or after the arguments.
+	stdout, stderr, code := runCLI(t, "models", "--json", "threshold", sha[:8], "0.25")
+	if code != 0 || !strings.Contains(stdout, `"threshold":0.25`) {
+		t.Fatalf("threshold: exit %d, %s %s", code, stdout, stderr)
+	}
+	if l := modelList(t); l[1].Threshold != 0.25 || l[1].ThresholdSource != modelreg.ThresholdManual {
+		t.Fatalf("after threshold: %+v", l[1])
+	}
+	// compare finds the model by name, and its threshold on the list.
+	if !testing.Short() {
+		out, csvPath := filepath.Join(dir, "c.png"), filepath.Join(dir, "c.csv")
+		if _, stderr, code := runCLI(t, "compare", "--demo", "--model", "teacher", "--model", "perturbed", "--out", out, "--csv", csvPath); code != 0 {
+			t.Fatalf("compare by name: exit %d: %s", code, stderr)
+		}
+		if csv := readFileOrEmpty(csvPath); !strings.Contains(strings.SplitN(csv, "\n", 3)[1], ",0.2797,") || !strings.Contains(strings.SplitN(csv, "\n", 3)[1], ",0.25,") {
+			t.Errorf("CSV thresholds: %s", strings.SplitN(csv, "\n", 3)[1])
+		}
+	}
+	if _, stderr, code := runCLI(t, "models", "remove", "perturbed.onnx"); code != 0 {
+		t.Fatalf("remove: exit %d: %s", code, stderr)
+	}
+	if l := modelList(t); len(l) != 1 {
+		t.Fatalf("after remove: %+v", l)
+	}
+	// A corrupt list: the teacher is listed, the error named, exit 1;
+	// adding refuses to overwrite it.
+	os.WriteFile(listPath, []byte("{broken"), 0o644)
+	stdout, stderr, code = runCLI(t, "models")
+	if code != 1 || !strings.Contains(stdout, "fr_feature.onnx") || !strings.Contains(stderr, "corrupt") {
+		t.Errorf("corrupt list: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "models", "add", second); code != 1 || readFileOrEmpty(listPath) != "{broken" {
+		t.Errorf("add to a corrupt list: exit %d, %s; file now %q", code, stderr, readFileOrEmpty(listPath))
+	}
+}
+
+// demoLFW lays the demo photos out as a small LFW: two folds of two
+// genuine and two impostor pairs.
+func demoLFW(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	demo := assets.Demo()
+	err := fs.WalkDir(demo, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") {
+			return err
+		}
+		b, err := fs.ReadFile(demo, p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := "2 2\n" +
+		"Aaron_Peirsol 1 2\nAngelina_Jolie 1 3\nAaron_Peirsol 1 Angelina_Jolie 2\nAaron_Peirsol 3 Angelina_Jolie 1\n" +
+		"Colin_Powell 1 2\nSerena_Williams 2 3\nColin_Powell 3 Serena_Williams 1\nColin_Powell 2 Serena_Williams 2\n"
+	if err := os.WriteFile(filepath.Join(dir, "pairs.txt"), []byte(pairs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestModelsCalibrate calibrates a model file not on the list yet (it is
+// added) on the demo photos laid out as LFW, and stores the threshold with
+// its record; a second calibration comes from the embedding cache.
+func TestModelsCalibrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: runs the face engine on 12 photos")
+	}
+	dir := t.TempDir()
+	t.Setenv(app.ModelsEnv, filepath.Join(dir, "models.json"))
+	lfw, cache := demoLFW(t), filepath.Join(dir, "cache")
+	second := writeSecondModel(t, dir)
+	stdout, stderr, code := runCLI(t, "models", "calibrate", second, "--lfw", lfw, "--cache", cache, "--device", "cpu")
+	if code != 0 || !strings.Contains(stdout, "8 pairs, 2 folds") || !strings.Contains(stderr, "added perturbed.onnx") || !strings.Contains(stderr, "12 embedded") {
+		t.Fatalf("calibrate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	l := modelList(t)
+	if len(l) != 2 || l[1].ThresholdSource != modelreg.ThresholdLFW || l[1].Calibration == nil || l[1].Calibration.Pairs != 8 ||
+		len(l[1].Calibration.FoldThresholds) != 2 || l[1].Calibration.Accuracy != 1 {
+		t.Fatalf("after calibrate: %+v", l)
+	}
+	mean := (l[1].Calibration.FoldThresholds[0] + l[1].Calibration.FoldThresholds[1]) / 2
+	if l[1].Threshold != mean {
+		t.Errorf("threshold %v, want the mean of the fold thresholds %v", l[1].Threshold, mean)
+	}
+	_, stderr, code = runCLI(t, "models", "calibrate", "perturbed", "--lfw", lfw, "--cache", cache, "--device", "cpu")
+	if code != 0 || !strings.Contains(stderr, "0 embedded, 12 from the cache") {
+		t.Errorf("second calibrate: exit %d: %s", code, stderr)
+	}
+}

@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/modelreg"
+	"github.com/maskinv/workbench/occlusion"
+)
+
+// ErrModelChanged marks a listed model whose file no longer has the bytes
+// it was added with.
+var ErrModelChanged = errors.New("the model file changed since it was added")
+
+// modelBytes reads a listed model's ONNX: an embedded model's (the
+// teacher, or the student when this build embeds one), or the file's,
+// checked against the hash it was listed under (the list keys thresholds
+// and caches on that hash).
+func modelBytes(e modelreg.Entry) ([]byte, error) {
+	var data []byte
+	switch src, err := engine.Student(); {
+	case !e.Embedded:
+		if data, err = os.ReadFile(e.Path); err != nil {
+			return nil, fmt.Errorf("model %s: %w", e.Name, err)
+		}
+	case e.SHA256 == teacherSHA256():
+		return assets.Recognizer(), nil
+	case err == nil:
+		data = src.Data
+	default:
+		return nil, fmt.Errorf("model %s: %w", e.Name, err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != e.SHA256 {
+		return nil, fmt.Errorf("model %s: %s has sha256 %.12s…, listed as %.12s… (add it again): %w", e.Name, e.Path, got, e.SHA256, ErrModelChanged)
+	}
+	return data, nil
+}
+
+// recognisers are the models the workbench runs besides the engine's own
+// pipeline: one occlusion.NetEmbedder per model and engine (it embeds
+// whole crops for comparisons and patched crops for occlusion maps), bound
+// to that engine's device, made at first use and kept, since decoding a
+// model and its segment models costs seconds. They are closed before the
+// engine they run on (retire).
+type recognisers struct {
+	mu sync.Mutex
+	m  map[recogniserKey]*occlusion.NetEmbedder
+}
+
+type recogniserKey struct {
+	eng *engine.Engine
+	sha string
+}
+
+// get returns the embedder of model e on eng's device, loading it the
+// first time. Call it from a job (it may take seconds), which holds eng.
+func (r *recognisers) get(eng *engine.Engine, e modelreg.Entry) (*occlusion.NetEmbedder, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := recogniserKey{eng, e.SHA256}
+	if n, ok := r.m[k]; ok {
+		return n, nil
+	}
+	data, err := modelBytes(e)
+	if err != nil {
+		return nil, err
+	}
+	n, err := occlusion.NewNetEmbedder(e.Name, data, eng.Device())
+	if err != nil {
+		return nil, fmt.Errorf("load model %s on %s: %w", e.Name, eng.Device(), err)
+	}
+	if r.m == nil {
+		r.m = map[recogniserKey]*occlusion.NetEmbedder{}
+	}
+	r.m[k] = n
+	return n, nil
+}
+
+// retire closes the embedders bound to eng, which is about to close.
+func (r *recognisers) retire(eng *engine.Engine) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for k, n := range r.m {
+		if k.eng == eng {
+			errs = append(errs, n.Close())
+			delete(r.m, k)
+		}
+	}
+	return errors.Join(errs...)
+}
