@@ -15,13 +15,37 @@
 #define ASTR (TS + 1) /* padded row of As: conflict-free stores */
 #define RWG 256       /* work-group size of reductions */
 
+// Adds the product of the staged tiles As and Bs to the work-item's block,
+// once the whole work-group has staged them; returns when every item is
+// done reading them, so the next slice may overwrite them. Every item of
+// the work-group must call it.
 inline void mac_tile(__local const float *As, __local const float *Bs, float *acc, int lx, int ly) {
+	barrier(CLK_LOCAL_MEM_FENCE);
 	for (int kk = 0; kk < TK; kk++) {
 		float a[WPT], b[WPT];
 		for (int i = 0; i < WPT; i++) a[i] = As[kk * ASTR + ly + RTS * i];
 		for (int j = 0; j < WPT; j++) b[j] = Bs[kk * TS + lx + RTS * j];
 		for (int i = 0; i < WPT; i++)
 			for (int j = 0; j < WPT; j++) acc[i * WPT + j] = fma(a[i], b[j], acc[i * WPT + j]);
+	}
+	barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// Writes the work-item's block of the tile at (m0, n0) of C (M×N, row
+// stride ldc) as alpha·acc + beta·C, leaving out what lies past M or N.
+// beta = 0 never reads C.
+inline void store_tile(__global float *C, const float *acc, int lx, int ly, int m0, int n0, int M, int N, int ldc,
+		float alpha, float beta) {
+	for (int i = 0; i < WPT; i++) {
+		int m = m0 + ly + RTS * i;
+		if (m >= M) continue;
+		for (int j = 0; j < WPT; j++) {
+			int n = n0 + lx + RTS * j;
+			if (n >= N) continue;
+			float v = alpha * acc[i * WPT + j];
+			if (beta != 0.0f) v += beta * C[(long)m * ldc + n];
+			C[(long)m * ldc + n] = v;
+		}
 	}
 }
 
@@ -54,21 +78,9 @@ void gemm(__global const float *A, __global const float *B, __global float *C, i
 			if (gn < N && gk < K) v = tb ? B[(long)gn * ldb + gk] : B[(long)gk * ldb + gn];
 			Bs[kk * TS + c] = v;
 		}
-		barrier(CLK_LOCAL_MEM_FENCE);
 		mac_tile(As, Bs, acc, lx, ly);
-		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-	for (int i = 0; i < WPT; i++) {
-		int m = m0 + ly + RTS * i;
-		if (m >= M) continue;
-		for (int j = 0; j < WPT; j++) {
-			int n = n0 + lx + RTS * j;
-			if (n >= N) continue;
-			float v = alpha * acc[i * WPT + j];
-			if (beta != 0.0f) v += beta * C[(long)m * ldc + n];
-			C[(long)m * ldc + n] = v;
-		}
-	}
+	store_tile(C, acc, lx, ly, m0, n0, M, N, ldc, alpha, beta);
 }
 
 // ---- convolution ----
@@ -91,7 +103,8 @@ __kernel void bias_act(__global float *y, __global const float *bias, __global c
 	if (i < n) y[i] = activate(y[i], flags, bias, slope, (i / P) % M);
 }
 
-// Stores a conv tile: column col = n·P + p of group g's output channels.
+// Stores a conv tile: column col = n·P + p of group g's output channels,
+// biased and activated as flags say (0: as they are, bias and slope unread).
 inline void conv_store(__global float *y, const float *acc, int lx, int ly, int m0, int n0, int mg, int M, int P, int NP,
 		int g, int flags, __global const float *bias, __global const float *slope) {
 	for (int j = 0; j < WPT; j++) {
@@ -163,9 +176,7 @@ inline void conv_gemm(__global const float *x, __global const float *wt, __globa
 			}
 			Bs[kk * TS + bc] = v;
 		}
-		barrier(CLK_LOCAL_MEM_FENCE);
 		mac_tile(As, Bs, acc, lx, ly);
-		barrier(CLK_LOCAL_MEM_FENCE);
 	}
 	conv_store(y, acc, lx, ly, m0, n0, mg, M, P, NP, g, flags, bias, slope);
 }
@@ -635,19 +646,9 @@ void conv_grad_w_gemm(__global const float *x, __global const float *dy, __globa
 			As[kk * ASTR + r] = a;
 			Bs[kk * TS + r] = b;
 		}
-		barrier(CLK_LOCAL_MEM_FENCE);
 		mac_tile(As, Bs, acc, lx, ly);
-		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-	__global float *out = dw + (long)s * M * K + (long)g * mg * K;
-	for (int i = 0; i < WPT; i++) {
-		int m = m0 + ly + RTS * i;
-		if (m >= mg) continue;
-		for (int jj = 0; jj < WPT; jj++) {
-			int k = n0 + lx + RTS * jj;
-			if (k < K) out[(long)m * K + k] = acc[i * WPT + jj];
-		}
-	}
+	store_tile(dw + (long)s * M * K + (long)g * mg * K, acc, lx, ly, m0, n0, mg, K, K, 1.0f, 0.0f);
 }
 
 // dst[i] = Σ_s src[s·n + i], s < parts: the splits of conv_grad_w_gemm.
@@ -688,17 +689,7 @@ void conv_grad_x_pw(__global const float *wt, __global const float *dy, __global
 			As[kk * ASTR + r] = a;
 			Bs[kk * TS + r] = b;
 		}
-		barrier(CLK_LOCAL_MEM_FENCE);
 		mac_tile(As, Bs, acc, lx, ly);
-		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-	for (int jj = 0; jj < WPT; jj++) {
-		int col = n0 + lx + RTS * jj;
-		if (col >= NP) continue;
-		int n = col / P, p = col - (col / P) * P;
-		for (int i = 0; i < WPT; i++) {
-			int c = c0 + ly + RTS * i;
-			if (c < cg) dx[((long)n * C + g * cg + c) * P + p] = acc[i * WPT + jj];
-		}
-	}
+	conv_store(dx, acc, lx, ly, c0, n0, cg, C, P, NP, g, 0, 0, 0);
 }
