@@ -65,6 +65,12 @@ func (g *convGeom) mg() int   { return g.m / g.group }
 func (g *convGeom) rows() int { return g.cg() * g.kh * g.kw }
 func (g *convGeom) cols() int { return g.oh * g.ow }
 
+// planes gives the per-group strides of the input, output and weight
+// arrays: one group of one image's channels, one group's weights.
+func (g *convGeom) planes() (in, out, w int) {
+	return g.cg() * g.h * g.w, g.mg() * g.cols(), g.mg() * g.rows()
+}
+
 // im2col is the portable reference of im2colFast for one image and group.
 func im2col[T float](g *convGeom, x []T, col []T) {
 	ncol := g.cols()
@@ -116,8 +122,7 @@ func col2im[T float](g *convGeom, col []T, x []T) {
 // and group. Inputs: x, w and optionally bias.
 func convForward[T float](g *convGeom, y []T, in [][]T) {
 	x, w := in[0], in[1]
-	inPlane, outPlane := g.cg()*g.h*g.w, g.mg()*g.cols()
-	wPlane := g.mg() * g.rows()
+	inPlane, outPlane, wPlane := g.planes()
 	parallelFor(g.n, func(lo, hi int) {
 		col := make([]T, g.rows()*g.cols())
 		for n := lo; n < hi; n++ {
@@ -176,7 +181,7 @@ func convForward32(c cores, g *convGeom, act activation, y []float32, in [][]flo
 	rb, cb := g.convBlocks()
 	rowBlocks, colBlocks := (g.mg()+rb-1)/rb, (g.cols()+cb-1)/cb
 	perImage := rowBlocks * colBlocks
-	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	inPlane, outPlane, wPlane := g.planes()
 	c.Chunks(g.n*perImage, 1, func(item, _ int) {
 		n, blk := item/perImage, item%perImage
 		p0, m0 := blk/rowBlocks*cb, blk%rowBlocks*rb
@@ -332,10 +337,8 @@ func (k convGradX) do64(dx []float64, in [][]float64) { convBackX(k.g, dx, in) }
 
 func convBackX[T float](g *convGeom, dx []T, in [][]T) {
 	w, dy := in[1], in[len(in)-1]
-	for i := range dx {
-		dx[i] = 0
-	}
-	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	clear(dx)
+	inPlane, outPlane, wPlane := g.planes()
 	parallelFor(g.n, func(lo, hi int) {
 		col := make([]T, g.rows()*g.cols())
 		for n := lo; n < hi; n++ {
@@ -360,10 +363,8 @@ func (k convGradW) do64(dw []float64, in [][]float64) { convBackW(k.g, dw, in) }
 
 func convBackW[T float](g *convGeom, dw []T, in [][]T) {
 	x, dy := in[0], in[len(in)-1]
-	for i := range dw {
-		dw[i] = 0
-	}
-	inPlane, outPlane, wPlane := g.cg()*g.h*g.w, g.mg()*g.cols(), g.mg()*g.rows()
+	clear(dw)
+	inPlane, outPlane, wPlane := g.planes()
 	col := make([]T, g.rows()*g.cols())
 	for n := 0; n < g.n; n++ {
 		for gr := 0; gr < g.group; gr++ {

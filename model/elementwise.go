@@ -242,9 +242,7 @@ func (g binaryGrad) do64(d []float64, in [][]float64) { binaryBackward(g, d, in)
 
 func binaryBackward[T float](g binaryGrad, d []T, in [][]T) {
 	a, b, dy := in[0], in[1], in[3]
-	for i := range d {
-		d[i] = 0
-	}
+	clear(d)
 	g.k.bc.each(func(ia, ib, io, n, da, db int) {
 		for i := 0; i < n; i++ {
 			av, bv := a[ia+i*da], b[ib+i*db]

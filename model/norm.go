@@ -65,25 +65,27 @@ type bnGrad struct {
 	wrt int
 }
 
-func (g bnGrad) String() string { return fmt.Sprintf("d%d%s", g.wrt, g.k) }
-func (g bnGrad) outShape() tensor.Shape {
-	if g.wrt == 0 {
-		return g.k.shape
-	}
-	return tensor.Shape{g.k.shape[1]}
-}
+func (g bnGrad) String() string                   { return fmt.Sprintf("d%d%s", g.wrt, g.k) }
+func (g bnGrad) outShape() tensor.Shape           { return bnGradShape(g.k.shape, g.wrt) }
 func (g bnGrad) vjp(int) kernel                   { return nil }
 func (g bnGrad) do32(d []float32, in [][]float32) { bnBackward(g, d, in) }
 func (g bnGrad) do64(d []float64, in [][]float64) { bnBackward(g, d, in) }
+
+// bnGradShape is the shape of a batch norm gradient with respect to input
+// wrt of an input x: x's own, or a value per channel (scale, bias).
+func bnGradShape(x tensor.Shape, wrt int) tensor.Shape {
+	if wrt == 0 {
+		return x
+	}
+	return tensor.Shape{x[1]}
+}
 
 func bnBackward[T float](g bnGrad, d []T, in [][]T) {
 	n, c, plane := g.k.planes()
 	x, mean, variance, dy := in[0], in[3], in[4], in[6]
 	mul, _ := bnAffine(g.k.eps, c, in[:5])
 	if g.wrt != 0 {
-		for i := range d {
-			d[i] = 0
-		}
+		clear(d)
 	}
 	for b := 0; b < n; b++ {
 		for ch := 0; ch < c; ch++ {

@@ -116,13 +116,8 @@ type bnTrainGrad struct {
 	wrt int
 }
 
-func (g bnTrainGrad) String() string { return fmt.Sprintf("d%d%s", g.wrt, g.k) }
-func (g bnTrainGrad) outShape() tensor.Shape {
-	if g.wrt == 0 {
-		return g.k.shape
-	}
-	return tensor.Shape{g.k.shape[1]}
-}
+func (g bnTrainGrad) String() string                   { return fmt.Sprintf("d%d%s", g.wrt, g.k) }
+func (g bnTrainGrad) outShape() tensor.Shape           { return bnGradShape(g.k.shape, g.wrt) }
 func (g bnTrainGrad) vjp(int) kernel                   { return nil }
 func (g bnTrainGrad) do32(d []float32, in [][]float32) { bnTrainBackward(g, d, in) }
 func (g bnTrainGrad) do64(d []float64, in [][]float64) { bnTrainBackward(g, d, in) }
