@@ -51,18 +51,14 @@ type Trainable struct {
 // Trainable builds a training graph for batches of the given size. Every
 // float initializer the output depends on becomes a Param, in the model's
 // topological order.
-func (n *Net) Trainable(batch int) (t *Trainable, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("model %s: building training graph for batch %d: %v", n.name, batch, r)
-		}
-	}()
+func (n *Net) Trainable(batch int) (_ *Trainable, err error) {
+	defer n.recoverTrainBuild(batch, &err)
 	tg, err := n.trainGraph(batch)
 	if err != nil {
 		return nil, err
 	}
 	b := tg.b
-	t = &Trainable{net: n, batch: batch, g: b.g, in: b.values[n.input.id].node, out: tg.out, params: tg.params}
+	t := &Trainable{net: n, batch: batch, g: b.g, in: b.values[n.input.id].node, out: tg.out, params: tg.params}
 	flat := t.out
 	if s := t.out.Shape(); s.Dims() != 2 {
 		if flat, err = G.Reshape(t.out, tensor.Shape{batch, s.TotalSize() / batch}); err != nil {
@@ -105,6 +101,16 @@ type trainGraph struct {
 	out    *G.Node
 	params []Param
 	nodes  []*G.Node
+}
+
+// recoverTrainBuild, deferred by the builders of a training graph and what
+// runs on it, turns a panic (gorgonia panics on some graph errors rather
+// than returning them) into *err. The builders leave their result unnamed,
+// so that it stays nil then.
+func (n *Net) recoverTrainBuild(batch int, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("model %s: building training graph for batch %d: %v", n.name, batch, r)
+	}
 }
 
 func (n *Net) trainGraph(batch int) (*trainGraph, error) {

@@ -35,15 +35,11 @@ type DeviceTrainable struct {
 
 // NewDeviceTrainable builds the training plan of n for batches of the
 // given size on d and uploads its weights. d must not be the CPU engine.
-func (d *Device) NewDeviceTrainable(n *Net, batch int) (t *DeviceTrainable, err error) {
+func (d *Device) NewDeviceTrainable(n *Net, batch int) (_ *DeviceTrainable, err error) {
 	if d.IsCPU() {
 		return nil, fmt.Errorf("model %s: the CPU engine trains with Net.Trainable: %w", n.name, ErrNoDevice)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("model %s: building training graph for batch %d: %v", n.name, batch, r)
-		}
-	}()
+	defer n.recoverTrainBuild(batch, &err)
 	tg, err := n.trainGraph(batch)
 	if err != nil {
 		return nil, err
@@ -52,7 +48,7 @@ func (d *Device) NewDeviceTrainable(n *Net, batch int) (t *DeviceTrainable, err 
 	if err != nil {
 		return nil, fmt.Errorf("model %s: training plan for batch %d: %w", n.name, batch, err)
 	}
-	t = &DeviceTrainable{net: n, dev: d, batch: batch, pl: pl, params: tg.params, bufs: map[int]buffer{}}
+	t := &DeviceTrainable{net: n, dev: d, batch: batch, pl: pl, params: tg.params, bufs: map[int]buffer{}}
 	size := pl.values[pl.output].len()
 	t.out, t.grad = make([]float32, size), make([]float32, size)
 	d.mu.Lock()

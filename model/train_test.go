@@ -256,3 +256,20 @@ func TestRewriteInitializersRejects(t *testing.T) {
 		t.Error("corrupt bytes accepted")
 	}
 }
+
+// TestRecoverTrainBuild: a panic while a training graph is built comes back
+// as an error naming the model and batch, with a nil result.
+func TestRecoverTrainBuild(t *testing.T) {
+	n := &Net{name: "m.onnx"}
+	build := func() (_ *Trainable, err error) {
+		defer n.recoverTrainBuild(4, &err)
+		panic("shape (3, 4) does not fit")
+	}
+	got, err := build()
+	if got != nil {
+		t.Errorf("result %v after a panic, want nil", got)
+	}
+	if want := "model m.onnx: building training graph for batch 4: shape (3, 4) does not fit"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
