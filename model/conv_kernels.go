@@ -3,7 +3,7 @@ package model
 /*
 #cgo CFLAGS: -O3
 #include <string.h>
-#include <xmmintrin.h>
+#include "kernels.h"
 
 // Hot loops are compiled for x86-64-v4 (AVX-512), v3 (AVX2 and FMA) and
 // baseline x86-64; the loader picks the best the CPU has, so one binary
@@ -14,8 +14,6 @@ package model
 // output's rounding depended on its column. With the levels, every
 // multiply-add of a v3 or v4 machine is fused, wherever it falls.
 #define MULTIARCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#define FTZ_BEGIN unsigned int csr_ = _mm_getcsr(); _mm_setcsr(csr_ | 0x8040);
-#define FTZ_END _mm_setcsr(csr_);
 
 // im2col for one image and one channel group, restricted to output columns
 // [p0,p1): col is (cg*kh*kw) x (p1-p0), row-major. Rows are filled by runs
@@ -259,10 +257,8 @@ MULTIARCH static void dwconv_f32(const float *restrict x, const float *restrict 
 				for (int j = 0; j < kw; j++) {
 					float k = kc[i * kw + j];
 					int off = j * dw - pl;
-					// output x range whose input x = ox*sw + off stays inside the row
-					int x0 = off < 0 ? (-off + sw - 1) / sw : 0;
-					int x1 = (w - 1 - off) < 0 ? 0 : (w - 1 - off) / sw + 1;
-					if (x1 > ow) x1 = ow;
+					int x0, x1;
+					tap_range(off, sw, w, ow, &x0, &x1);
 					const float *restrict src;
 					if (sw == 1) {
 						src = row + off;

@@ -2,11 +2,9 @@ package model
 
 /*
 #cgo CFLAGS: -O3
-#include <xmmintrin.h>
+#include "kernels.h"
 
 #define MULTIARCH __attribute__((target_clones("avx512f", "avx2", "default")))
-#define FTZ_BEGIN unsigned int csr_ = _mm_getcsr(); _mm_setcsr(csr_ | 0x8040);
-#define FTZ_END _mm_setcsr(csr_);
 
 // Gradient of a depthwise convolution with respect to its input, for
 // planes [p0,p1) (plane = n*channels + c): every output pixel's gradient is
@@ -31,9 +29,8 @@ MULTIARCH static void dw_back_x_f32(const float *restrict wt, const float *restr
 				for (int j = 0; j < kw; j++) {
 					float k = kc[i * kw + j];
 					int off = j * dw - pl;
-					int x0 = off < 0 ? (-off + sw - 1) / sw : 0;
-					int x1 = (w - 1 - off) < 0 ? 0 : (w - 1 - off) / sw + 1;
-					if (x1 > ow) x1 = ow;
+					int x0, x1;
+					tap_range(off, sw, w, ow, &x0, &x1);
 					if (sw == 1) {
 						float *restrict d = row + off;
 						for (int ox = x0; ox < x1; ox++) d[ox] += k * src[ox];
@@ -68,9 +65,8 @@ MULTIARCH static void dw_back_w_f32(const float *restrict x, const float *restri
 					const float *row = xp + (long)iy * w;
 					for (int j = 0; j < kw; j++) {
 						int off = j * dw - pl;
-						int x0 = off < 0 ? (-off + sw - 1) / sw : 0;
-						int x1 = (w - 1 - off) < 0 ? 0 : (w - 1 - off) / sw + 1;
-						if (x1 > ow) x1 = ow;
+						int x0, x1;
+						tap_range(off, sw, w, ow, &x0, &x1);
 						float s = 0;
 						if (sw == 1) {
 							const float *restrict r = row + off;
