@@ -15,22 +15,9 @@ func openCLDevices() ([]*opencl.Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoDevice, err)
 	}
-	plats, err := lib.Platforms()
+	devs, err := lib.Devices()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoDevice, err)
-	}
-	var devs []*opencl.Device
-	var names []string
-	for _, p := range plats {
-		ds, err := p.Devices()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrNoDevice, err)
-		}
-		devs = append(devs, ds...)
-		names = append(names, fmt.Sprintf("%q", p.Name))
-	}
-	if len(devs) == 0 {
-		return nil, fmt.Errorf("%w: %w: OpenCL platforms %s have no devices", ErrNoDevice, opencl.ErrNoDevice, strings.Join(names, ", "))
 	}
 	return devs, nil
 }

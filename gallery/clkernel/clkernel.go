@@ -170,22 +170,13 @@ func findDevice(platform, device int) (*opencl.Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	plats, err := lib.Platforms()
+	devs, err := lib.Devices()
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range plats {
-		if p.Index != platform {
-			continue
-		}
-		devs, err := p.Devices()
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range devs {
-			if d.Index == device {
-				return d, nil
-			}
+	for _, d := range devs {
+		if d.Platform.Index == platform && d.Index == device {
+			return d, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: no OpenCL device opencl:%d.%d", opencl.ErrNoDevice, platform, device)

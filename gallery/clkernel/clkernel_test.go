@@ -33,29 +33,16 @@ func testDevice(t testing.TB) (platform, device int) {
 	if err != nil {
 		opencltest.Unavailable(t, err)
 	}
-	plats, err := lib.Platforms()
+	devs, err := lib.Devices()
 	if err != nil {
 		opencltest.Unavailable(t, err)
 	}
-	var first *opencl.Device
-	for _, p := range plats {
-		devs, err := p.Devices()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range devs {
-			if d.GPU() {
-				return p.Index, d.Index
-			}
-			if first == nil {
-				first = d
-			}
+	for _, d := range devs {
+		if d.GPU() {
+			return d.Platform.Index, d.Index
 		}
 	}
-	if first == nil {
-		opencltest.Unavailable(t, opencl.ErrNoDevice)
-	}
-	return first.Platform.Index, first.Index
+	return devs[0].Platform.Index, devs[0].Index
 }
 
 // openTest opens the test device with opt; the kernel is closed when the

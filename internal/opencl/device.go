@@ -115,6 +115,30 @@ func (l *Lib) Platforms() ([]*Platform, error) {
 	return out, nil
 }
 
+// Devices lists every device of every platform, platform by platform.
+// None is an error wrapping ErrNoPlatform (no driver) or ErrNoDevice
+// (drivers without devices, naming their platforms).
+func (l *Lib) Devices() ([]*Device, error) {
+	plats, err := l.Platforms()
+	if err != nil {
+		return nil, err
+	}
+	var devs []*Device
+	var names []string
+	for _, p := range plats {
+		ds, err := p.Devices()
+		if err != nil {
+			return nil, err
+		}
+		devs = append(devs, ds...)
+		names = append(names, fmt.Sprintf("%q", p.Name))
+	}
+	if len(devs) == 0 {
+		return nil, fmt.Errorf("%w: OpenCL platforms %s have no devices", ErrNoDevice, strings.Join(names, ", "))
+	}
+	return devs, nil
+}
+
 // Devices lists the platform's devices of every type; a platform without
 // devices gives an empty list.
 func (p *Platform) Devices() ([]*Device, error) {

@@ -2,6 +2,7 @@ package opencl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -17,30 +18,20 @@ func firstDevice(t *testing.T) *Context {
 	if err != nil {
 		opencltest.Unavailable(t, err)
 	}
-	plats, err := lib.Platforms()
+	devs, err := lib.Devices()
 	if err != nil {
 		opencltest.Unavailable(t, err)
 	}
-	for _, p := range plats {
-		devs, err := p.Devices()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(devs) > 0 {
-			ctx, err := devs[0].NewContext()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if err := ctx.Release(); err != nil {
-					t.Error(err)
-				}
-			})
-			return ctx
-		}
+	ctx, err := devs[0].NewContext()
+	if err != nil {
+		t.Fatal(err)
 	}
-	opencltest.Unavailable(t, ErrNoDevice)
-	return nil
+	t.Cleanup(func() {
+		if err := ctx.Release(); err != nil {
+			t.Error(err)
+		}
+	})
+	return ctx
 }
 
 // testKernel builds testSource on ctx and returns its kernel name; both
@@ -134,6 +125,40 @@ func TestDevicesListed(t *testing.T) {
 		t.Errorf("implausible device properties: %+v", d)
 	}
 	t.Logf("device: %s", d)
+}
+
+// TestLibDevices: Lib.Devices is every platform's Devices, in order.
+func TestLibDevices(t *testing.T) {
+	lib, err := Load()
+	if err != nil {
+		opencltest.Unavailable(t, err)
+	}
+	got, err := lib.Devices()
+	if err != nil {
+		opencltest.Unavailable(t, err)
+	}
+	plats, err := lib.Platforms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, p := range plats {
+		devs, err := p.Devices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range devs {
+			want = append(want, fmt.Sprintf("%d.%d %s", p.Index, d.Index, d.Name))
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d devices, want %d: %v", len(got), len(want), want)
+	}
+	for i, d := range got {
+		if s := fmt.Sprintf("%d.%d %s", d.Platform.Index, d.Index, d.Name); s != want[i] {
+			t.Errorf("device %d: %s, want %s", i, s, want[i])
+		}
+	}
 }
 
 func TestKernelRoundTrip(t *testing.T) {
