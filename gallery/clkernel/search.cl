@@ -11,6 +11,22 @@
 #define TQ 16 // queries per work-group
 #define TK 32 // dimensions per step through local memory
 
+// store_scores writes the sums acc of row j against queries i0 … i0+nq-1
+// to column j of c, scaled by inv[j] when scale is non-zero.
+static void store_scores(__global float *c, int ldc, const float *acc, int nq, int i0, int j, __global const float *inv,
+                         int scale) {
+  if (scale) {
+    const float s = inv[j];
+    for (int i = 0; i < nq; i++) {
+      c[(long)(i0 + i) * ldc + j] = acc[i] * s;
+    }
+  } else {
+    for (int i = 0; i < nq; i++) {
+      c[(long)(i0 + i) * ldc + j] = acc[i];
+    }
+  }
+}
+
 // scores: c[i*ldc + j] = (q_i · r_j) · inv[j] when scale is non-zero, else
 // q_i · r_j, for the m queries of q (m×k) and the n rows of r (n×k), both
 // row-major. Work-groups of TR items cover TR rows × TQ queries; each step
@@ -55,16 +71,7 @@ void scores(__global const float *q, __global const float *r, __global const flo
   if (j >= n) {
     return;
   }
-  if (scale) {
-    const float s = inv[j];
-    for (int i = 0; i < nq; i++) {
-      c[(long)(i0 + i) * ldc + j] = acc[i] * s;
-    }
-  } else {
-    for (int i = 0; i < nq; i++) {
-      c[(long)(i0 + i) * ldc + j] = acc[i];
-    }
-  }
+  store_scores(c, ldc, acc, nq, i0, j, inv, scale);
 }
 
 // scores_rows is scores for CPU devices (PoCL), which run a work-group's
@@ -103,16 +110,7 @@ __kernel void scores_rows(__global const float *q, __global const float *r, __gl
       acc[i] = a;
     }
   }
-  if (scale) {
-    const float s = inv[j];
-    for (int i = 0; i < nq; i++) {
-      c[(long)(i0 + i) * ldc + j] = acc[i] * s;
-    }
-  } else {
-    for (int i = 0; i < nq; i++) {
-      c[(long)(i0 + i) * ldc + j] = acc[i];
-    }
-  }
+  store_scores(c, ldc, acc, nq, i0, j, inv, scale);
 }
 
 // ahead reports whether (sa, ra) ranks before (sb, rb): a row before an
