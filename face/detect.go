@@ -1,6 +1,7 @@
 package face
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -43,15 +44,9 @@ type DetectorConfig struct {
 }
 
 func (c DetectorConfig) withDefaults() DetectorConfig {
-	if c.ScoreThreshold == 0 {
-		c.ScoreThreshold = DefaultScoreThreshold
-	}
-	if c.NMSThreshold == 0 {
-		c.NMSThreshold = DefaultNMSThreshold
-	}
-	if c.TopK == 0 {
-		c.TopK = DefaultTopK
-	}
+	c.ScoreThreshold = cmp.Or(c.ScoreThreshold, DefaultScoreThreshold)
+	c.NMSThreshold = cmp.Or(c.NMSThreshold, DefaultNMSThreshold)
+	c.TopK = cmp.Or(c.TopK, DefaultTopK)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package occlusion
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -41,14 +42,7 @@ type Options struct {
 
 // Grid is the patch grid the options choose for a face of size pixels.
 func (o Options) Grid(size int) Grid {
-	g := Grid{Size: size, Patch: o.Patch, Stride: o.Stride}
-	if g.Patch == 0 {
-		g.Patch = DefaultPatch
-	}
-	if g.Stride == 0 {
-		g.Stride = DefaultStride
-	}
-	return g
+	return Grid{Size: size, Patch: cmp.Or(o.Patch, DefaultPatch), Stride: cmp.Or(o.Stride, DefaultStride)}
 }
 
 // Occluded is one face embedded whole and under every patch of a grid.
