@@ -10,9 +10,9 @@ import (
 	"github.com/maskinv/workbench/internal/opencltest"
 )
 
-// firstDevice opens the first device of the first platform that has one,
-// or skips (fails under MASKINV_REQUIRE_OPENCL=1).
-func firstDevice(t *testing.T) *Context {
+// testDevices loads the loader and lists every device, or skips (fails
+// under MASKINV_REQUIRE_OPENCL=1) when there is none.
+func testDevices(t *testing.T) (*Lib, []*Device) {
 	t.Helper()
 	lib, err := Load()
 	if err != nil {
@@ -22,6 +22,13 @@ func firstDevice(t *testing.T) *Context {
 	if err != nil {
 		opencltest.Unavailable(t, err)
 	}
+	return lib, devs
+}
+
+// firstDevice opens the first device of the first platform that has one.
+func firstDevice(t *testing.T) *Context {
+	t.Helper()
+	_, devs := testDevices(t)
 	ctx, err := devs[0].NewContext()
 	if err != nil {
 		t.Fatal(err)
@@ -129,14 +136,7 @@ func TestDevicesListed(t *testing.T) {
 
 // TestLibDevices: Lib.Devices is every platform's Devices, in order.
 func TestLibDevices(t *testing.T) {
-	lib, err := Load()
-	if err != nil {
-		opencltest.Unavailable(t, err)
-	}
-	got, err := lib.Devices()
-	if err != nil {
-		opencltest.Unavailable(t, err)
-	}
+	lib, got := testDevices(t)
 	plats, err := lib.Platforms()
 	if err != nil {
 		t.Fatal(err)
