@@ -77,29 +77,35 @@ func (op *kernelOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *kernelOp) doInto(out *tensor.Dense, vals []G.Value) error {
 	switch op.dt {
 	case tensor.Float32:
-		in := make([][]float32, len(vals))
-		for i, v := range vals {
-			d, err := op.input(v, i)
-			if err != nil {
-				return err
-			}
-			in[i] = d.([]float32)
+		in, err := kernelInputs[float32](op, vals)
+		if err != nil {
+			return err
 		}
 		op.k.do32(out.Data().([]float32), in)
 	case tensor.Float64:
-		in := make([][]float64, len(vals))
-		for i, v := range vals {
-			d, err := op.input(v, i)
-			if err != nil {
-				return err
-			}
-			in[i] = d.([]float64)
+		in, err := kernelInputs[float64](op, vals)
+		if err != nil {
+			return err
 		}
 		op.k.do64(out.Data().([]float64), in)
 	default:
 		return fmt.Errorf("%s: unsupported element type %v", op.k, op.dt)
 	}
 	return nil
+}
+
+// kernelInputs is the backing data of every input (see input), of the
+// op's element type T.
+func kernelInputs[T float](op *kernelOp, vals []G.Value) ([][]T, error) {
+	in := make([][]T, len(vals))
+	for i, v := range vals {
+		d, err := op.input(v, i)
+		if err != nil {
+			return nil, err
+		}
+		in[i] = d.([]T)
+	}
+	return in, nil
 }
 
 // input returns the contiguous backing data of input i after checking its
