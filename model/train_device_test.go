@@ -149,10 +149,7 @@ func compareRuns(t *testing.T, got, want trainRun, init [][]float32, lossTol, pa
 // same weights and data.
 func trainCase(t *testing.T, dev *Device, bn bool, batch, steps int) (got, want trainRun, init [][]float32) {
 	t.Helper()
-	net, err := Decode("train.onnx", trainModel(bn))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, bn)
 	r := rand.New(rand.NewSource(21))
 	xs := make([]Tensor, steps)
 	for i := range xs {
@@ -200,10 +197,7 @@ func TestHostTrainMatchesCPU(t *testing.T) {
 // TestHostTrainGradients: after one step the device trainer's gradients,
 // pulled to the host, are the CPU Trainable's.
 func TestHostTrainGradients(t *testing.T) {
-	net, err := Decode("train.onnx", trainModel(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, true)
 	x := trainInput(rand.New(rand.NewSource(2)), 4)
 	target := make([]float32, 20)
 	for i := range target {
@@ -250,10 +244,7 @@ func TestHostTrainGradients(t *testing.T) {
 // CPU Trainable with those weights.
 func TestDeviceTrainableExport(t *testing.T) {
 	got, _, _ := trainCase(t, newHostDevice(1<<30, 64, nil), true, 2, 3)
-	net, err := Decode("train.onnx", trainModel(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, true)
 	dl, err := newHostDevice(1<<30, 64, nil).NewDeviceTrainable(net, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -290,12 +281,9 @@ func TestDeviceTrainableExport(t *testing.T) {
 // DeviceMemoryError naming a smaller batch, and leaves the device's
 // accounting as it was.
 func TestDeviceTrainableMemory(t *testing.T) {
-	net, err := Decode("train.onnx", trainModel(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, false)
 	dev := newHostDevice(64<<10, 64, nil)
-	_, err = dev.NewDeviceTrainable(net, 64)
+	_, err := dev.NewDeviceTrainable(net, 64)
 	var me *DeviceMemoryError
 	if !errors.As(err, &me) || !errors.Is(err, ErrDeviceMemory) {
 		t.Fatalf("got %v, want a DeviceMemoryError", err)
@@ -321,10 +309,7 @@ func TestDeviceTrainableMemory(t *testing.T) {
 // TestDeviceTrainableLossUsesDevice: the loss may run another model on
 // the same device (the device is free during the loss), without deadlock.
 func TestDeviceTrainableLossUsesDevice(t *testing.T) {
-	net, err := Decode("train.onnx", trainModel(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, false)
 	dev := newHostDevice(1<<30, 64, nil)
 	teacher, err := dev.NewDeviceNet(net)
 	if err != nil {

@@ -8,6 +8,16 @@ import (
 	"testing"
 )
 
+// trainNet decodes trainModel(withBN).
+func trainNet(tb testing.TB, withBN bool) *Net {
+	tb.Helper()
+	net, err := Decode("train.onnx", trainModel(withBN))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return net
+}
+
 // trainModel is a small network with every op the student needs: Conv,
 // PRelu, depthwise Conv (stride 2), optionally BatchNormalization, a
 // residual Add, Flatten and Gemm, on N×3×8×8 input.
@@ -78,10 +88,7 @@ func dotLoss(r []float32) LossFunc {
 // central finite differences of the float32 training graph.
 func TestTrainableGradients(t *testing.T) {
 	for _, bn := range []bool{false, true} {
-		net, err := Decode("train.onnx", trainModel(bn))
-		if err != nil {
-			t.Fatal(err)
-		}
+		net := trainNet(t, bn)
 		tr, err := net.Trainable(3)
 		if err != nil {
 			t.Fatal(err)
@@ -134,10 +141,7 @@ func trainModelParams(bn bool) []string {
 }
 
 func TestTrainableLeavesNetUnchanged(t *testing.T) {
-	net, err := Decode("train.onnx", trainModel(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, false)
 	x := trainInput(rand.New(rand.NewSource(1)), 2)
 	before, err := net.Run(context.Background(), x)
 	if err != nil {
@@ -166,10 +170,7 @@ func TestTrainableLeavesNetUnchanged(t *testing.T) {
 // TestExportRoundTrip: changed weights, exported, decoded and run give the
 // trainable's own outputs; BatchNorm running statistics travel too.
 func TestExportRoundTrip(t *testing.T) {
-	net, err := Decode("train.onnx", trainModel(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := trainNet(t, false)
 	tr, err := net.Trainable(2)
 	if err != nil {
 		t.Fatal(err)
