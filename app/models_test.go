@@ -3,17 +3,16 @@ package app
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/engine/enginetest"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/modelreg"
 )
 
@@ -157,37 +156,6 @@ func TestModelListPath(t *testing.T) {
 	}
 }
 
-// demoLFW lays the demo photos out as a small LFW: two folds of two
-// genuine and two impostor pairs.
-func demoLFW(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	demo := assets.Demo()
-	err := fs.WalkDir(demo, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") {
-			return err
-		}
-		b, err := fs.ReadFile(demo, p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := "2 2\n" +
-		"Aaron_Peirsol 1 2\nAngelina_Jolie 1 3\nAaron_Peirsol 1 Angelina_Jolie 2\nAaron_Peirsol 3 Angelina_Jolie 1\n" +
-		"Colin_Powell 1 2\nSerena_Williams 2 3\nColin_Powell 3 Serena_Williams 1\nColin_Powell 2 Serena_Williams 2\n"
-	if err := os.WriteFile(filepath.Join(dir, "pairs.txt"), []byte(pairs), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestCalibrateLFW calibrates the teacher on the demo photos laid out as
 // LFW: the demo separates perfectly, so the threshold lies between the
 // highest impostor and the lowest genuine score, the record says so, and
@@ -196,7 +164,7 @@ func TestCalibrateLFW(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: runs the face engine on 12 photos")
 	}
-	lfw := demoLFW(t)
+	lfw := apptest.DemoLFW(t)
 	set, err := dataset.Builtin().OpenEval("lfw", lfw, dataset.EvalOptions{})
 	if err != nil {
 		t.Fatal(err)

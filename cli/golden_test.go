@@ -2,72 +2,26 @@ package cli
 
 import (
 	"encoding/csv"
-	"errors"
 	"flag"
-	"fmt"
-	"image"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// assertGolden compares the PNG at got with testdata/name: every channel
-// within 2, and at most 0.2% of pixels further off (text whose last digit
-// moved on another CPU). On a mismatch it copies got to
-// testdata/failed/name.
+// assertGolden compares the PNG at got with testdata/name.
 func assertGolden(t *testing.T, name, got string) {
 	t.Helper()
 	img, err := imageio.Decode(got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := imageio.WritePNG(path, img); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	fail := func(format string, a ...any) {
-		t.Helper()
-		failed := filepath.Join("testdata", "failed", name)
-		os.MkdirAll(filepath.Dir(failed), 0o755)
-		if err := imageio.WritePNG(failed, img); err != nil {
-			t.Error(err)
-		}
-		t.Errorf("%s: %s; got written to %s (review it, then rerun with -update)", path, fmt.Sprintf(format, a...), failed)
-	}
-	want, err := imageio.Decode(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		fail("no golden")
-		return
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	if want.Rect != img.Rect {
-		fail("size %v, want %v", img.Rect, want.Rect)
-		return
-	}
-	if off, limit := pixelsOff(want, img), len(want.Pix)/4/500; off > limit {
-		fail("%d channel values differ by more than 2 (limit %d)", off, limit)
-	}
-}
-
-func pixelsOff(a, b *image.NRGBA) int {
-	off := 0
-	for i := range a.Pix {
-		if d := int(a.Pix[i]) - int(b.Pix[i]); d > 2 || d < -2 {
-			off++
-		}
-	}
-	return off
+	goldentest.Assert(t, name, img, *update)
 }
 
 // assertSameCSV compares two CSV files field by field: text exactly,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/engine"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/modelreg"
 )
 
@@ -137,37 +137,6 @@ func TestModelsCommand(t *testing.T) {
 	}
 }
 
-// demoLFW lays the demo photos out as a small LFW: two folds of two
-// genuine and two impostor pairs.
-func demoLFW(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	demo := assets.Demo()
-	err := fs.WalkDir(demo, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") {
-			return err
-		}
-		b, err := fs.ReadFile(demo, p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := "2 2\n" +
-		"Aaron_Peirsol 1 2\nAngelina_Jolie 1 3\nAaron_Peirsol 1 Angelina_Jolie 2\nAaron_Peirsol 3 Angelina_Jolie 1\n" +
-		"Colin_Powell 1 2\nSerena_Williams 2 3\nColin_Powell 3 Serena_Williams 1\nColin_Powell 2 Serena_Williams 2\n"
-	if err := os.WriteFile(filepath.Join(dir, "pairs.txt"), []byte(pairs), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestModelsCalibrate calibrates a model file not on the list yet (it is
 // added) on the demo photos laid out as LFW, and stores the threshold with
 // its record; a second calibration comes from the embedding cache.
@@ -177,7 +146,7 @@ func TestModelsCalibrate(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Setenv(app.ModelsEnv, filepath.Join(dir, "models.json"))
-	lfw, cache := demoLFW(t), filepath.Join(dir, "cache")
+	lfw, cache := apptest.DemoLFW(t), filepath.Join(dir, "cache")
 	second := writeSecondModel(t, dir)
 	stdout, stderr, code := runCLI(t, "models", "calibrate", second, "--lfw", lfw, "--cache", cache, "--device", "cpu")
 	if code != 0 || !strings.Contains(stdout, "8 pairs, 2 folds") || !strings.Contains(stderr, "added perturbed.onnx") || !strings.Contains(stderr, "12 embedded") {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,7 +65,7 @@ func TestOcclusionCommand(t *testing.T) {
 	}
 	for k, s := range r.Settings {
 		w := want.Settings[k]
-		if s.Setting != w.Setting || s.Score != w.Score || !equalDrops(s.A.Drops, w.A.Drops) || !equalDrops(s.B.Drops, w.B.Drops) {
+		if s.Setting != w.Setting || s.Score != w.Score || !slices.Equal(s.A.Drops, w.A.Drops) || !slices.Equal(s.B.Drops, w.B.Drops) {
 			t.Errorf("%s: maps differ from occlusion.ComputePair's", s.Setting.ID())
 		}
 	}
@@ -78,21 +79,9 @@ func TestOcclusionCommand(t *testing.T) {
 	}
 	two := readOcclusionJSON(t, js)
 	if len(two.Results) != 2 || two.Results[1].Model.Name != "perturbed" || two.Results[1].Model.Threshold != 0 ||
-		two.Results[0].Model.SHA256 == two.Results[1].Model.SHA256 || equalDrops(two.Results[0].Settings[1].A.Drops, two.Results[1].Settings[1].A.Drops) {
+		two.Results[0].Model.SHA256 == two.Results[1].Model.SHA256 || slices.Equal(two.Results[0].Settings[1].A.Drops, two.Results[1].Settings[1].A.Drops) {
 		t.Errorf("two models: %+v, %+v", two.Results[0].Model, two.Results[1].Model)
 	}
-}
-
-func equalDrops(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func readOcclusionJSON(t *testing.T, path string) occlusion.File {

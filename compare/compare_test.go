@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,9 +20,9 @@ import (
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/eval"
 	"github.com/maskinv/workbench/face"
-	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/facetest"
+	"github.com/maskinv/workbench/internal/goldentest"
 	"github.com/maskinv/workbench/maskgen"
 )
 
@@ -310,49 +309,9 @@ func TestCompareDemoGolden(t *testing.T) {
 	assertGolden(t, "compare_demo.png", got)
 }
 
-// assertGolden compares img with testdata/name: every channel within 2,
-// and at most 0.2% of pixels further off (text whose last digit moved).
-// On a mismatch it writes img to testdata/failed/name.
 func assertGolden(t *testing.T, name string, img *image.NRGBA) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := imageio.WritePNG(path, img); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	fail := func(format string, a ...any) {
-		t.Helper()
-		failed := filepath.Join("testdata", "failed", name)
-		os.MkdirAll(filepath.Dir(failed), 0o755)
-		if err := imageio.WritePNG(failed, img); err != nil {
-			t.Error(err)
-		}
-		t.Errorf("%s: %s; got written to %s (review it, then rerun with -update)", path, fmt.Sprintf(format, a...), failed)
-	}
-	want, err := imageio.Decode(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		fail("no golden")
-		return
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	if want.Rect != img.Rect {
-		fail("size %v, want %v", img.Rect, want.Rect)
-		return
-	}
-	off := 0
-	for i := range want.Pix {
-		d := int(want.Pix[i]) - int(img.Pix[i])
-		if d > 2 || d < -2 {
-			off++
-		}
-	}
-	if limit := len(want.Pix) / 4 / 500; off > limit {
-		fail("%d channel values differ by more than 2 (limit %d)", off, limit)
-	}
+	goldentest.Assert(t, name, img, *update)
 }
 
 // benchComparison is an n-photo comparison of random embeddings in blocks

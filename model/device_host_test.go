@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/maskinv/workbench/internal/sharedtest"
@@ -135,7 +136,7 @@ func sameTensors(t *testing.T, got, want []Tensor) {
 		t.Fatalf("%d outputs, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if !sameShape(got[i].Shape, want[i].Shape) {
+		if !slices.Equal(got[i].Shape, want[i].Shape) {
 			t.Fatalf("output %d: shape %v, want %v", i, got[i].Shape, want[i].Shape)
 		}
 		for j := range want[i].Data {
@@ -144,18 +145,6 @@ func sameTensors(t *testing.T, got, want []Tensor) {
 			}
 		}
 	}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestDeviceNetConcurrent: runs from several goroutines take turns on the

@@ -1,12 +1,13 @@
 package model
 
 import (
-	"math"
 	"math/rand"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/maskinv/workbench/internal/fdcheck"
 )
 
 // TestGraphGradients checks that the kernels' gradients are wired into
@@ -68,19 +69,7 @@ func TestGraphGradients(t *testing.T) {
 		analytic[i] = append([]float64(nil), gr.Value().Data().([]float64)...)
 	}
 	for i, n := range wrt {
-		data := n.Value().Data().([]float64)
-		var worst float64
-		for j := range data {
-			const h = 1e-6
-			orig := data[j]
-			data[j] = orig + h
-			up := run()
-			data[j] = orig - h
-			down := run()
-			data[j] = orig
-			numeric := (up - down) / (2 * h)
-			worst = math.Max(worst, math.Abs(numeric-analytic[i][j])/math.Max(1, math.Abs(numeric)))
-		}
+		worst := fdcheck.Worst(n.Value().Data().([]float64), analytic[i], run)
 		if worst > 1e-6 {
 			t.Errorf("gradient of %s off by %.3g", n.Name(), worst)
 		}

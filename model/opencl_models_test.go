@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -38,7 +39,7 @@ func runBoth(t *testing.T, cpu *Net, dev *DeviceNet, in Tensor) (want, got []Ten
 		t.Fatalf("%d outputs on the device, %d on the CPU", len(got), len(want))
 	}
 	for i := range want {
-		if !sameShape(got[i].Shape, want[i].Shape) {
+		if !slices.Equal(got[i].Shape, want[i].Shape) {
 			t.Fatalf("output %d: shape %v on the device, %v on the CPU", i, got[i].Shape, want[i].Shape)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -226,7 +227,7 @@ func TestHostTrainGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lc != ld || !sameShape(oc.Shape, od.Shape) {
+	if lc != ld || !slices.Equal(oc.Shape, od.Shape) {
 		t.Fatalf("loss %v, output %v on the device; %v, %v on the CPU", ld, od.Shape, lc, oc.Shape)
 	}
 	if err := dl.Pull(); err != nil {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"flag"
 	"image"
 	"os"
 	"path/filepath"
@@ -22,6 +22,7 @@ import (
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/goldentest"
 	"github.com/maskinv/workbench/maskgen"
 	"github.com/maskinv/workbench/modelreg"
 )
@@ -31,6 +32,8 @@ type iconApp struct {
 	fyne.App
 	icon fyne.Resource
 }
+
+var update = flag.Bool("update", false, "rewrite the golden captures in testdata/")
 
 func (a *iconApp) SetIcon(r fyne.Resource) { a.icon = r }
 
@@ -189,44 +192,12 @@ func TestPairInspectorGolden(t *testing.T) {
 }
 
 // assertCapture compares what c renders with testdata/name, like fyne's
-// test.AssertRendersToImage but with a tolerance: every channel within 2,
-// and at most 0.2% of the pixels further off. The heatmaps and scores come
-// from the face engine, whose OpenBLAS kernels differ between CPUs in the
-// last bits; that may move a cell one step along the colour scale or a
-// score's last printed digit, nothing more. On a mismatch the capture is
-// written to testdata/failed/name: review it and copy it over the golden.
+// test.AssertRendersToImage but with goldentest's tolerance: the heatmaps
+// and scores come from the face engine, whose kernels differ between CPUs
+// in the last bits.
 func assertCapture(t *testing.T, name string, c fyne.Canvas) {
 	t.Helper()
-	got := imageio.ToNRGBA(c.Capture())
-	fail := func(format string, a ...any) {
-		t.Helper()
-		failed := filepath.Join("testdata", "failed", name)
-		if err := os.MkdirAll(filepath.Dir(failed), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := imageio.WritePNG(failed, got); err != nil {
-			t.Fatal(err)
-		}
-		t.Errorf("testdata/%s: %s; the capture is in %s", name, fmt.Sprintf(format, a...), failed)
-	}
-	want, err := imageio.Decode(filepath.Join("testdata", name))
-	if err != nil {
-		fail("no golden (%v)", err)
-		return
-	}
-	if want.Rect != got.Rect {
-		fail("size %v, want %v", got.Rect, want.Rect)
-		return
-	}
-	off := 0
-	for i := range want.Pix {
-		if d := int(want.Pix[i]) - int(got.Pix[i]); d > 2 || d < -2 {
-			off++
-		}
-	}
-	if limit := len(want.Pix) / 4 / 500; off > limit {
-		fail("%d channel values differ by more than 2 (limit %d)", off, limit)
-	}
+	goldentest.Assert(t, name, imageio.ToNRGBA(c.Capture()), *update)
 }
 
 // cellCentre is the position of cell (i, j)'s centre in h.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/maskgen"
 )
@@ -157,4 +158,34 @@ func (f FailDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return fs.ReadDir(f.FS, name)
+}
+
+// DemoLFW lays the embedded demo photos out as a small LFW with a View-2
+// pairs.txt: two folds of two genuine and two impostor pairs, which the
+// teacher separates perfectly.
+func DemoLFW(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	demo := assets.Demo()
+	err := fs.WalkDir(demo, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") {
+			return err
+		}
+		b, err := fs.ReadFile(demo, p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := "2 2\n" +
+		"Aaron_Peirsol 1 2\nAngelina_Jolie 1 3\nAaron_Peirsol 1 Angelina_Jolie 2\nAaron_Peirsol 3 Angelina_Jolie 1\n" +
+		"Colin_Powell 1 2\nSerena_Williams 2 3\nColin_Powell 3 Serena_Williams 1\nColin_Powell 2 Serena_Williams 2\n"
+	WriteFile(t, filepath.Join(dir, "pairs.txt"), pairs)
+	return dir
 }
