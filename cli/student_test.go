@@ -11,6 +11,7 @@ import (
 	"github.com/maskinv/workbench/app"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/face"
+	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/occlusion"
 )
 
@@ -27,7 +28,7 @@ func TestStudentModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lfw := demoLFW(t)
+	lfw := apptest.DemoLFW(t)
 	a, b := filepath.Join(lfw, "Colin_Powell", "Colin_Powell_0001.jpg"), filepath.Join(lfw, "Colin_Powell", "Colin_Powell_0003.jpg")
 	threshold := fmt.Sprintf("%.4f", engine.StudentThreshold)
 
