@@ -64,7 +64,7 @@ var shaPrefix = regexp.MustCompile(`^[0-9a-f]{6,64}$`)
 
 // ResolveModel resolves a model reference, as every --model takes it: ""
 // or "teacher" (the embedded recogniser), "student" (the embedded
-// student; engine.ErrNoStudent while there is none), a path to an ONNX
+// student), a path to an ONNX
 // file, or the name (with or without .onnx) or a sha256 prefix (6 hex
 // digits or more) of a model on the list. A file is read (to hash it)
 // but not decoded.
@@ -73,11 +73,7 @@ func ResolveModel(reg *modelreg.Registry, ref string) (ModelChoice, error) {
 	case "", RefTeacher:
 		return fromSource(reg, ref, RefTeacher, engine.Teacher())
 	case RefStudent:
-		src, err := engine.Student()
-		if err != nil {
-			return ModelChoice{}, fmt.Errorf("model %q: %w", ref, err)
-		}
-		return fromSource(reg, ref, RefStudent, src)
+		return fromSource(reg, ref, RefStudent, engine.Student())
 	}
 	if st, err := os.Stat(ref); err == nil {
 		if st.IsDir() {
@@ -145,13 +141,9 @@ func fromList(reg *modelreg.Registry, ref string) (ModelChoice, error) {
 		return ModelChoice{}, fmt.Errorf("model %q is ambiguous: it names %s; give more of the sha256", ref, strings.Join(names, ", "))
 	}
 	e := found[0]
-	src := engine.Teacher()
-	label := RefTeacher
-	if !e.Embedded {
-		if src, err = engine.FileSource(e.Path); err != nil {
-			return ModelChoice{}, fmt.Errorf("model %s on the list: %w", e.Name, err)
-		}
-		label = labelOf(e.Name)
+	src, label, err := listedSource(e)
+	if err != nil {
+		return ModelChoice{}, err
 	}
 	c, err := fromSource(reg, ref, label, src)
 	if err != nil {
@@ -162,6 +154,26 @@ func fromList(reg *modelreg.Registry, ref string) (ModelChoice, error) {
 			e.Name, e.Path, c.SHA256[:12], e.SHA256[:12], e.Path)
 	}
 	return c, nil
+}
+
+// listedSource is the ONNX of a model on the list and its label: an
+// embedded model's bytes under its keyword, or the file.
+func listedSource(e modelreg.Entry) (engine.Source, string, error) {
+	if !e.Embedded {
+		src, err := engine.FileSource(e.Path)
+		if err != nil {
+			return engine.Source{}, "", fmt.Errorf("model %s on the list: %w", e.Name, err)
+		}
+		return src, labelOf(e.Name), nil
+	}
+	src, ok := engine.BuiltInWithSHA256(e.SHA256)
+	if !ok { // the list gives only this build's embedded models
+		return engine.Source{}, "", fmt.Errorf("model %s on the list: not embedded in this build", e.Name)
+	}
+	if src.Name == engine.StudentName {
+		return src, RefStudent, nil
+	}
+	return src, RefTeacher, nil
 }
 
 // ThresholdHelp says how to give a model a threshold, for errors about a

@@ -57,8 +57,21 @@ func TestResolveModel(t *testing.T) {
 			t.Errorf("%q: %+v", ref, c)
 		}
 	}
-	if _, err := ResolveModel(reg, "student"); !errors.Is(err, engine.ErrNoStudent) {
-		t.Errorf("student: %v, want ErrNoStudent", err)
+	studentSHA, err := engine.Student().SHA256()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The embedded student by its keyword, its name on the list and a
+	// prefix of its hash.
+	for _, ref := range []string{"student", engine.StudentName, studentSHA[:8]} {
+		c, err := ResolveModel(reg, ref)
+		if err != nil {
+			t.Fatalf("%q: %v", ref, err)
+		}
+		if c.Label != "student" || !c.Source.Embedded() || c.Source.Name != engine.StudentName || c.SHA256 != studentSHA ||
+			c.Threshold != engine.StudentThreshold || c.ThresholdSource != modelreg.ThresholdDefault || !c.Listed {
+			t.Errorf("%q: %+v", ref, c)
+		}
 	}
 	file := writeModel(t, filepath.Join(dir, "a", "student.onnx"), 0)
 	c, err := ResolveModel(reg, file)
@@ -88,8 +101,8 @@ func TestResolveModel(t *testing.T) {
 		}
 	}
 	// The keyword wins over a listed model of that name.
-	if _, err := ResolveModel(reg, "student"); !errors.Is(err, engine.ErrNoStudent) {
-		t.Errorf("student with student.onnx listed: %v", err)
+	if c, err := ResolveModel(reg, "student"); err != nil || c.SHA256 != studentSHA {
+		t.Errorf("student with student.onnx listed: %.12s…, %v", c.SHA256, err)
 	}
 	// Two listed models of one name: ambiguous, both named.
 	other := writeModel(t, filepath.Join(dir, "b", "student.onnx"), 1)

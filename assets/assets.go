@@ -1,6 +1,7 @@
 // Package assets holds the files compiled into the maskinv binary: the
-// default face models (detector, 68-point landmarker, recogniser), their
-// licence and provenance, and the app icon.
+// default face models (detector, 68-point landmarker, recogniser), the
+// project's mask-invariant student recogniser, their licence and
+// provenance, and the app icon.
 //
 // The files are embedded so the binary works with no install step and no
 // network. Every accessor returns a fresh copy, so no caller can change what
@@ -40,6 +41,12 @@ func read(name string) []byte {
 // models/PROVENANCE.md for the exact pre-processing.
 func Recognizer() []byte { return read("models/fr_feature.onnx") }
 
+// Student returns the project's mask-invariant student recogniser (ONNX):
+// a fine-tune of Recognizer on masked and unmasked LFW faces, with the
+// same graph, input and 512-d output. See models/PROVENANCE.md for how it
+// was trained and how it scores against the teacher.
+func Student() []byte { return read("models/maskinv_student.onnx") }
+
 // Detector returns the default face detector (ONNX): a 320×240 BGR image in,
 // 4420 candidate boxes with scores out.
 func Detector() []byte { return read("models/fr_detect.onnx") }
@@ -48,8 +55,9 @@ func Detector() []byte { return read("models/fr_detect.onnx") }
 // crop in, 68 points relative to the crop out.
 func Landmarker() []byte { return read("models/fr_landmark.onnx") }
 
-// License returns the MIT licence that covers the three models; it must ship
-// with any binary that embeds them.
+// License returns the MIT licence that covers the models (the student is
+// a fine-tune of the MIT recogniser); it must ship with any binary that
+// embeds them.
 func License() string { return string(read("models/LICENSE")) }
 
 // Provenance returns models/PROVENANCE.md: the models' origin, hashes,

@@ -17,10 +17,11 @@ import (
 // returns it, so the test covers both the bytes and the wiring.
 func accessors() map[string]func() []byte {
 	return map[string]func() []byte{
-		"fr_feature.onnx":  Recognizer,
-		"fr_detect.onnx":   Detector,
-		"fr_landmark.onnx": Landmarker,
-		"LICENSE":          func() []byte { return []byte(License()) },
+		"fr_feature.onnx":      Recognizer,
+		"maskinv_student.onnx": Student,
+		"fr_detect.onnx":       Detector,
+		"fr_landmark.onnx":     Landmarker,
+		"LICENSE":              func() []byte { return []byte(License()) },
 	}
 }
 

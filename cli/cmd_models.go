@@ -27,11 +27,12 @@ const modelsSynopsis = `models [list] [--json]
 
 The model list: the recognisers --model can name by their name or a sha256 prefix, with their input,
 output dimension, FLOPs and verification threshold, kept in $` + app.ModelsEnv + ` or else the user's config
-folder (models.json). The embedded teacher is always on it. MODEL is what --model takes: teacher, a
-file, a name or a sha256 prefix; a file not on the list yet is added first. calibrate embeds the
-unmasked LFW View 2 pairs (blr-blr, embeddings cached) with the model and stores the mean of the
-per-fold thresholds that maximise accuracy, as the teacher's 0.2797 was chosen; threshold T sets one by
-hand, none clears it, default restores the teacher's.
+folder (models.json). The embedded teacher and student are always on it and cannot be removed. MODEL
+is what --model takes: teacher, student, a file, a name or a sha256 prefix; a file not on the list yet
+is added first. calibrate embeds the unmasked LFW View 2 pairs (blr-blr, embeddings cached) with the
+model and stores the mean of the per-fold thresholds that maximise accuracy, as the teacher's 0.2797
+and the student's 0.2756 were chosen; threshold T sets one by hand, none clears it, default restores
+an embedded model's published one.
 `
 
 // modelsArgs are the flags of every models action; each action uses the
@@ -115,8 +116,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, help bool,
 }
 
 // listModels writes the list as a table (or JSON). A corrupt list file
-// is an error (exit 1) after the teacher, which is always there, is
-// listed.
+// is an error (exit 1) after the embedded models, which are always there,
+// are listed.
 func listModels(reg *modelreg.Registry, stdio Stdio, asJSON bool) error {
 	list, listErr := reg.List()
 	if list == nil {
@@ -198,7 +199,7 @@ func listed(ctx context.Context, reg *modelreg.Registry, stdio Stdio, ref string
 	case c.Listed:
 		return reg.Get(c.SHA256)
 	case c.Source.Embedded():
-		return modelreg.Entry{}, fmt.Errorf("model %s: an embedded model other than the teacher has no entry on the list", ref)
+		return modelreg.Entry{}, fmt.Errorf("model %s is embedded, but the model list could not be read (%v)", ref, c.ListErr)
 	}
 	e, _, err := reg.Add(ctx, c.Source.Path)
 	if err != nil {
@@ -219,7 +220,10 @@ func setThreshold(reg *modelreg.Registry, stdio Stdio, ref, value string, asJSON
 	case "none":
 		src = modelreg.ThresholdNone
 	case "default":
-		src, t = modelreg.ThresholdDefault, modelreg.TeacherThreshold
+		src = modelreg.ThresholdDefault
+		if t, err = reg.Published(e.SHA256); err != nil {
+			return fmt.Errorf("%w: threshold default for %s: %w", ErrUsage, e.Name, err)
+		}
 	default:
 		if t, err = strconv.ParseFloat(value, 64); err != nil {
 			return usagef("threshold %q: want a cosine within [-1, 1], none or default", value)
@@ -273,8 +277,8 @@ func calibrateModel(ctx context.Context, reg *modelreg.Registry, stdio Stdio, re
 			return err
 		}
 	}
-	src := engine.Teacher()
-	if !e.Embedded {
+	src, ok := engine.BuiltInWithSHA256(e.SHA256)
+	if !e.Embedded || !ok {
 		src = engine.Source{Name: e.Name, Path: e.Path}
 	}
 	eng, err := ma.device.load(engine.Options{Recogniser: src, Device: &spec})

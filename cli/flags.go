@@ -49,7 +49,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // modelHelp describes what --model takes.
-const modelHelp = "recogniser: an ONNX file (N×3×112×112 input), teacher (the embedded one; the default), student (the embedded student), or a name or sha256 prefix from 'maskinv models list'"
+const modelHelp = "recogniser: an ONNX file (N×3×112×112 input), teacher (the embedded one; the default), student (the embedded mask-invariant student), or a name or sha256 prefix from 'maskinv models list'"
 
 func addEngineFlags(fs *flag.FlagSet, decides bool) *engineFlags {
 	return addModelFlags(fs, decides, 1)
@@ -66,15 +66,14 @@ func addModelFlags(fs *flag.FlagSet, decides bool, most int) *engineFlags {
 	fs.Var(e.models, "model", help)
 	if decides {
 		e.thresholds = &listFlag{}
-		fs.Var(e.thresholds, "threshold", fmt.Sprintf("decision threshold on cosine similarity, one per --model in their order (default: the model list's, %.4f for the teacher)", engine.DefaultThreshold))
+		fs.Var(e.thresholds, "threshold", fmt.Sprintf("decision threshold on cosine similarity, one per --model in their order (default: the model list's: %.4f for the teacher, %.4f for the student)", engine.DefaultThreshold, engine.StudentThreshold))
 	}
 	return e
 }
 
 // check resolves the models (app.ResolveModel on the model list of
 // $MASKINV_MODELS or the user's config) and their thresholds, and parses
-// the device: a model named nowhere, the missing embedded student, a model
-// without a threshold and a device that does not parse are usage errors.
+// the device: a model named nowhere, a model without a threshold and a device that does not parse are usage errors.
 func (e *engineFlags) check(stdio Stdio) error {
 	if e.chosen != nil {
 		return nil
@@ -133,11 +132,10 @@ func (e *engineFlags) check(stdio Stdio) error {
 	return nil
 }
 
-// modelRefError makes a model reference that names nothing, or the
-// embedded student this build lacks, a usage error (exit 2), keeping the
-// cause for errors.Is.
+// modelRefError makes a model reference that names nothing a usage error
+// (exit 2), keeping the cause for errors.Is.
 func modelRefError(err error) error {
-	if errors.Is(err, app.ErrUnknownModel) || errors.Is(err, engine.ErrNoStudent) {
+	if errors.Is(err, app.ErrUnknownModel) {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	return err

@@ -45,18 +45,19 @@ func TestModelsCommand(t *testing.T) {
 	dir := t.TempDir()
 	listPath := filepath.Join(dir, "config", "models.json")
 	t.Setenv(app.ModelsEnv, listPath)
-	if l := modelList(t); len(l) != 1 || !l[0].Embedded || l[0].Threshold != engine.DefaultThreshold {
-		t.Fatalf("empty list: %+v", l)
+	if l := modelList(t); len(l) != 2 || !l[0].Embedded || l[0].Threshold != engine.DefaultThreshold ||
+		!l[1].Embedded || l[1].Name != engine.StudentName || l[1].Threshold != engine.StudentThreshold {
+		t.Fatalf("empty list: %+v, want the teacher and the student", l)
 	}
 	second := writeSecondModel(t, dir)
 	if _, stderr, code := runCLI(t, "models", "add", second); code != 0 {
 		t.Fatalf("add: exit %d: %s", code, stderr)
 	}
 	l := modelList(t)
-	if len(l) != 2 || l[1].Name != "perturbed.onnx" || l[1].Path != second || l[1].ThresholdSource != modelreg.ThresholdNone || l[1].OutputDim != 512 {
+	if len(l) != 3 || l[2].Name != "perturbed.onnx" || l[2].Path != second || l[2].ThresholdSource != modelreg.ThresholdNone || l[2].OutputDim != 512 {
 		t.Fatalf("after add: %+v", l)
 	}
-	sha := l[1].SHA256
+	sha := l[2].SHA256
 	before := readFileOrEmpty(listPath)
 	garbage := filepath.Join(dir, "garbage.onnx")
 	os.WriteFile(garbage, []byte("not a model"), 0o644)
@@ -73,6 +74,8 @@ func TestModelsCommand(t *testing.T) {
 		{[]string{"threshold", "perturbed", "2"}, 2, "[−1, 1]"},
 		{[]string{"threshold", "perturbed", "high"}, 2, `"high"`},
 		{[]string{"remove", "teacher"}, 1, "cannot be removed"},
+		{[]string{"remove", "student"}, 1, "cannot be removed"},
+		{[]string{"threshold", "perturbed", "default"}, 2, "published threshold"},
 		{[]string{"remove", "nosuch"}, 2, "nosuch"},
 		{[]string{"frobnicate"}, 2, "unknown action"},
 		{[]string{"add"}, 2, "takes 1 argument"},
@@ -91,8 +94,20 @@ func TestModelsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"threshold":0.25`) {
 		t.Fatalf("threshold: exit %d, %s %s", code, stdout, stderr)
 	}
-	if l := modelList(t); l[1].Threshold != 0.25 || l[1].ThresholdSource != modelreg.ThresholdManual {
-		t.Fatalf("after threshold: %+v", l[1])
+	if l := modelList(t); l[2].Threshold != 0.25 || l[2].ThresholdSource != modelreg.ThresholdManual {
+		t.Fatalf("after threshold: %+v", l[2])
+	}
+	// The student's threshold by hand, then back to its published one.
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{{"0.3", 0.3}, {"default", engine.StudentThreshold}} {
+		if _, stderr, code := runCLI(t, "models", "threshold", "student", tc.value); code != 0 {
+			t.Fatalf("threshold student %s: exit %d: %s", tc.value, code, stderr)
+		}
+		if l := modelList(t); l[1].Name != engine.StudentName || l[1].Threshold != tc.want {
+			t.Errorf("after threshold student %s: %+v", tc.value, l[1])
+		}
 	}
 	// compare finds the model by name, and its threshold on the list.
 	if !testing.Short() {
@@ -107,14 +122,14 @@ func TestModelsCommand(t *testing.T) {
 	if _, stderr, code := runCLI(t, "models", "remove", "perturbed.onnx"); code != 0 {
 		t.Fatalf("remove: exit %d: %s", code, stderr)
 	}
-	if l := modelList(t); len(l) != 1 {
+	if l := modelList(t); len(l) != 2 {
 		t.Fatalf("after remove: %+v", l)
 	}
-	// A corrupt list: the teacher is listed, the error named, exit 1;
+	// A corrupt list: the embedded models are listed, the error named, exit 1;
 	// adding refuses to overwrite it.
 	os.WriteFile(listPath, []byte("{broken"), 0o644)
 	stdout, stderr, code = runCLI(t, "models")
-	if code != 1 || !strings.Contains(stdout, "fr_feature.onnx") || !strings.Contains(stderr, "corrupt") {
+	if code != 1 || !strings.Contains(stdout, "fr_feature.onnx") || !strings.Contains(stdout, "maskinv_student.onnx") || !strings.Contains(stderr, "corrupt") {
 		t.Errorf("corrupt list: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	if _, stderr, code := runCLI(t, "models", "add", second); code != 1 || readFileOrEmpty(listPath) != "{broken" {
@@ -138,13 +153,13 @@ func TestModelsCalibrate(t *testing.T) {
 		t.Fatalf("calibrate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	l := modelList(t)
-	if len(l) != 2 || l[1].ThresholdSource != modelreg.ThresholdLFW || l[1].Calibration == nil || l[1].Calibration.Pairs != 8 ||
-		len(l[1].Calibration.FoldThresholds) != 2 || l[1].Calibration.Accuracy != 1 {
+	if len(l) != 3 || l[2].ThresholdSource != modelreg.ThresholdLFW || l[2].Calibration == nil || l[2].Calibration.Pairs != 8 ||
+		len(l[2].Calibration.FoldThresholds) != 2 || l[2].Calibration.Accuracy != 1 {
 		t.Fatalf("after calibrate: %+v", l)
 	}
-	mean := (l[1].Calibration.FoldThresholds[0] + l[1].Calibration.FoldThresholds[1]) / 2
-	if l[1].Threshold != mean {
-		t.Errorf("threshold %v, want the mean of the fold thresholds %v", l[1].Threshold, mean)
+	mean := (l[2].Calibration.FoldThresholds[0] + l[2].Calibration.FoldThresholds[1]) / 2
+	if l[2].Threshold != mean {
+		t.Errorf("threshold %v, want the mean of the fold thresholds %v", l[2].Threshold, mean)
 	}
 	_, stderr, code = runCLI(t, "models", "calibrate", "perturbed", "--lfw", lfw, "--cache", cache, "--device", "cpu")
 	if code != 0 || !strings.Contains(stderr, "0 embedded, 12 from the cache") {

@@ -190,7 +190,6 @@ func TestOcclusionUsage(t *testing.T) {
 		{[]string{"a.jpg", "b.jpg", "--out", out, "--patch", "4", "--stride", "8"}, "--patch 4 --stride 8"},
 		{[]string{"a.jpg", "b.jpg", "--out", out, "--json", out}, "same file"},
 		{[]string{"a.jpg", "b.jpg", "--out", out, "--model", "teacher", "--model", "teacher", "--model", "teacher", "--model", "teacher", "--model", "teacher"}, "at most 4"},
-		{[]string{"a.jpg", "b.jpg", "--out", out, "--model", "student"}, "no embedded student"},
 	} {
 		_, stderr, code := runCLI(t, append([]string{"occlusion"}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {

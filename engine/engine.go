@@ -21,7 +21,7 @@ import (
 )
 
 // DefaultThreshold is the cosine-similarity threshold of the embedded
-// recogniser: the mean of the ten per-fold thresholds that maximise accuracy
+// teacher (StudentThreshold is the student's): the mean of the ten per-fold thresholds that maximise accuracy
 // on LFW View 2 (all 6000 unmasked pairs, 10-fold protocol, our pipeline;
 // accuracy 99.08%). docs/evaluation.md gives the command that reproduces it.
 const DefaultThreshold = 0.2797

@@ -3,7 +3,6 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,24 +24,40 @@ type Source struct {
 	Threshold float64
 }
 
-// TeacherName names the embedded recogniser (the teacher) in messages.
-const TeacherName = "fr_feature.onnx (embedded)"
+// Names of the embedded recognisers in messages and on the model list.
+const (
+	TeacherName = "fr_feature.onnx (embedded)"
+	StudentName = "maskinv_student.onnx (embedded)"
+)
+
+// StudentThreshold is the embedded student's threshold, chosen as
+// DefaultThreshold was: the mean of its ten per-fold thresholds on the
+// 6000 unmasked LFW View 2 pairs (assets/models/PROVENANCE.md).
+const StudentThreshold = 0.2756
 
 // Teacher is the embedded recogniser.
 func Teacher() Source {
 	return Source{Name: TeacherName, Data: assets.Recognizer(), Threshold: DefaultThreshold}
 }
 
-// ErrNoStudent: this binary has no embedded student model.
-var ErrNoStudent = errors.New("no embedded student: this build embeds the teacher only; give a student's ONNX file (maskinv train writes student.onnx) or a model on the list (maskinv models list)")
+// Student is the embedded mask-invariant student: the teacher fine-tuned
+// by maskinv train (same graph and input; assets.Student).
+func Student() Source {
+	return Source{Name: StudentName, Data: assets.Student(), Threshold: StudentThreshold}
+}
 
-// Student is the embedded mask-invariant student. Until the student is
-// embedded (assets.Student, with its licence and provenance) it fails
-// with ErrNoStudent; embedding it changes this function alone, to return
-// Source{Name: "student.onnx (embedded)", Data: assets.Student(),
-// Threshold: its LFW View 2 threshold}.
-func Student() (Source, error) {
-	return Source{}, ErrNoStudent
+// BuiltIn are the recognisers embedded in the binary, the teacher first.
+func BuiltIn() []Source { return []Source{Teacher(), Student()} }
+
+// BuiltInWithSHA256 is the embedded recogniser with this hash; ok is
+// false when none has it.
+func BuiltInWithSHA256(sha string) (src Source, ok bool) {
+	for _, src := range BuiltIn() {
+		if h, err := src.SHA256(); err == nil && h == sha {
+			return src, true
+		}
+	}
+	return Source{}, false
 }
 
 // FileSource is the recogniser in the ONNX file at path, read now (so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,19 +12,43 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/assets"
+	"github.com/maskinv/workbench/face"
 	"github.com/maskinv/workbench/imageio"
+	"github.com/maskinv/workbench/internal/sharedtest"
 )
 
-// teacherSHA256 is fr_feature.onnx's hash (assets/models/PROVENANCE.md).
-const teacherSHA256 = "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+// The embedded recognisers' hashes (assets/models/PROVENANCE.md).
+const (
+	teacherSHA256 = "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+	studentSHA256 = "d3a07def881366d3510845bc96251c9311a101f5fe148ffe1c641632678fe5b3"
+)
+
+func must(s string, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return s
+}
 
 func TestSources(t *testing.T) {
 	te := Teacher()
 	if sha, err := te.SHA256(); err != nil || sha != teacherSHA256 || !te.Embedded() || te.Threshold != DefaultThreshold {
 		t.Errorf("teacher: sha %s, %v, %+v", sha, err, te.Name)
 	}
-	if _, err := Student(); !errors.Is(err, ErrNoStudent) || !strings.Contains(err.Error(), "no embedded student") {
-		t.Errorf("student: %v", err)
+	st := Student()
+	if sha, err := st.SHA256(); err != nil || sha != studentSHA256 || !st.Embedded() || st.Threshold != StudentThreshold || st.Name != StudentName {
+		t.Errorf("student: sha %s, %v, %s, threshold %v", sha, err, st.Name, st.Threshold)
+	}
+	for _, sha := range []string{teacherSHA256, studentSHA256} {
+		if src, ok := BuiltInWithSHA256(sha); !ok || must(src.SHA256()) != sha {
+			t.Errorf("BuiltInWithSHA256(%.12s…): %s, %v", sha, src.Name, ok)
+		}
+	}
+	if src, ok := BuiltInWithSHA256(strings.Repeat("0", 64)); ok {
+		t.Errorf("an unknown hash names %s", src.Name)
+	}
+	if b := BuiltIn(); len(b) != 2 || b[0].Name != TeacherName || b[1].Name != StudentName {
+		t.Errorf("built-in recognisers %d, want the teacher then the student", len(b))
 	}
 	dir := t.TempDir()
 	if _, err := FileSource(filepath.Join(dir, "missing.onnx")); err == nil || !strings.Contains(err.Error(), "missing.onnx") {
@@ -113,5 +138,97 @@ func TestLoadWithSource(t *testing.T) {
 	defer eng.Close()
 	if eng.Threshold != 0 || eng.Recogniser.Name() != "copy.onnx" || eng.Recogniser.Hash() != teacherSHA256 {
 		t.Errorf("file source: threshold %v, name %s", eng.Threshold, eng.Recogniser.Name())
+	}
+}
+
+// TestStudentEmbedsGoldenCrop: the embedded student loads as an engine's
+// recogniser at its own threshold and embeds the shared golden crops as
+// unit 512-d vectors that differ from the teacher's (whose embedding of
+// the same crop matches the reference runtime's, so the difference is the
+// model's, not the crop's) yet stay near them, as a fine-tune distilled
+// from the teacher should.
+func TestStudentEmbedsGoldenCrop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: decodes the models")
+	}
+	student, err := Load(Options{Recogniser: Student()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer student.Close()
+	if student.Threshold != StudentThreshold || student.Recogniser.Hash() != studentSHA256 {
+		t.Fatalf("student engine: threshold %v, hash %s", student.Threshold, student.Recogniser.Hash())
+	}
+	teacher, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	studentDecidesDemoPairs(t, student)
+	shared, ref := sharedtest.LoadReference(t)
+	for _, it := range ref.Items[:min(len(ref.Items), 3)] {
+		crop, err := imageio.Decode(filepath.Join(shared, "golden", it.Aligned))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crops := []*image.NRGBA{crop}
+		s, err := student.Embed(context.Background(), crops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		te, err := teacher.Embed(context.Background(), crops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := s[0]
+		var norm float64
+		for i, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				t.Fatalf("%s: component %d is %v", it.Key, i, x)
+			}
+			norm += float64(x) * float64(x)
+		}
+		toTeacher, teacherToRef := face.Cosine(v, te[0]), face.Cosine(te[0], it.Embedding)
+		t.Logf("%s: student·teacher %.4f, teacher·reference %.5f", it.Key, toTeacher, teacherToRef)
+		switch {
+		case len(v) != 512 || math.Abs(math.Sqrt(norm)-1) > 1e-5:
+			t.Errorf("%s: %d-d, norm %v; want a unit 512-d vector", it.Key, len(v), math.Sqrt(norm))
+		case teacherToRef < 0.99:
+			t.Errorf("%s: the teacher's embedding is off the reference (cosine %.4f)", it.Key, teacherToRef)
+		case toTeacher > 0.99 || toTeacher < 0.5:
+			t.Errorf("%s: cosine to the teacher's embedding %.4f, want a different vector near it (0.5 to 0.99)", it.Key, toTeacher)
+		}
+	}
+}
+
+// studentDecidesDemoPairs: at its threshold the student tells a genuine
+// demo pair from an impostor one, unmasked.
+func studentDecidesDemoPairs(t *testing.T, eng *Engine) {
+	t.Helper()
+	embed := func(p string) []float32 {
+		img, err := imageio.DecodeFS(assets.Demo(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := eng.Process(context.Background(), img)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return res.Embedding
+	}
+	pairs := []struct {
+		a, b string
+		same bool
+	}{
+		{"Colin_Powell/Colin_Powell_0001.jpg", "Colin_Powell/Colin_Powell_0003.jpg", true},
+		{"Angelina_Jolie/Angelina_Jolie_0001.jpg", "Angelina_Jolie/Angelina_Jolie_0002.jpg", true},
+		{"Angelina_Jolie/Angelina_Jolie_0003.jpg", "Serena_Williams/Serena_Williams_0001.jpg", false},
+		{"Colin_Powell/Colin_Powell_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0003.jpg", false},
+	}
+	for _, p := range pairs {
+		score := face.Cosine(embed(p.a), embed(p.b))
+		if (score >= eng.Threshold) != p.same {
+			t.Errorf("%s vs %s: score %.4f at threshold %.4f, want same person %v", p.a, p.b, score, eng.Threshold, p.same)
+		}
 	}
 }

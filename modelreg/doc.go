@@ -2,7 +2,8 @@
 // ONNX models a researcher has added (name, file, sha256, input layout,
 // output dimension, FLOPs, verification threshold and how it was
 // obtained), kept per model hash in a JSON file in the user's config
-// folder. The embedded teacher is always on the list.
+// folder. The embedded models, the teacher and the student, are always on
+// the list and cannot be removed.
 //
 // A Registry is a value naming its file; every change is a locked
 // read-modify-write (an in-process mutex and, on Unix, an flock on a lock
@@ -22,6 +23,7 @@
 //	                   "accuracy": 0.9908, "accuracy_std": 0.004},
 //	   "added": "2026-12-05T12:00:00Z"}]}
 //
-// The teacher appears with "embedded": true and no path only once its
-// threshold has been changed; otherwise List adds it with its default.
+// An embedded model appears with "embedded": true and no path only once
+// its threshold has been changed; otherwise List adds it with its
+// published one.
 package modelreg

@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/model"
@@ -20,13 +20,20 @@ import (
 // ten per-fold thresholds on LFW View 2 (docs/evaluation.md).
 const TeacherThreshold = engine.DefaultThreshold
 
-// TeacherName names the embedded recogniser.
-const TeacherName = "fr_feature.onnx (embedded)"
+// StudentThreshold is the embedded student's, chosen the same way
+// (assets/models/PROVENANCE.md).
+const StudentThreshold = engine.StudentThreshold
+
+// Names of the embedded recognisers on the list.
+const (
+	TeacherName = engine.TeacherName
+	StudentName = engine.StudentName
+)
 
 // Errors callers can branch on.
 var (
 	ErrNotFound = errors.New("model not on the list")
-	ErrEmbedded = errors.New("the embedded teacher cannot be removed or given a path")
+	ErrEmbedded = errors.New("an embedded model (the teacher, the student) cannot be removed or given a path")
 )
 
 // Registry is the model list in one file. Its methods are safe for
@@ -35,11 +42,11 @@ type Registry struct {
 	path string
 	now  func() time.Time
 
-	mu      sync.Mutex // serialises this process's changes
-	teacher struct {
-		once  sync.Once
-		entry Entry
-		err   error
+	mu       sync.Mutex // serialises this process's changes
+	embedded struct {
+		once    sync.Once
+		entries []Entry
+		err     error
 	}
 }
 
@@ -59,43 +66,95 @@ func Open(path string) *Registry { return &Registry{path: path, now: time.Now} }
 // Path is the registry's file.
 func (r *Registry) Path() string { return r.path }
 
-// Teacher is the embedded recogniser's entry with its default threshold
-// (decoded once per Registry, in about a tenth of a second).
-func (r *Registry) Teacher() (Entry, error) {
-	r.teacher.once.Do(func() {
-		e, _, err := Inspect(context.Background(), TeacherName, assets.Recognizer())
-		e.Embedded, e.Threshold, e.ThresholdSource = true, TeacherThreshold, ThresholdDefault
-		r.teacher.entry, r.teacher.err = e, err
+// Embedded are the entries of the models built into the binary (the
+// teacher, then the student: engine.BuiltIn) with their published
+// thresholds, decoded once per Registry (about a tenth of a second each).
+func (r *Registry) Embedded() ([]Entry, error) {
+	r.embedded.once.Do(func() {
+		for _, src := range engine.BuiltIn() {
+			e, _, err := Inspect(context.Background(), src.Name, src.Data)
+			if err != nil {
+				r.embedded.err = err
+				return
+			}
+			e.Embedded, e.Threshold, e.ThresholdSource = true, src.Threshold, ThresholdDefault
+			r.embedded.entries = append(r.embedded.entries, e)
+		}
 	})
-	return r.teacher.entry, r.teacher.err
+	if r.embedded.err != nil {
+		return nil, r.embedded.err
+	}
+	return slices.Clone(r.embedded.entries), nil
 }
 
-// List is every model: the teacher first, then the added ones in the order
-// they were added. When the file is corrupt it returns the teacher alone
-// and an error wrapping ErrCorrupt, so a caller can go on with it.
+// Teacher is the embedded recogniser's entry with its default threshold.
+func (r *Registry) Teacher() (Entry, error) {
+	emb, err := r.Embedded()
+	if err != nil {
+		return Entry{}, err
+	}
+	return emb[0], nil
+}
+
+// embeddedWith is the embedded entry with this sha256 (its default
+// threshold); ok is false for a model that is not embedded.
+func (r *Registry) embeddedWith(sha256 string) (e Entry, ok bool, err error) {
+	emb, err := r.Embedded()
+	if err != nil {
+		return Entry{}, false, err
+	}
+	for _, e := range emb {
+		if e.SHA256 == sha256 {
+			return e, true, nil
+		}
+	}
+	return Entry{}, false, nil
+}
+
+// Published is the threshold an embedded model ships with, which
+// SetThreshold with ThresholdDefault restores; for any other model it is
+// an error wrapping ErrThreshold.
+func (r *Registry) Published(sha256 string) (float64, error) {
+	e, ok, err := r.embeddedWith(sha256)
+	switch {
+	case err != nil:
+		return 0, err
+	case !ok:
+		return 0, fmt.Errorf("%.12s…: %w: only an embedded model has a published threshold", sha256, ErrThreshold)
+	}
+	return e.Threshold, nil
+}
+
+// List is every model: the embedded ones first (the teacher, the
+// student), then the added ones in the order they were added. When the
+// file is corrupt it returns the embedded ones alone and an error
+// wrapping ErrCorrupt, so a caller can go on with them.
 func (r *Registry) List() ([]Entry, error) {
-	t, err := r.Teacher()
+	emb, err := r.Embedded()
 	if err != nil {
 		return nil, err
 	}
 	stored, err := r.read()
 	if err != nil {
-		return []Entry{t}, err
+		return emb, err
 	}
-	return merge(t, stored), nil
+	return merge(emb, stored), nil
 }
 
-// merge puts the teacher first, with a stored threshold of its own if the
-// file has one, and drops stored entries of another embedded model (a
-// different build's teacher).
-func merge(t Entry, stored []Entry) []Entry {
-	out := []Entry{t}
+// merge puts the embedded models first, each with a stored threshold of
+// its own if the file has one, and drops stored entries of embedded
+// models this build does not have (another build's).
+func merge(emb []Entry, stored []Entry) []Entry {
+	out := slices.Clone(emb)
 	for _, e := range stored {
-		switch {
-		case e.Embedded && e.SHA256 == t.SHA256:
-			out[0].Threshold, out[0].ThresholdSource, out[0].Calibration = e.Threshold, e.ThresholdSource, e.Calibration
-		case !e.Embedded:
+		if !e.Embedded {
 			out = append(out, e)
+			continue
+		}
+		for i := range emb {
+			if e.SHA256 == out[i].SHA256 {
+				out[i].Threshold, out[i].ThresholdSource, out[i].Calibration = e.Threshold, e.ThresholdSource, e.Calibration
+			}
 		}
 	}
 	return out
@@ -134,16 +193,12 @@ func (r *Registry) Add(ctx context.Context, path string) (Entry, *model.Net, err
 	if err != nil {
 		return Entry{}, nil, fmt.Errorf("add model %s: %w", abs, err)
 	}
-	t, err := r.Teacher()
-	if err != nil {
-		return Entry{}, nil, err
-	}
-	if e.SHA256 == t.SHA256 {
-		list, err := r.List()
+	if _, ok, err := r.embeddedWith(e.SHA256); err != nil || ok {
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		return list[0], net, nil // the teacher is always listed
+		got, err := r.Get(e.SHA256) // an embedded model is always listed
+		return got, net, err
 	}
 	e.Path, e.Added, e.ThresholdSource = abs, r.now().UTC().Round(time.Second), ThresholdNone
 	err = r.update(func(list []Entry) ([]Entry, error) {
@@ -163,8 +218,9 @@ func (r *Registry) Add(ctx context.Context, path string) (Entry, *model.Net, err
 }
 
 // SetThreshold records a model's threshold and how it was obtained: src
-// ThresholdLFW needs the Calibration; ThresholdDefault is for the teacher
-// alone and restores TeacherThreshold; ThresholdNone clears it.
+// ThresholdLFW needs the Calibration; ThresholdDefault is for an embedded
+// model alone and restores its published threshold (Published);
+// ThresholdNone clears it.
 func (r *Registry) SetThreshold(sha256 string, threshold float64, src ThresholdSource, cal *Calibration) (Entry, error) {
 	if !src.valid() {
 		return Entry{}, fmt.Errorf("set threshold: source %q: %w", src, ErrThreshold)
@@ -175,19 +231,20 @@ func (r *Registry) SetThreshold(sha256 string, threshold float64, src ThresholdS
 	if err := checkThreshold(threshold, src); err != nil {
 		return Entry{}, fmt.Errorf("set threshold: %w", err)
 	}
-	t, err := r.Teacher()
+	emb, isEmbedded, err := r.embeddedWith(sha256)
 	if err != nil {
 		return Entry{}, err
 	}
-	if src == ThresholdDefault && (sha256 != t.SHA256 || threshold != TeacherThreshold) {
-		return Entry{}, fmt.Errorf("set threshold: source %q is the teacher's %v only: %w", src, TeacherThreshold, ErrThreshold)
+	if src == ThresholdDefault && (!isEmbedded || threshold != emb.Threshold) {
+		return Entry{}, fmt.Errorf("set threshold: source %q is an embedded model's published threshold only (the teacher's %v, the student's %v): %w",
+			src, TeacherThreshold, StudentThreshold, ErrThreshold)
 	}
 	var out Entry
 	err = r.update(func(list []Entry) ([]Entry, error) {
-		if sha256 == t.SHA256 {
-			list = setTeacher(list, t, threshold, src, cal)
-			out = merge(t, list)[0]
-			return list, nil
+		if isEmbedded {
+			emb.Threshold, emb.ThresholdSource, emb.Calibration = threshold, src, cal
+			out = emb
+			return setEmbedded(list, emb), nil
 		}
 		for i := range list {
 			if list[i].SHA256 == sha256 && !list[i].Embedded {
@@ -201,29 +258,29 @@ func (r *Registry) SetThreshold(sha256 string, threshold float64, src ThresholdS
 	return out, err
 }
 
-// setTeacher stores the teacher's threshold as an embedded entry, or
-// removes that entry when the threshold goes back to the default.
-func setTeacher(list []Entry, t Entry, threshold float64, src ThresholdSource, cal *Calibration) []Entry {
+// setEmbedded stores an embedded model's threshold as an embedded entry
+// of the file, or removes that entry when the threshold goes back to the
+// published one (the file holds only what differs from the build).
+func setEmbedded(list []Entry, e Entry) []Entry {
 	kept := list[:0]
-	for _, e := range list {
-		if !e.Embedded {
-			kept = append(kept, e)
+	for _, o := range list {
+		if !o.Embedded || o.SHA256 != e.SHA256 {
+			kept = append(kept, o)
 		}
 	}
-	if src == ThresholdDefault {
+	if e.ThresholdSource == ThresholdDefault {
 		return kept
 	}
-	t.Threshold, t.ThresholdSource, t.Calibration = threshold, src, cal
-	return append(kept, t)
+	return append(kept, e)
 }
 
-// Remove takes a model off the list (the file itself stays).
+// Remove takes a model off the list (the file itself stays). The
+// embedded models cannot be removed (ErrEmbedded).
 func (r *Registry) Remove(sha256 string) error {
-	t, err := r.Teacher()
-	if err != nil {
-		return err
-	}
-	if sha256 == t.SHA256 {
+	if _, ok, err := r.embeddedWith(sha256); err != nil || ok {
+		if err != nil {
+			return err
+		}
 		return fmt.Errorf("remove: %w", ErrEmbedded)
 	}
 	return r.update(func(list []Entry) ([]Entry, error) {

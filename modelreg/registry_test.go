@@ -19,8 +19,14 @@ import (
 	"github.com/maskinv/workbench/model"
 )
 
-// teacherSHA256 is fr_feature.onnx's hash (assets/models/PROVENANCE.md).
-const teacherSHA256 = "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+// The embedded models' hashes (assets/models/PROVENANCE.md).
+const (
+	teacherSHA256 = "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+	studentSHA256 = "d3a07def881366d3510845bc96251c9311a101f5fe148ffe1c641632678fe5b3"
+)
+
+// nEmbedded is how many models every list starts with.
+const nEmbedded = 2
 
 func writeModel(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
@@ -67,31 +73,58 @@ func registryWith(t *testing.T, name string, data []byte) (r *Registry, dir stri
 	}
 }
 
-func TestTeacherAlwaysListed(t *testing.T) {
-	r, _ := newRegistry(t)
+// TestEmbeddedAlwaysListed: an empty list holds the teacher, then the
+// student, each with its published threshold; neither can be removed,
+// and listing writes nothing.
+func TestEmbeddedAlwaysListed(t *testing.T) {
+	r, dir := newRegistry(t)
 	list, err := r.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 {
-		t.Fatalf("empty registry lists %d models, want the teacher alone", len(list))
+	if len(list) != nEmbedded {
+		t.Fatalf("empty registry lists %d models, want the teacher and the student", len(list))
 	}
-	te := list[0]
-	if !te.Embedded || te.SHA256 != teacherSHA256 || te.Path != "" || te.OutputDim != 512 ||
-		te.Threshold != TeacherThreshold || te.ThresholdSource != ThresholdDefault ||
-		!reflect.DeepEqual(te.Input, []int{1, 3, 112, 112}) {
-		t.Fatalf("teacher entry %+v", te)
+	want := []struct {
+		name, sha string
+		threshold float64
+	}{{TeacherName, teacherSHA256, TeacherThreshold}, {StudentName, studentSHA256, StudentThreshold}}
+	for i, w := range want {
+		e := list[i]
+		if e.Name != w.name || !e.Embedded || e.SHA256 != w.sha || e.Path != "" || e.OutputDim != 512 ||
+			e.Threshold != w.threshold || e.ThresholdSource != ThresholdDefault || !e.Added.IsZero() ||
+			!reflect.DeepEqual(e.Input, []int{1, 3, 112, 112}) {
+			t.Errorf("entry %d: %+v, want %s", i, e, w.name)
+		}
+		// 0.442 GFLOP per face (docs/benchmarks.md): the student has the
+		// teacher's graph.
+		if e.FLOPs < 0.44e9 || e.FLOPs > 0.445e9 {
+			t.Errorf("%s: FLOPs %v, want about 0.442e9", e.Name, e.FLOPs)
+		}
+		if err := r.Remove(w.sha); !errors.Is(err, ErrEmbedded) {
+			t.Errorf("removing %s: %v, want ErrEmbedded", w.name, err)
+		}
+		if p, err := r.Published(w.sha); err != nil || p != w.threshold {
+			t.Errorf("%s: published threshold %v, %v", w.name, p, err)
+		}
+		// Adding an embedded model's bytes as a file gives its entry.
+		if e, _, err := r.Add(context.Background(), writeModel(t, dir, "copy.onnx", must(engine.BuiltInWithSHA256(w.sha)).Data)); err != nil || e.Name != w.name || !e.Embedded {
+			t.Errorf("adding a copy of %s: %+v, %v", w.name, e, err)
+		}
 	}
-	// 0.442 GFLOP per face (docs/benchmarks.md).
-	if te.FLOPs < 0.44e9 || te.FLOPs > 0.445e9 {
-		t.Errorf("teacher FLOPs %v, want about 0.442e9", te.FLOPs)
-	}
-	if err := r.Remove(teacherSHA256); !errors.Is(err, ErrEmbedded) {
-		t.Errorf("removing the teacher: %v, want ErrEmbedded", err)
+	if _, err := r.Published(strings.Repeat("ab", 32)); !errors.Is(err, ErrThreshold) {
+		t.Errorf("published threshold of another model: %v", err)
 	}
 	if _, err := os.Stat(r.Path()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("listing wrote the file: %v", err)
 	}
+}
+
+func must[T any](v T, ok bool) T {
+	if !ok {
+		panic("not found")
+	}
+	return v
 }
 
 // TestRoundTrip adds models, sets thresholds every way, and reads the list
@@ -127,6 +160,9 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := r.SetThreshold(teacherSHA256, 0.25, ThresholdManual, nil); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := r.SetThreshold(studentSHA256, 0.3, ThresholdManual, nil); err != nil {
+		t.Fatal(err)
+	}
 	// The same bytes from another path: one entry, new path, threshold kept.
 	moved := writeModel(t, dir, "moved.onnx", a)
 	again, _, err := r.Add(context.Background(), moved)
@@ -142,20 +178,26 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 3 || list[0].SHA256 != teacherSHA256 || list[1].SHA256 != sum(a) || list[2].SHA256 != sum(b) {
+	if len(list) != 4 || list[0].SHA256 != teacherSHA256 || list[1].SHA256 != studentSHA256 || list[2].SHA256 != sum(a) || list[3].SHA256 != sum(b) {
 		t.Fatalf("list %+v", list)
 	}
 	if list[0].Threshold != 0.25 || list[0].ThresholdSource != ThresholdManual {
 		t.Errorf("teacher after a manual threshold: %+v", list[0])
 	}
-	if e := list[1]; e.Threshold != 0.305 || e.ThresholdSource != ThresholdLFW || !reflect.DeepEqual(e.Calibration, cal) || e.Path != moved {
+	if list[1].Threshold != 0.3 || list[1].ThresholdSource != ThresholdManual || !list[1].Embedded {
+		t.Errorf("student after a manual threshold: %+v", list[1])
+	}
+	if e := list[2]; e.Threshold != 0.305 || e.ThresholdSource != ThresholdLFW || !reflect.DeepEqual(e.Calibration, cal) || e.Path != moved {
 		t.Errorf("calibrated model: %+v", e)
 	}
-	if e := list[2]; e.Threshold != -0.1 || e.ThresholdSource != ThresholdManual || e.Calibration != nil || e.OutputDim != 4*4*4 {
+	if e := list[3]; e.Threshold != -0.1 || e.ThresholdSource != ThresholdManual || e.Calibration != nil || e.OutputDim != 4*4*4 {
 		t.Errorf("manual model: %+v", e)
 	}
-	// Back to the default, then remove one.
+	// Back to the defaults, then remove one.
 	if _, err := r2.SetThreshold(teacherSHA256, TeacherThreshold, ThresholdDefault, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.SetThreshold(studentSHA256, StudentThreshold, ThresholdDefault, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := r2.Remove(sum(b)); err != nil {
@@ -165,7 +207,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].ThresholdSource != ThresholdDefault || list[1].SHA256 != sum(a) {
+	if len(list) != 3 || list[0].ThresholdSource != ThresholdDefault || list[1].Threshold != StudentThreshold || list[1].ThresholdSource != ThresholdDefault || list[2].SHA256 != sum(a) {
 		t.Fatalf("after reset and remove: %+v", list)
 	}
 	if err := r.Remove(sum(b)); !errors.Is(err, ErrNotFound) {
@@ -192,7 +234,9 @@ func TestBadThresholds(t *testing.T) {
 		{"unknown source", sum(a), 0.3, "guess", nil, ErrThreshold},
 		{"lfw without record", sum(a), 0.3, ThresholdLFW, nil, ErrThreshold},
 		{"record without lfw", sum(a), 0.3, ThresholdManual, cal, ErrThreshold},
-		{"default for a student", sum(a), TeacherThreshold, ThresholdDefault, nil, ErrThreshold},
+		{"default for a file", sum(a), TeacherThreshold, ThresholdDefault, nil, ErrThreshold},
+		{"teacher's default for the student", studentSHA256, TeacherThreshold, ThresholdDefault, nil, ErrThreshold},
+		{"student's default for the teacher", teacherSHA256, StudentThreshold, ThresholdDefault, nil, ErrThreshold},
 		{"none with a value", sum(a), 0.3, ThresholdNone, nil, ErrThreshold},
 		{"unknown model", strings.Repeat("0", 64), 0.3, ThresholdManual, nil, ErrNotFound},
 	}
@@ -259,8 +303,8 @@ func TestCorruptList(t *testing.T) {
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), r.Path()) {
 		t.Fatalf("error %v, want ErrCorrupt naming the file", err)
 	}
-	if len(list) != 1 || !list[0].Embedded {
-		t.Fatalf("corrupt list gives %+v, want the teacher", list)
+	if len(list) != nEmbedded || !list[0].Embedded || !list[1].Embedded {
+		t.Fatalf("corrupt list gives %+v, want the teacher and the student", list)
 	}
 	_, _, err = r.Add(context.Background(), writeModel(t, dir, "a.onnx", convModel(3, 112, 112, 2, 16, 1)))
 	if !errors.Is(err, ErrCorrupt) {
@@ -314,7 +358,7 @@ func TestConcurrentAdds(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]float64{}
-	for _, e := range list[1:] {
+	for _, e := range list[nEmbedded:] {
 		got[e.SHA256] = e.Threshold
 	}
 	for i, h := range hashes {
@@ -322,8 +366,8 @@ func TestConcurrentAdds(t *testing.T) {
 			t.Errorf("model %d: listed %v, threshold %v", i, ok, th)
 		}
 	}
-	if len(list) != n+1 {
-		t.Errorf("%d models listed, want %d", len(list), n+1)
+	if len(list) != n+nEmbedded {
+		t.Errorf("%d models listed, want %d", len(list), n+nEmbedded)
 	}
 }
 

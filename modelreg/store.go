@@ -21,8 +21,8 @@ type ThresholdSource string
 const (
 	// ThresholdNone: not set yet; Threshold is 0 and no decision can be made.
 	ThresholdNone ThresholdSource = "none"
-	// ThresholdDefault: the embedded teacher's published threshold
-	// (TeacherThreshold).
+	// ThresholdDefault: an embedded model's published threshold
+	// (TeacherThreshold, StudentThreshold).
 	ThresholdDefault ThresholdSource = "default"
 	// ThresholdLFW: calibrated on LFW View 2 with Calibrate.
 	ThresholdLFW ThresholdSource = "lfw-view2"
@@ -41,7 +41,7 @@ func (s ThresholdSource) valid() bool {
 // Entry is one model of the list.
 type Entry struct {
 	Name            string          `json:"name"`
-	Path            string          `json:"path,omitempty"` // absolute; empty for the embedded teacher
+	Path            string          `json:"path,omitempty"` // absolute; empty for an embedded model
 	SHA256          string          `json:"sha256"`         // of the ONNX file's bytes: the key
 	Embedded        bool            `json:"embedded,omitempty"`
 	Input           []int           `json:"input"` // as the model declares it (a symbolic batch reads 1)
@@ -82,7 +82,6 @@ func parse(data []byte, name string) ([]Entry, error) {
 		return nil, fmt.Errorf("%s: %w: schema %q, want %q", name, ErrCorrupt, f.Schema, Schema)
 	}
 	seen := map[string]bool{}
-	embedded := 0
 	for i, e := range f.Models {
 		if err := e.check(); err != nil {
 			return nil, fmt.Errorf("%s: %w: model %d: %v", name, ErrCorrupt, i, err)
@@ -91,12 +90,6 @@ func parse(data []byte, name string) ([]Entry, error) {
 			return nil, fmt.Errorf("%s: %w: model %d: sha256 %s listed twice", name, ErrCorrupt, i, e.SHA256)
 		}
 		seen[e.SHA256] = true
-		if e.Embedded {
-			embedded++
-		}
-	}
-	if embedded > 1 {
-		return nil, fmt.Errorf("%s: %w: %d embedded models", name, ErrCorrupt, embedded)
 	}
 	return f.Models, nil
 }

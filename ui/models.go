@@ -93,9 +93,10 @@ func (wb *Workbench) showModels(list []modelreg.Entry, err error) {
 		wb.models.regErr = err // not even the teacher: nothing to list
 	}
 	wb.models.list, wb.models.listErr = list, err
+	changed := false
 	if !wb.models.defaulted {
 		wb.models.defaulted = true
-		wb.defaultStudent()
+		changed = wb.defaultStudent()
 	}
 	dropped := false
 	for slot, sha := range wb.models.chosen {
@@ -105,27 +106,28 @@ func (wb *Workbench) showModels(list []modelreg.Entry, err error) {
 		}
 	}
 	wb.notifyModels()
-	if dropped {
-		wb.showChosen()
+	if dropped || changed {
+		wb.showChosen() // a folder analysed already is embedded with model B now
 	}
 	wb.syncThresholds()
 }
 
-// defaultStudent makes the embedded student model B at start, when this
-// build embeds one and the list has it (engine.Student; until the student
-// is embedded there is none, and model B stays empty).
-func (wb *Workbench) defaultStudent() {
-	src, err := engine.Student()
-	if err != nil || wb.models.chosen[slotB] != "" {
-		return
+// defaultStudent makes the embedded student model B when the list is
+// first read, unless the user has chosen a model B already; it reports
+// whether it did.
+func (wb *Workbench) defaultStudent() bool {
+	if wb.models.chosen[slotB] != "" {
+		return false
 	}
-	sha, err := src.SHA256()
+	sha, err := engine.Student().SHA256()
 	if err != nil {
-		return
+		return false
 	}
-	if _, ok := wb.entry(sha); ok {
-		wb.models.chosen[slotB] = sha
+	if _, ok := wb.entry(sha); !ok {
+		return false
 	}
+	wb.models.chosen[slotB] = sha
+	return true
 }
 
 // entry is the listed model with this sha256.
@@ -162,12 +164,16 @@ func (wb *Workbench) modelLabel(e modelreg.Entry) string {
 	return e.Name
 }
 
-// shortLabel names a model in captions and table headings: "teacher" for
-// the embedded one, else its file name without .onnx (with the start of
-// its hash when another listed model has the same name).
+// shortLabel names a model in captions and table headings: "teacher" and
+// "student" for the embedded ones, else its file name without .onnx
+// (with the start of its hash when another listed model has the same
+// name).
 func (wb *Workbench) shortLabel(e modelreg.Entry) string {
-	if e.Embedded {
-		return "teacher"
+	switch {
+	case e.Embedded && e.Name == modelreg.StudentName:
+		return app.RefStudent
+	case e.Embedded:
+		return app.RefTeacher
 	}
 	l := strings.TrimSuffix(e.Name, ".onnx")
 	for _, o := range wb.models.list {
@@ -376,7 +382,7 @@ func (v *modelsView) update() {
 	case ms.regErr != nil:
 		v.file.SetText("No model list: " + ms.regErr.Error())
 	case ms.listErr != nil:
-		v.file.SetText("The model list cannot be read (" + ms.listErr.Error() + "); only the embedded teacher is listed.")
+		v.file.SetText("The model list cannot be read (" + ms.listErr.Error() + "); only the embedded models are listed.")
 	case ms.reg != nil:
 		v.file.SetText("Model list: " + ms.reg.Path())
 	}

@@ -215,9 +215,22 @@ func TestModelManagerRoundTrip(t *testing.T) {
 	regPath := filepath.Join(dir, "config", "maskinv", "models.json")
 	w, wb, ui := modelsWorkbench(t, regPath)
 	v := wb.modelsView
-	if len(wb.models.list) != 1 || !wb.models.list[0].Embedded || v.cell(1, 0) != modelreg.TeacherName || v.cell(1, 5) != "0.2797" || v.cell(1, 6) != "published" {
-		t.Fatalf("a new list shows %d models: %q, %q, %q", len(wb.models.list), v.cell(1, 0), v.cell(1, 5), v.cell(1, 6))
+	if len(wb.models.list) != 2 || !wb.models.list[0].Embedded || v.cell(1, 0) != modelreg.TeacherName || v.cell(1, 5) != "0.2797" || v.cell(1, 6) != "published" ||
+		!wb.models.list[1].Embedded || v.cell(2, 0) != modelreg.StudentName || v.cell(2, 5) != "0.2756" || v.cell(2, 6) != "published" {
+		t.Fatalf("a new list shows %d models: %q, %q, %q; %q, %q, %q", len(wb.models.list), v.cell(1, 0), v.cell(1, 5), v.cell(1, 6), v.cell(2, 0), v.cell(2, 5), v.cell(2, 6))
 	}
+	// The embedded models cannot be removed.
+	for _, e := range wb.models.list {
+		ui(func() { v.selectModel(e.SHA256) })
+		if !v.remove.Disabled() || v.threshold.Disabled() {
+			t.Errorf("%s selected: Remove enabled %v, Set threshold enabled %v", e.Name, !v.remove.Disabled(), !v.threshold.Disabled())
+		}
+	}
+	ui(func() {
+		v.table.UnselectAll()
+		v.selected = -1
+		v.update()
+	})
 	if !v.remove.Disabled() || !v.threshold.Disabled() || v.add.Disabled() {
 		t.Error("with nothing selected only Add may be enabled")
 	}
@@ -232,14 +245,14 @@ func TestModelManagerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ui(func() {
-		if len(wb.models.list) != 2 || v.selected != 1 {
+		if len(wb.models.list) != 3 || v.selected != 2 {
 			t.Fatalf("after Add: %d models, row %d selected", len(wb.models.list), v.selected)
 		}
-		got := wb.models.list[1]
+		got := wb.models.list[2]
 		if got.SHA256 != want.SHA256 || got.Path != path || got.OutputDim != 4*7*7 || got.ThresholdSource != modelreg.ThresholdNone {
 			t.Errorf("added %+v", got)
 		}
-		row := []string{v.cell(2, 0), v.cell(2, 1), v.cell(2, 2), v.cell(2, 3), v.cell(2, 5), v.cell(2, 6)}
+		row := []string{v.cell(3, 0), v.cell(3, 1), v.cell(3, 2), v.cell(3, 3), v.cell(3, 5), v.cell(3, 6)}
 		if strings.Join(row, "|") != "student.onnx|"+want.SHA256[:12]+"…|1×3×112×112|196|—|not set" {
 			t.Errorf("table row %q", row)
 		}
@@ -253,8 +266,8 @@ func TestModelManagerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ui(func() {
-		if e := wb.models.list[1]; e.Threshold != 0.31 || e.ThresholdSource != modelreg.ThresholdManual || v.cell(2, 5) != "0.3100" || v.cell(2, 6) != "by hand" {
-			t.Errorf("after Set threshold: %v (%s), shown %q %q", e.Threshold, e.ThresholdSource, v.cell(2, 5), v.cell(2, 6))
+		if e := wb.models.list[2]; e.Threshold != 0.31 || e.ThresholdSource != modelreg.ThresholdManual || v.cell(3, 5) != "0.3100" || v.cell(3, 6) != "by hand" {
+			t.Errorf("after Set threshold: %v (%s), shown %q %q", e.Threshold, e.ThresholdSource, v.cell(3, 5), v.cell(3, 6))
 		}
 	})
 
@@ -262,8 +275,8 @@ func TestModelManagerRoundTrip(t *testing.T) {
 	w2, wb2, ui2 := modelsWorkbench(t, regPath)
 	v2 := wb2.modelsView
 	ui2(func() {
-		if len(wb2.models.list) != 2 || v2.cell(2, 0) != "student.onnx" || v2.cell(2, 5) != "0.3100" || v2.cell(2, 6) != "by hand" || wb2.models.list[1].Path != path {
-			t.Fatalf("reopened: %d models, row %q %q %q", len(wb2.models.list), v2.cell(2, 0), v2.cell(2, 5), v2.cell(2, 6))
+		if len(wb2.models.list) != 3 || v2.cell(3, 0) != "student.onnx" || v2.cell(3, 5) != "0.3100" || v2.cell(3, 6) != "by hand" || wb2.models.list[2].Path != path {
+			t.Fatalf("reopened: %d models, row %q %q %q", len(wb2.models.list), v2.cell(3, 0), v2.cell(3, 5), v2.cell(3, 6))
 		}
 		v2.selectModel(want.SHA256)
 	})
@@ -271,7 +284,7 @@ func TestModelManagerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := modelreg.Open(regPath).List()
-	if err != nil || len(list) != 1 || len(wb2.models.list) != 1 {
+	if err != nil || len(list) != 2 || len(wb2.models.list) != 2 {
 		t.Errorf("after Remove: the file lists %d models (%v), the window %d", len(list), err, len(wb2.models.list))
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -319,7 +332,7 @@ func TestAddRefusedModel(t *testing.T) {
 				if shown := texts(top); !strings.Contains(shown, want.Error()) {
 					t.Errorf("the dialog shows %q, not the engine's error %q", shown, want)
 				}
-				if len(wb.models.list) != 2 || wb.models.list[1].Name != "good.onnx" {
+				if len(wb.models.list) != 3 || wb.models.list[2].Name != "good.onnx" {
 					t.Errorf("the list changed: %d models", len(wb.models.list))
 				}
 				if ok := findButton(top, "OK"); ok != nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/modelreg"
 	"github.com/maskinv/workbench/occlusion"
@@ -19,21 +18,18 @@ import (
 var ErrModelChanged = errors.New("the model file changed since it was added")
 
 // modelBytes reads a listed model's ONNX: an embedded model's (the
-// teacher, or the student when this build embeds one), or the file's,
-// checked against the hash it was listed under (the list keys thresholds
-// and caches on that hash).
+// teacher, the student), or the file's, checked against the hash it was
+// listed under (the list keys thresholds and caches on that hash).
 func modelBytes(e modelreg.Entry) ([]byte, error) {
-	var data []byte
-	switch src, err := engine.Student(); {
-	case !e.Embedded:
-		if data, err = os.ReadFile(e.Path); err != nil {
-			return nil, fmt.Errorf("model %s: %w", e.Name, err)
+	if e.Embedded {
+		src, ok := engine.BuiltInWithSHA256(e.SHA256)
+		if !ok {
+			return nil, fmt.Errorf("model %s: not embedded in this build", e.Name)
 		}
-	case e.SHA256 == teacherSHA256():
-		return assets.Recognizer(), nil
-	case err == nil:
-		data = src.Data
-	default:
+		return src.Data, nil
+	}
+	data, err := os.ReadFile(e.Path)
+	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", e.Name, err)
 	}
 	sum := sha256.Sum256(data)

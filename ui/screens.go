@@ -43,7 +43,7 @@ func Screens() []Screen {
 		},
 		{
 			Title: "Models",
-			Intro: "The recognisers to compare: the embedded teacher and the ONNX models you add, with their thresholds.",
+			Intro: "The recognisers to compare: the embedded teacher and student and the ONNX models you add, with their thresholds.",
 			View:  modelsScreen,
 		},
 		{

@@ -50,7 +50,8 @@ func TestTrainStudent(t *testing.T) {
 	}
 	student := filepath.Join(out, train.StudentFile)
 	ui(func() {
-		if len(wb.models.list) != 2 || wb.models.list[1].Path != student || wb.modelsView.selected != 1 {
+		// After the embedded teacher and student.
+		if len(wb.models.list) != 3 || wb.models.list[2].Path != student || wb.modelsView.selected != 2 {
 			t.Fatalf("after training: %d models listed", len(wb.models.list))
 		}
 		if !strings.HasPrefix(td.last.Text, "student written to ") || !strings.Contains(td.job.status.Text, "added to the model list") {
@@ -72,7 +73,7 @@ func TestTrainStudent(t *testing.T) {
 		test.Tap(td.job.cancelBt)
 	})
 	wait(t, done, "the cancelled training")
-	if !errors.Is(*jobErr, context.Canceled) || len(wb.models.list) != 2 {
+	if !errors.Is(*jobErr, context.Canceled) || len(wb.models.list) != 3 {
 		t.Errorf("cancelled: %v, %d models listed", *jobErr, len(wb.models.list))
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/compare"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/modelreg"
 	"github.com/maskinv/workbench/occlusion"
@@ -22,8 +23,9 @@ import (
 
 // twoModelWorkbench is the demo workbench with a second model on a
 // temporary list (a small convolutional stand-in for a student, threshold
-// 0.9 set by hand), chosen as model B through the Compare screen's picker;
-// it returns once the photos are embedded with it.
+// 0.9 set by hand), chosen as model B through the Compare screen's picker
+// instead of the default embedded student; it returns once the photos
+// are embedded with it.
 func twoModelWorkbench(t testing.TB) (fyne.Window, *Workbench, func(func()), modelreg.Entry) {
 	t.Helper()
 	dir := t.TempDir()
@@ -38,7 +40,12 @@ func twoModelWorkbench(t testing.TB) (fyne.Window, *Workbench, func(func()), mod
 	w, wb := demoWorkbench(t)
 	ui := serialize(wb)
 	var shown <-chan struct{}
-	ui(func() { shown = wb.setRegistry(reg) })
+	ui(func() {
+		// This test chooses its model B itself, below; the embedded
+		// student as the default model B is TestDefaultStudent's.
+		wb.models.defaulted = true
+		shown = wb.setRegistry(reg)
+	})
 	wait(t, shown, "reading the model list")
 	done, jobErr := jobWaiter(wb)
 	ui(func() {
@@ -52,6 +59,46 @@ func twoModelWorkbench(t testing.TB) (fyne.Window, *Workbench, func(func()), mod
 		t.Fatal(*jobErr)
 	}
 	return w, wb, ui, e
+}
+
+// TestDefaultStudent: when the model list is first read, the embedded
+// student becomes model B, and the folder analysed already is embedded
+// with it: the Compare screen shows the teacher above the student, each
+// at its published threshold.
+func TestDefaultStudent(t *testing.T) {
+	_, wb := demoWorkbench(t)
+	ui := serialize(wb)
+	done, jobErr := jobWaiter(wb)
+	var shown <-chan struct{}
+	ui(func() { shown = wb.setRegistry(modelreg.Open(filepath.Join(t.TempDir(), "models.json"))) })
+	wait(t, shown, "reading the model list")
+	wait(t, done, "embedding the photos with the default model B")
+	if *jobErr != nil {
+		t.Fatal(*jobErr)
+	}
+	studentSHA, err := engine.Student().SHA256()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui(func() {
+		d := wb.duo
+		if d == nil || d.Models[0] != wb.cmp || d.Models[1].Model.SHA256 != studentSHA || d.Models[1].Threshold != modelreg.StudentThreshold ||
+			d.Models[0].Threshold != modelreg.TeacherThreshold || d.Labels() != [2]string{"teacher", "student"} {
+			t.Fatalf("duo %+v, want the teacher and the embedded student", d)
+		}
+		if got := wb.models.pickers[slotB][0].Selected; got != modelreg.StudentName {
+			t.Errorf("model B's picker shows %q", got)
+		}
+		if v := wb.compareView; len(v.grid.Objects) != 6 || v.panels[5].title.Text != "student: unmasked vs masked" {
+			t.Errorf("%d maps shown, model B's row titled %q", len(v.grid.Objects), v.panels[5].title.Text)
+		}
+		// Choosing "none" sticks: the default is not applied again.
+		wb.models.pickers[slotB][0].SetSelected(noModel)
+		wb.showModels(wb.models.list, nil)
+		if wb.duo != nil || wb.models.chosen[slotB] != "" {
+			t.Error("model B came back after the user chose none")
+		}
+	})
 }
 
 // TestTwoModelCompare: with model B chosen, the Compare screen shows both
