@@ -15,11 +15,12 @@ import (
 // GUI smoke test (scripts/gui-smoke) and for measurements:
 //
 //	MASKINV_FOLDER=DIR         analyse DIR at start instead of the demo
-//	MASKINV_MODEL_B=FILE       when that first analysis ends, add the
-//	                           ONNX FILE through the Models screen's Add
-//	                           button (its file dialog answered with
-//	                           FILE), make it model B and wait for the
-//	                           photos to be embedded with it
+//	MASKINV_MODEL_B=FILE       when that first analysis, and the jobs
+//	                           it starts, end, add the ONNX FILE
+//	                           through the Models screen's Add button
+//	                           (its file dialog answered with FILE),
+//	                           make it model B and wait for the photos
+//	                           to be embedded with it
 //	MASKINV_AUTOEXPORT=FILE    then tap the Export PNG button, answering
 //	                           its file dialog with FILE: the path a
 //	                           user's click takes
@@ -63,6 +64,12 @@ func driveFromEnv(wb *Workbench, getenv func(string) string) {
 				log.Printf("maskinv: drive: stopped after %q failed", name)
 			}
 			steps = nil // the driven run stops at the first failure
+		}
+		if wb.job.cancel != nil {
+			// What this job's result started (the default model B's
+			// embedding after the first analysis) runs now: a step's job
+			// would cancel it, so the steps go on when it ends.
+			return
 		}
 		for len(steps) > 0 {
 			step := steps[0]
