@@ -21,7 +21,21 @@ func main() {
 		stop()
 		return
 	}
-	code := cli.Run(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code := cli.Run(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Desktop: desktop})
 	stop()
 	os.Exit(code)
+}
+
+// desktop runs the desktop app for `maskinv gui`.
+func desktop(ctx context.Context, opt cli.GUIOptions) error {
+	ui.RunWith(ctx, ui.Options{Folder: opt.Folder, Models: startModels(opt.Models)})
+	return nil
+}
+
+func startModels(models []cli.GUIModel) []ui.StartModel {
+	out := make([]ui.StartModel, len(models))
+	for i, m := range models {
+		out[i] = ui.StartModel{SHA256: m.SHA256}
+	}
+	return out
 }

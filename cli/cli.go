@@ -22,6 +22,9 @@ type Stdio struct {
 	// Getenv reads the environment (the scheduler's variables that say
 	// which shard a task is); nil: os.Getenv.
 	Getenv func(string) string
+	// Desktop runs the desktop app until it quits (`maskinv gui`); nil
+	// where the binary has none.
+	Desktop func(ctx context.Context, opt GUIOptions) error
 }
 
 func (s Stdio) getenv(key string) string {

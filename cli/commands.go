@@ -9,6 +9,7 @@ func registered() []Command {
 		{Name: "compare", Summary: "similarity heatmaps of a photo folder, unmasked and masked, as a PNG (and CSV)", Run: runCompare},
 		{Name: "embed", Summary: "detect, align and embed faces (one JSON line per image, or an embedding store)", Run: runEmbed},
 		evalCommand(loadEvalEngine),
+		{Name: "gui", Summary: "the desktop app on a photo folder with chosen models (maskinv alone opens it on the demo)", Run: runGUI},
 		{Name: "find", Summary: "search a gallery (embedding store or photo folder) for the faces most like query photos", Run: runFind},
 		maskCommand(nil),
 		{Name: "models", Summary: "the model list: add recognisers, set or calibrate their thresholds on LFW, remove them", Run: runModels},

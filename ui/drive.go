@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"log"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/maskinv/workbench/engine"
 )
 
 // Environment variables that drive the real app without a person, for the
@@ -36,24 +39,16 @@ const (
 	envProbe         = "MASKINV_PROBE"
 )
 
-// driveFromEnv starts the first analysis as the environment says, and
-// the steps that follow it. Call it on the UI goroutine before the window
-// runs.
-func driveFromEnv(wb *Workbench, getenv func(string) string) {
+// start opens the folder and models opt names (else the demo, or the
+// environment's folder), then drives the steps the environment asks for.
+// Call it on the UI goroutine before the window runs.
+func start(wb *Workbench, opt Options, getenv func(string) string) {
 	var probe *latencyProbe
 	if getenv(envProbe) != "" {
 		probe = startProbe()
 	}
-	var steps []func() bool // each returns whether it started a job to wait for
-	if f := getenv(envModelB); f != "" {
-		steps = append(steps, func() bool { return driveAddModel(wb, f) }, func() bool { return driveChooseB(wb, f) })
-	}
-	if f := getenv(envAutoExport); f != "" {
-		steps = append(steps, func() bool { driveExport(wb, wb.exportPNGButton, f); return false })
-	}
-	if f := getenv(envAutoExportCSV); f != "" {
-		steps = append(steps, func() bool { driveExport(wb, wb.exportCSVButton, f); return false })
-	}
+	chooseStartModels(wb, opt)
+	steps := envSteps(wb, getenv) // each returns whether it started a job to wait for
 	wb.jobDone = func(name string, err error) {
 		if probe != nil {
 			probe.report(name, wb.lastApply)
@@ -71,19 +66,58 @@ func driveFromEnv(wb *Workbench, getenv func(string) string) {
 			// would cancel it, so the steps go on when it ends.
 			return
 		}
-		for len(steps) > 0 {
-			step := steps[0]
-			steps = steps[1:]
-			if step() {
-				return
-			}
-		}
+		runSteps(&steps)
 	}
-	if dir := getenv(envFolder); dir != "" {
+	if dir := cmp.Or(opt.Folder, getenv(envFolder)); dir != "" {
 		wb.openDir(dir)
 	} else {
 		wb.openDemo()
 	}
+}
+
+// runSteps runs steps until one starts a job (whose end runs the rest).
+func runSteps(steps *[]func() bool) {
+	for len(*steps) > 0 {
+		step := (*steps)[0]
+		*steps = (*steps)[1:]
+		if step() {
+			return
+		}
+	}
+}
+
+// chooseStartModels puts opt's models in their slots before the first
+// analysis, which embeds them.
+func chooseStartModels(wb *Workbench, opt Options) {
+	if len(opt.Models) == 0 {
+		return
+	}
+	slot := slotB - len(opt.Models) + 1 // one model: B; two: A and B
+	for _, m := range opt.Models {
+		wb.models.chosen[slot] = m.SHA256
+		slot++
+	}
+	if sha, err := engine.Teacher().SHA256(); err == nil && wb.models.chosen[slotA] == sha {
+		wb.models.chosen[slotA] = "" // the teacher is slot A's default
+	}
+	wb.models.defaulted = true // the student is no default over a choice
+	wb.notifyModels()
+}
+
+// envSteps are the steps the environment drives after the first
+// analysis (the GUI smoke test).
+func envSteps(wb *Workbench, getenv func(string) string) []func() bool {
+	var steps []func() bool
+	if f := getenv(envModelB); f != "" {
+		steps = append(steps, func() bool { return driveAddModel(wb, f) }, func() bool { return driveChooseB(wb, f) })
+	}
+	if f := getenv(envAutoExport); f != "" {
+		steps = append(steps, func() bool { driveExport(wb, wb.exportPNGButton, f); return false })
+	}
+	if f := getenv(envAutoExportCSV); f != "" {
+		steps = append(steps, func() bool { driveExport(wb, wb.exportCSVButton, f); return false })
+	}
+	return steps
 }
 
 // driveAddModel taps the Models screen's Add button, its file dialog

@@ -36,7 +36,23 @@ func defaultSize() fyne.Size { return fyne.NewSize(1000, 720) }
 // from the main goroutine, as the GL driver requires. Environment
 // variables drive it headless (see drive.go): MASKINV_FOLDER,
 // MASKINV_AUTOEXPORT, MASKINV_PROBE.
-func Run(ctx context.Context) {
+func Run(ctx context.Context) { RunWith(ctx, Options{}) }
+
+// Options are what the app opens with (`maskinv gui`): a photo folder
+// and models for the comparison's slots.
+type Options struct {
+	Folder string // analysed at start; "": the embedded demo photos
+	// Models: one is model B (beside the teacher), two are models A and B.
+	Models []StartModel
+}
+
+// StartModel is a model on the model list to open the app with.
+type StartModel struct {
+	SHA256 string
+}
+
+// RunWith is Run on the folder and with the models opt names.
+func RunWith(ctx context.Context, opt Options) {
 	a := fyneapp.NewWithID(AppID)
 	w, wb := newMainWindow(a)
 	defer wb.cleanup()
@@ -44,7 +60,7 @@ func Run(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	wb.reloadModels()
-	driveFromEnv(wb, os.Getenv)
+	start(wb, opt, os.Getenv)
 	w.ShowAndRun()
 	wb.cancelJob()
 }
