@@ -85,11 +85,11 @@ func runTrain(ctx context.Context, args []string, stdio Stdio, run trainRunner) 
 	if _, _, err := train.ParseData(*data); err != nil {
 		return usagef("%v", err)
 	}
-	teacherPath, err := modelPath(stdio, "--teacher", *teacher)
+	tc, err := resolveRef(stdio, *teacher)
 	if err != nil {
-		return err
+		return fmt.Errorf("--teacher: %w", err)
 	}
-	res, err := run(ctx, train.Options{TeacherPath: teacherPath, Data: *data, TrainFolds: trainFolds, Out: *out,
+	res, err := run(ctx, train.Options{Teacher: tc.Source, Data: *data, TrainFolds: trainFolds, Out: *out,
 		CropCache: *cache, Resume: *resume, Force: *force, Config: cfg, Log: stdio.Err, Device: &spec})
 	if err != nil {
 		if res.Done > 0 {

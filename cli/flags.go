@@ -168,23 +168,6 @@ func resolveRef(stdio Stdio, ref string) (app.ModelChoice, error) {
 	return c, nil
 }
 
-// modelPath is the file a model reference names, for a command that
-// reads its model from a path (train's --teacher): "" for the embedded
-// teacher. An embedded model other than the teacher has no path.
-func modelPath(stdio Stdio, flagName, ref string) (string, error) {
-	c, err := resolveRef(stdio, ref)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case !c.Source.Embedded():
-		return c.Source.Path, nil
-	case c.Source.Name == engine.TeacherName:
-		return "", nil
-	}
-	return "", usagef("%s %s: an embedded model other than the teacher cannot be used here; give its ONNX file", flagName, ref)
-}
-
 // load checks the flags (see check) and loads the engine with the first
 // model, on the chosen device, deciding at its threshold; the device is
 // named on stderr. The caller closes the engine.

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -10,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/maskinv/workbench/app"
+	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
 	"github.com/maskinv/workbench/imageio"
 	"github.com/maskinv/workbench/internal/apptest"
 	"github.com/maskinv/workbench/internal/sharedtest"
+	"github.com/maskinv/workbench/train"
 )
 
 func TestTrainUsage(t *testing.T) {
@@ -144,5 +148,39 @@ func TestTrainRefusesForeign(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "student.onnx")); string(b) != "my model" {
 		t.Error("student.onnx replaced by a run that wrote nothing")
+	}
+}
+
+// TestTrainTeacherRef: --teacher takes every model reference --model
+// takes (the embedded student too) and hands train.Run its source.
+func TestTrainTeacherRef(t *testing.T) {
+	t.Setenv(app.ModelsEnv, filepath.Join(t.TempDir(), "models.json"))
+	second := writeSecondModel(t, t.TempDir())
+	tests := []struct {
+		ref, name string
+		code      int
+	}{
+		{"", engine.TeacherName, 0},
+		{"teacher", engine.TeacherName, 0},
+		{"student", engine.StudentName, 0},
+		{second, "perturbed.onnx", 0},
+		{"nosuch", "", 2},
+	}
+	for _, tt := range tests {
+		var got *train.Options
+		run := func(_ context.Context, opt train.Options) (train.Result, error) {
+			got = &opt
+			return train.Result{}, nil
+		}
+		var out, errb bytes.Buffer
+		args := []string{"--data", t.TempDir(), "--out", t.TempDir(), "--teacher", tt.ref}
+		code := exitStatus(context.Background(), "train", runTrain(context.Background(), args, Stdio{Out: &out, Err: &errb}, run), &errb)
+		if code != tt.code {
+			t.Errorf("--teacher %q: exit %d, want %d: %s", tt.ref, code, tt.code, errb.String())
+			continue
+		}
+		if code == 0 && (got == nil || got.Teacher.Name != tt.name) {
+			t.Errorf("--teacher %q: train.Run got %+v, want the teacher %s", tt.ref, got, tt.name)
+		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maskinv/workbench/assets"
 	"github.com/maskinv/workbench/dataset"
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/folder"
@@ -24,9 +23,10 @@ import (
 
 // Options is one training run: `maskinv train`.
 type Options struct {
-	// TeacherPath is the frozen teacher's ONNX; empty: the embedded
+	// Teacher is the frozen teacher's ONNX: a file or an embedded model
+	// (engine.Teacher, engine.Student); the zero Source is the embedded
 	// recogniser. The student has the teacher's architecture.
-	TeacherPath string
+	Teacher engine.Source
 	// Data is an identity folder (DIR or folder=DIR), lfw=DIR, or rec=DIR
 	// (MXNet RecordIO rec + idx of aligned crops).
 	Data string
@@ -105,7 +105,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	defer d.CloseRecords()
-	if ts.eng, err = engine.Load(engine.Options{RecogniserPath: opt.TeacherPath, Device: opt.Device, DeviceOptions: opt.DeviceOptions}); err != nil {
+	if ts.eng, err = engine.Load(engine.Options{Recogniser: opt.teacher(), Device: opt.Device, DeviceOptions: opt.DeviceOptions}); err != nil {
 		return res, err
 	}
 	defer ts.eng.Close()
@@ -179,7 +179,7 @@ func (ts *session) progress(stage string) progress.Func {
 // the teacher's Net and its inference graphs stay untouched) trained on
 // the engine's device unless the Config names another.
 func (ts *session) newTrainer(ctx context.Context, d *Dataset, crops *Crops) (*Trainer, error) {
-	studentNet, err := decodeTeacher(ts.opt.TeacherPath)
+	studentNet, err := ts.opt.teacher().Decode()
 	if err != nil {
 		return nil, err
 	}
@@ -303,11 +303,13 @@ func photoMaskID(eng *engine.Engine, cfg Config) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-func decodeTeacher(path string) (*model.Net, error) {
-	if path == "" {
-		return model.Decode("fr_feature.onnx (embedded)", assets.Recognizer())
+// teacher is the run's teacher: the embedded recogniser unless Teacher
+// names one.
+func (o Options) teacher() engine.Source {
+	if o.Teacher.Path == "" && o.Teacher.Data == nil {
+		return engine.Teacher()
 	}
-	return model.Load(path)
+	return o.Teacher
 }
 
 func defaultCropCache(root string) (string, error) {
