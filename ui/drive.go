@@ -66,23 +66,18 @@ func start(wb *Workbench, opt Options, getenv func(string) string) {
 			// would cancel it, so the steps go on when it ends.
 			return
 		}
-		runSteps(&steps)
+		for len(steps) > 0 {
+			step := steps[0]
+			steps = steps[1:]
+			if step() {
+				return
+			}
+		}
 	}
 	if dir := cmp.Or(opt.Folder, getenv(envFolder)); dir != "" {
 		wb.openDir(dir)
 	} else {
 		wb.openDemo()
-	}
-}
-
-// runSteps runs steps until one starts a job (whose end runs the rest).
-func runSteps(steps *[]func() bool) {
-	for len(*steps) > 0 {
-		step := (*steps)[0]
-		*steps = (*steps)[1:]
-		if step() {
-			return
-		}
 	}
 }
 
