@@ -141,39 +141,18 @@ func fromList(reg *modelreg.Registry, ref string) (ModelChoice, error) {
 		return ModelChoice{}, fmt.Errorf("model %q is ambiguous: it names %s; give more of the sha256", ref, strings.Join(names, ", "))
 	}
 	e := found[0]
-	src, label, err := listedSource(e)
+	src, err := e.Source()
 	if err != nil {
 		return ModelChoice{}, err
 	}
-	c, err := fromSource(reg, ref, label, src)
-	if err != nil {
-		return ModelChoice{}, err
+	label := labelOf(e.Name)
+	switch {
+	case e.Embedded && e.Name == engine.StudentName:
+		label = RefStudent
+	case e.Embedded:
+		label = RefTeacher
 	}
-	if c.SHA256 != e.SHA256 {
-		return ModelChoice{}, fmt.Errorf("model %s: %s changed since it was added to the list (sha256 %s…, listed %s…); add it again (maskinv models add %s)",
-			e.Name, e.Path, c.SHA256[:12], e.SHA256[:12], e.Path)
-	}
-	return c, nil
-}
-
-// listedSource is the ONNX of a model on the list and its label: an
-// embedded model's bytes under its keyword, or the file.
-func listedSource(e modelreg.Entry) (engine.Source, string, error) {
-	if !e.Embedded {
-		src, err := engine.FileSource(e.Path)
-		if err != nil {
-			return engine.Source{}, "", fmt.Errorf("model %s on the list: %w", e.Name, err)
-		}
-		return src, labelOf(e.Name), nil
-	}
-	src, ok := engine.BuiltInWithSHA256(e.SHA256)
-	if !ok { // the list gives only this build's embedded models
-		return engine.Source{}, "", fmt.Errorf("model %s on the list: not embedded in this build", e.Name)
-	}
-	if src.Name == engine.StudentName {
-		return src, RefStudent, nil
-	}
-	return src, RefTeacher, nil
+	return fromSource(reg, ref, label, src)
 }
 
 // ThresholdHelp says how to give a model a threshold, for errors about a

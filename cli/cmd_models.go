@@ -277,18 +277,15 @@ func calibrateModel(ctx context.Context, reg *modelreg.Registry, stdio Stdio, re
 			return err
 		}
 	}
-	src, ok := engine.BuiltInWithSHA256(e.SHA256)
-	if !e.Embedded || !ok {
-		src = engine.Source{Name: e.Name, Path: e.Path}
+	src, err := e.Source()
+	if err != nil {
+		return err
 	}
 	eng, err := ma.device.load(engine.Options{Recogniser: src, Device: &spec})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if eng.Recogniser.Hash() != e.SHA256 {
-		return fmt.Errorf("model %s: %s changed since it was added to the list; add it again", e.Name, e.Path)
-	}
 	eng.Embedder.Batch = *ma.batch
 	cache := openEmbeddingCache(stdio, "models calibrate", *ma.cache, *ma.noCache, e.SHA256)
 	if cache != nil {

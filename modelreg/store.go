@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/maskinv/workbench/engine"
 )
 
 // Schema names the file format; a reader refuses any other.
@@ -52,6 +54,32 @@ type Entry struct {
 	ThresholdSource ThresholdSource `json:"threshold_source"`
 	Calibration     *Calibration    `json:"calibration,omitempty"` // with ThresholdLFW
 	Added           time.Time       `json:"added"`
+}
+
+// ErrModelChanged marks a listed model whose file no longer has the bytes
+// it was added with.
+var ErrModelChanged = errors.New("the model file changed since it was added to the list")
+
+// Source is the listed model's ONNX: an embedded model's bytes, or the
+// file read now and checked against the hash it was listed under (the
+// list keys thresholds and caches on that hash).
+func (e Entry) Source() (engine.Source, error) {
+	if e.Embedded {
+		src, ok := engine.BuiltInWithSHA256(e.SHA256)
+		if !ok {
+			return engine.Source{}, fmt.Errorf("model %s on the list: not embedded in this build", e.Name)
+		}
+		return src, nil
+	}
+	src, err := engine.FileSource(e.Path)
+	if err != nil {
+		return engine.Source{}, fmt.Errorf("model %s on the list: %w", e.Name, err)
+	}
+	if got, _ := src.SHA256(); got != e.SHA256 {
+		return engine.Source{}, fmt.Errorf("model %s: %s has sha256 %.12s…, listed as %.12s…; add it again (maskinv models add %s): %w",
+			e.Name, e.Path, got, e.SHA256, e.Path, ErrModelChanged)
+	}
+	return src, nil
 }
 
 // ErrCorrupt marks a models file that cannot be read as a list.

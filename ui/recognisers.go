@@ -1,43 +1,14 @@
 package ui
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/maskinv/workbench/engine"
 	"github.com/maskinv/workbench/modelreg"
 	"github.com/maskinv/workbench/occlusion"
 )
-
-// ErrModelChanged marks a listed model whose file no longer has the bytes
-// it was added with.
-var ErrModelChanged = errors.New("the model file changed since it was added")
-
-// modelBytes reads a listed model's ONNX: an embedded model's (the
-// teacher, the student), or the file's, checked against the hash it was
-// listed under (the list keys thresholds and caches on that hash).
-func modelBytes(e modelreg.Entry) ([]byte, error) {
-	if e.Embedded {
-		src, ok := engine.BuiltInWithSHA256(e.SHA256)
-		if !ok {
-			return nil, fmt.Errorf("model %s: not embedded in this build", e.Name)
-		}
-		return src.Data, nil
-	}
-	data, err := os.ReadFile(e.Path)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", e.Name, err)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != e.SHA256 {
-		return nil, fmt.Errorf("model %s: %s has sha256 %.12s…, listed as %.12s… (add it again): %w", e.Name, e.Path, got, e.SHA256, ErrModelChanged)
-	}
-	return data, nil
-}
 
 // recognisers are the models the workbench runs besides the engine's own
 // pipeline: one occlusion.NetEmbedder per model and engine (it embeds
@@ -64,10 +35,11 @@ func (r *recognisers) get(eng *engine.Engine, e modelreg.Entry) (*occlusion.NetE
 	if n, ok := r.m[k]; ok {
 		return n, nil
 	}
-	data, err := modelBytes(e)
+	src, err := e.Source()
 	if err != nil {
 		return nil, err
 	}
+	data := src.Data
 	n, err := occlusion.NewNetEmbedder(e.Name, data, eng.Device())
 	if err != nil {
 		return nil, fmt.Errorf("load model %s on %s: %w", e.Name, eng.Device(), err)

@@ -44,7 +44,7 @@ func TestRecognisers(t *testing.T) {
 	}
 
 	writeFile(t, dir, "m.onnx", convModel(3, 112, 112, 2, 16, 2))
-	if _, err := r.get(&engine.Engine{}, e); !errors.Is(err, ErrModelChanged) {
+	if _, err := r.get(&engine.Engine{}, e); !errors.Is(err, modelreg.ErrModelChanged) {
 		t.Errorf("a changed file: %v, want ErrModelChanged", err)
 	}
 }
