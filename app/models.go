@@ -145,14 +145,19 @@ func fromList(reg *modelreg.Registry, ref string) (ModelChoice, error) {
 	if err != nil {
 		return ModelChoice{}, err
 	}
-	label := labelOf(e.Name)
+	return fromSource(reg, ref, EntryLabel(e), src)
+}
+
+// EntryLabel is a listed model's short name: its keyword for an embedded
+// model (teacher, student), else its file name without .onnx.
+func EntryLabel(e modelreg.Entry) string {
 	switch {
 	case e.Embedded && e.Name == engine.StudentName:
-		label = RefStudent
+		return RefStudent
 	case e.Embedded:
-		label = RefTeacher
+		return RefTeacher
 	}
-	return fromSource(reg, ref, label, src)
+	return labelOf(e.Name)
 }
 
 // ThresholdHelp says how to give a model a threshold, for errors about a

@@ -169,13 +169,10 @@ func (wb *Workbench) modelLabel(e modelreg.Entry) string {
 // (with the start of its hash when another listed model has the same
 // name).
 func (wb *Workbench) shortLabel(e modelreg.Entry) string {
-	switch {
-	case e.Embedded && e.Name == modelreg.StudentName:
-		return app.RefStudent
-	case e.Embedded:
-		return app.RefTeacher
+	l := app.EntryLabel(e)
+	if e.Embedded {
+		return l
 	}
-	l := strings.TrimSuffix(e.Name, ".onnx")
 	for _, o := range wb.models.list {
 		if o.Name == e.Name && o.SHA256 != e.SHA256 {
 			return fmt.Sprintf("%s (%.8s)", l, e.SHA256)
