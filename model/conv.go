@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"gorgonia.org/tensor"
+
+	"github.com/maskinv/workbench/internal/parallel"
 )
 
 // convGeom is the fixed geometry of a 2-D convolution (ONNX Conv, NCHW).
@@ -123,7 +125,7 @@ func col2im[T float](g *convGeom, col []T, x []T) {
 func convForward[T float](g *convGeom, y []T, in [][]T) {
 	x, w := in[0], in[1]
 	inPlane, outPlane, wPlane := g.planes()
-	parallelFor(g.n, func(lo, hi int) {
+	parallel.For(g.n, func(lo, hi int) {
 		col := make([]T, g.rows()*g.cols())
 		for n := lo; n < hi; n++ {
 			for gr := 0; gr < g.group; gr++ {
@@ -339,7 +341,7 @@ func convBackX[T float](g *convGeom, dx []T, in [][]T) {
 	w, dy := in[1], in[len(in)-1]
 	clear(dx)
 	inPlane, outPlane, wPlane := g.planes()
-	parallelFor(g.n, func(lo, hi int) {
+	parallel.For(g.n, func(lo, hi int) {
 		col := make([]T, g.rows()*g.cols())
 		for n := lo; n < hi; n++ {
 			for gr := 0; gr < g.group; gr++ {

@@ -115,6 +115,7 @@ MULTIARCH static void prelu_back_s_f32(const float *restrict x, const float *res
 }
 */
 import "C"
+import "github.com/maskinv/workbench/internal/parallel"
 
 func dwBackXFast(g *convGeom, w, dy, dx []float32, p0, p1 int) {
 	C.dw_back_x_f32(f32p(w), f32p(dy), f32p(dx), C.int(g.c), C.int(g.h), C.int(g.w), C.int(g.kh), C.int(g.kw),
@@ -132,11 +133,11 @@ func convBackX32(g *convGeom, dx []float32, in [][]float32) {
 	w, dy := in[1], in[len(in)-1]
 	switch {
 	case g.depthwise():
-		parallelFor(g.n*g.c, func(lo, hi int) { dwBackXFast(g, w, dy, dx, lo, hi) })
+		parallel.For(g.n*g.c, func(lo, hi int) { dwBackXFast(g, w, dy, dx, lo, hi) })
 	case g.pointwise() && g.group == 1:
 		// dx_n (c×P) = Wᵀ (c×m) · dy_n (m×P)
 		p := g.cols()
-		parallelFor(g.n, func(lo, hi int) {
+		parallel.For(g.n, func(lo, hi int) {
 			for n := lo; n < hi; n++ {
 				gemm(true, false, g.c, p, g.m, 1, w, g.c, dy[n*g.m*p:], p, 0, dx[n*g.c*p:], p)
 			}
@@ -153,12 +154,12 @@ func convBackW32(g *convGeom, dw []float32, in [][]float32) {
 	x, dy := in[0], in[len(in)-1]
 	switch {
 	case g.depthwise():
-		parallelFor(g.c, func(lo, hi int) { dwBackWFast(g, x, dy, dw, lo, hi) })
+		parallel.For(g.c, func(lo, hi int) { dwBackWFast(g, x, dy, dw, lo, hi) })
 	case g.pointwise() && g.group == 1:
 		// dW (m×c) = Σ_n dy_n (m×P) · x_nᵀ (P×c)
 		p := g.cols()
 		clear(dw)
-		parallelFor(g.m, func(lo, hi int) {
+		parallel.For(g.m, func(lo, hi int) {
 			for n := 0; n < g.n; n++ {
 				gemm(false, true, hi-lo, g.c, p, 1, dy[(n*g.m+lo)*p:], p, x[n*g.c*p:], p, 1, dw[lo*g.c:], g.c)
 			}
@@ -167,7 +168,7 @@ func convBackW32(g *convGeom, dw []float32, in [][]float32) {
 		rows, cols := g.rows(), g.cols()
 		workers := min(g.n, 4)
 		acc := make([][]float32, workers)
-		parallelFor(workers, func(lo, hi int) {
+		parallel.For(workers, func(lo, hi int) {
 			col := make([]float32, rows*cols+1)
 			for wk := lo; wk < hi; wk++ {
 				a := make([]float32, len(dw))
@@ -201,11 +202,11 @@ func binaryBackward32(g binaryGrad, d []float32, in [][]float32) {
 		n, c := k.bc.out[0], k.bc.out[1]
 		plane := len(a) / (n * c)
 		if g.wrt == 0 {
-			parallelFor(n*c, func(lo, hi int) {
+			parallel.For(n*c, func(lo, hi int) {
 				C.prelu_back_x_f32(f32p(a), f32p(b), f32p(dy), f32p(d), C.int(c), C.long(plane), C.long(lo), C.long(hi))
 			})
 		} else {
-			parallelFor(c, func(lo, hi int) {
+			parallel.For(c, func(lo, hi int) {
 				C.prelu_back_s_f32(f32p(a), f32p(dy), f32p(d), C.int(n), C.int(c), C.long(plane), C.int(lo), C.int(hi))
 			})
 		}
